@@ -1,0 +1,43 @@
+import { Octokit } from "@octokit/rest";
+import type { Probot } from "probot";
+
+export interface InstallationAccess {
+  octokit: Octokit;
+  /** The installation token, also used for git over HTTPS. */
+  token: string;
+}
+
+/** Hands out per-installation clients; tokens last an hour, so they are reused for 50 minutes. */
+export interface GitHubAccess {
+  forInstallation(installationId: number): Promise<InstallationAccess>;
+  /** The app's slug, read from GET /app (commands are addressed as @slug). */
+  appSlug(): Promise<string>;
+}
+
+const TOKEN_REUSE_MS = 50 * 60 * 1000;
+
+export function probotAccess(probot: Probot, baseUrl: string | undefined): GitHubAccess {
+  const cache = new Map<number, { access: InstallationAccess; until: number }>();
+  let slug: Promise<string> | null = null;
+  return {
+    async forInstallation(installationId) {
+      const hit = cache.get(installationId);
+      if (hit && hit.until > Date.now()) return hit.access;
+      const appOctokit = await probot.auth(installationId);
+      const { token } = (await appOctokit.auth({ type: "installation" })) as { token: string };
+      const access = { token, octokit: new Octokit({ auth: token, ...(baseUrl ? { baseUrl } : {}) }) };
+      cache.set(installationId, { access, until: Date.now() + TOKEN_REUSE_MS });
+      return access;
+    },
+    appSlug() {
+      slug ??= probot.auth().then(async (octokit) => {
+        const { data } = await octokit.request("GET /app");
+        return (data as { slug?: string }).slug ?? "sheriff";
+      });
+      slug.catch(() => {
+        slug = null;
+      });
+      return slug;
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { Octokit } from "@octokit/rest";
+import { ConfigError, parseConfig } from "../config/parse.js";
+import { CONFIG_PATH, type SheriffConfig } from "../config/schema.js";
+
+export type ConfigLookup = { kind: "ok"; config: SheriffConfig } | { kind: "missing" } | { kind: "invalid"; error: ConfigError };
+
+/** Reads `.github/sheriff.yml` as it is at `ref`. */
+export async function readConfig(octokit: Octokit, owner: string, repo: string, ref: string): Promise<ConfigLookup> {
+  let text: string;
+  try {
+    const { data } = await octokit.rest.repos.getContent({ owner, repo, path: CONFIG_PATH, ref });
+    if (Array.isArray(data) || data.type !== "file" || !("content" in data)) {
+      return { kind: "invalid", error: new ConfigError([`${CONFIG_PATH} is not a file`]) };
+    }
+    text = Buffer.from(data.content, "base64").toString("utf8");
+  } catch (err) {
+    if ((err as { status?: number }).status === 404) return { kind: "missing" };
+    throw err;
+  }
+  try {
+    return { kind: "ok", config: parseConfig(text) };
+  } catch (err) {
+    if (err instanceof ConfigError) return { kind: "invalid", error: err };
+    throw err;
+  }
+}

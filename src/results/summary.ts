@@ -1,0 +1,53 @@
+import type { RunRecord } from "../verdict/types.js";
+import type { BenchmarkResult, SuiteResult } from "./schema.js";
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function benchmarkCell(b: BenchmarkResult): string {
+  const ours = median(b.samples);
+  const ref = b.reference ? ` · ${(median(b.reference.samples) / ours).toFixed(2)}× ${b.reference.name}` : "";
+  return `\`${b.name}\` ${ours.toFixed(1)} µs${ref}`;
+}
+
+function suiteConclusion(result: SuiteResult): "pass" | "fail" {
+  return result.status === "completed" && result.tests.every((t) => t.outcome === "pass" || t.outcome === "skip") ? "pass" : "fail";
+}
+
+export interface CommitSummary {
+  conclusion: "success" | "failure" | "neutral";
+  title: string;
+  text: string;
+}
+
+/**
+ * The check run body for one commit: one row per suite from its latest run.
+ * A failing suite is `neutral` until a verdict confirms a regression: a single
+ * failure may be a flake, and a red mark on main should mean Sheriff is sure.
+ */
+export function summarizeCommit(runs: RunRecord[], pendingSuites: string[], confirmedSuites: string[]): CommitSummary {
+  const latest = new Map<string, RunRecord>();
+  for (const run of runs) latest.set(run.job.suite, run);
+  const rows = [...latest.values()].map(({ job, result }) => {
+    const passed = result.tests.filter((t) => t.outcome === "pass").length;
+    const failed = result.tests.filter((t) => t.outcome === "fail" || t.outcome === "error").map((t) => `\`${t.name}\``);
+    const benches = result.benchmarks.slice(0, 4).map(benchmarkCell).join("<br>");
+    const state = confirmedSuites.includes(job.suite) ? "regressed" : suiteConclusion(result) === "pass" ? "passed" : `${result.status}, checking`;
+    return `| \`${job.suite}\` | ${state} | ${passed}/${result.tests.length} | ${failed.join(", ") || "none"} | ${benches || "–"} |`;
+  });
+  for (const suite of pendingSuites) if (!latest.has(suite)) rows.push(`| \`${suite}\` | queued | – | – | – |`);
+  const failing = [...latest.values()].filter((r) => suiteConclusion(r.result) === "fail").length;
+  const conclusion = confirmedSuites.length > 0 ? "failure" : failing > 0 ? "neutral" : "success";
+  const title =
+    confirmedSuites.length > 0
+      ? `Regression in ${confirmedSuites.join(", ")}`
+      : failing > 0
+        ? `${failing} suite(s) failing, being re-checked`
+        : `${latest.size} suite(s) passed`;
+  const text = ["| suite | state | tests passed | failing | benchmarks (median, ratio vs reference) |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");
+  return { conclusion, title, text };
+}

@@ -1,0 +1,75 @@
+import type { SuiteConfig } from "../config/schema.js";
+import type { GpuJob } from "../queue/jobs.js";
+import type { GitAuth, RepoCache } from "../repo/git.js";
+import type { SuiteResult } from "../results/schema.js";
+import type { RunRecord } from "../verdict/types.js";
+import { runCommandSuite } from "./command.js";
+
+/** Runs one suite in a checkout of one commit. Built-in kernel suites plug in here. */
+export type SuiteRunner = (input: { dir: string; suite: SuiteConfig; sha: string }) => Promise<SuiteResult>;
+
+export const runConfiguredCommand: SuiteRunner = async ({ dir, suite, sha }) => {
+  if (suite.kind !== "command") throw new Error(`suite ${suite.name} is not a command suite`);
+  return runCommandSuite({ dir, suite: suite.name, command: suite.command, sha, timeoutMs: suite.timeoutSeconds * 1000 });
+};
+
+export interface ExecuteDeps {
+  cache: RepoCache;
+  auth?: GitAuth;
+  runners: Partial<Record<SuiteConfig["kind"], SuiteRunner>>;
+  /** Rounds of an interleaved A/B job: suspect and baseline alternate on the same GPU. */
+  abRounds?: number;
+}
+
+async function runAt(deps: ExecuteDeps, job: GpuJob, sha: string): Promise<SuiteResult> {
+  const runner = deps.runners[job.suite.kind];
+  if (!runner) throw new Error(`no runner for ${job.suite.kind} suites on this host`);
+  const mirror = await deps.cache.ensureCommit(job.repo.owner, job.repo.repo, job.repo.cloneUrl, sha, deps.auth);
+  const dir = await deps.cache.addWorktree(mirror, sha, `${job.repo.owner}-${job.repo.repo}-${sha.slice(0, 12)}-${process.pid}`);
+  try {
+    return await runner({ dir, suite: job.suite, sha });
+  } finally {
+    await deps.cache.removeWorktree(mirror, dir);
+  }
+}
+
+/** Concatenates the samples of repeated runs of one commit and keeps the worst outcome per test. */
+export function mergeRepeatedRuns(runs: SuiteResult[]): SuiteResult {
+  const [first, ...rest] = runs;
+  if (!first) throw new Error("mergeRepeatedRuns needs at least one run");
+  const rank = { pass: 0, skip: 0, fail: 1, error: 2 } as const;
+  const tests = new Map(first.tests.map((t) => [t.name, t]));
+  const benchmarks = new Map(first.benchmarks.map((b) => [b.name, { ...b, samples: [...b.samples] }]));
+  let status = first.status;
+  for (const run of rest) {
+    if (run.status !== "completed") status = run.status;
+    for (const t of run.tests) {
+      const prev = tests.get(t.name);
+      if (!prev || rank[t.outcome] > rank[prev.outcome]) tests.set(t.name, t);
+    }
+    for (const b of run.benchmarks) {
+      const prev = benchmarks.get(b.name);
+      if (prev) prev.samples.push(...b.samples);
+      else benchmarks.set(b.name, { ...b, samples: [...b.samples] });
+    }
+  }
+  const last = runs[runs.length - 1]!;
+  return { ...first, status, finishedAt: last.finishedAt, tests: [...tests.values()], benchmarks: [...benchmarks.values()] };
+}
+
+/**
+ * Executes a GPU job: the suite at the job's commit, or for an `ab` job the suspect and its
+ * baseline alternately, so drift in clocks or temperature hits both sides equally.
+ */
+export async function executeGpuJob(job: GpuJob, deps: ExecuteDeps): Promise<RunRecord> {
+  if (job.job.purpose !== "ab" || !job.job.baselineSha) {
+    return { job: job.job, result: await runAt(deps, job, job.job.sha) };
+  }
+  const suspect: SuiteResult[] = [];
+  const baseline: SuiteResult[] = [];
+  for (let round = 0; round < (deps.abRounds ?? 3); round++) {
+    suspect.push(await runAt(deps, job, job.job.sha));
+    baseline.push(await runAt(deps, job, job.job.baselineSha));
+  }
+  return { job: job.job, result: mergeRepeatedRuns(suspect), baselineResult: mergeRepeatedRuns(baseline) };
+}

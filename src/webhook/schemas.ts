@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { shaSchema } from "../results/schema.js";
+
+/**
+ * The subsets of GitHub's webhook payloads Sheriff reads. Only what is used is
+ * required; everything else GitHub sends passes through untouched.
+ */
+export const repositorySchema = z.object({
+  id: z.number().int(),
+  name: z.string().min(1),
+  full_name: z.string().min(1),
+  owner: z.object({ login: z.string().min(1) }),
+  default_branch: z.string().min(1),
+  clone_url: z.string().min(1),
+});
+export type RepositoryPayload = z.infer<typeof repositorySchema>;
+
+const installationSchema = z.object({ id: z.number().int() });
+
+export const pushPayloadSchema = z.object({
+  ref: z.string().min(1),
+  before: shaSchema,
+  after: shaSchema,
+  created: z.boolean().default(false),
+  deleted: z.boolean().default(false),
+  forced: z.boolean().default(false),
+  repository: repositorySchema,
+  installation: installationSchema,
+  sender: z.object({ login: z.string() }).optional(),
+});
+export type PushPayload = z.infer<typeof pushPayloadSchema>;
+
+export const workflowRunPayloadSchema = z.object({
+  action: z.string(),
+  workflow_run: z.object({
+    id: z.number().int(),
+    name: z.string().nullish(),
+    head_sha: shaSchema,
+    status: z.string().nullish(),
+    conclusion: z.string().nullish(),
+    display_title: z.string().nullish(),
+    path: z.string().nullish(),
+  }),
+  repository: repositorySchema,
+  installation: installationSchema,
+});
+export type WorkflowRunPayload = z.infer<typeof workflowRunPayloadSchema>;
+
+export const ZERO_SHA = "0000000000000000000000000000000000000000";

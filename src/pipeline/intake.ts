@@ -53,6 +53,7 @@ export async function intakePush(deps: PipelineDeps, job: IntakeJob): Promise<In
   const newCommits = await deps.ledger.recordCommits(key, repo.branch, commits);
   for (const c of commits) await deps.ledger.note(key, { kind: "landed", sha: c.sha, text: `${c.title} (suites: ${c.suites.join(", ") || "none"})` });
 
+  await deps.ledger.setHead(key, repo.branch, job.after);
   const jobs = planLandedJobs(commits);
   for (const request of jobs) {
     const suite = config.suites.find((s) => s.name === request.suite)!;

@@ -52,6 +52,8 @@ export const analyzeJobSchema = z.object({
   suite: z.string().min(1),
   /** The sha whose config governs this analysis (the branch head Sheriff last planned from). */
   configSha: shaSchema,
+  /** The commit a new result arrived for: its check run is refreshed. */
+  sha: shaSchema.optional(),
 });
 export type AnalyzeJob = z.infer<typeof analyzeJobSchema>;
 

@@ -19,7 +19,7 @@ export function controlJobId(job: ControlJob): string {
     case "intake":
       return safeId(`intake.${repo}.${job.before ?? "root"}.${job.after}`);
     case "revert":
-      return safeId(`revert.${repo}.${job.culprit}`);
+      return safeId(`revert.${repo}.${job.culprit}${job.requestedBy ? `.by.${job.requestedBy}` : ""}`);
     case "actions-run":
       return safeId(`actions-run.${repo}.${job.runId}`);
     case "analyze":

@@ -197,6 +197,15 @@ export class Ledger {
     return all.map((v) => JSON.parse(v) as Rebaseline).filter((r) => r.suite === suite);
   }
 
+  /** The branch head Sheriff last planned from; its config governs later analyses. */
+  async setHead(repo: string, branch: string, sha: string): Promise<void> {
+    await this.store.redis.hset(this.key(repo, "heads"), branch, sha);
+  }
+
+  async head(repo: string, branch: string): Promise<string | null> {
+    return this.store.redis.hget(this.key(repo, "heads"), branch);
+  }
+
   async checkRunId(repo: string, sha: string): Promise<number | null> {
     const value = await this.store.redis.hget(this.key(repo, "check-runs"), sha);
     return value ? Number(value) : null;

@@ -1,0 +1,78 @@
+import type { SheriffConfig } from "../config/schema.js";
+import { readConfig } from "../github/config.js";
+import { upsertCheckRun } from "../github/checks.js";
+import { repoKey, type AnalyzeJob, type RepoRef } from "../queue/jobs.js";
+import { summarizeCommit } from "../results/summary.js";
+import type { Decision, EngineInput } from "../verdict/types.js";
+import type { PipelineDeps } from "./deps.js";
+import { dispatchJob } from "./dispatch.js";
+
+export async function loadConfigAt(deps: PipelineDeps, repo: RepoRef, sha: string): Promise<SheriffConfig> {
+  const { octokit } = await deps.access.forInstallation(repo.installationId);
+  const lookup = await readConfig(octokit, repo.owner, repo.repo, sha);
+  if (lookup.kind === "ok") return lookup.config;
+  throw new Error(lookup.kind === "missing" ? `no .github/sheriff.yml at ${sha}` : lookup.error.message);
+}
+
+export async function engineInput(deps: PipelineDeps, repo: RepoRef, config: SheriffConfig, suiteName: string): Promise<EngineInput> {
+  const key = repoKey(repo);
+  const suite = config.suites.find((s) => s.name === suiteName);
+  if (!suite) throw new Error(`suite ${suiteName} is not in the config any more`);
+  const [commits, runs, jobs, rebaselines, declared] = await Promise.all([
+    deps.ledger.chain(key, repo.branch),
+    deps.ledger.runs(key, suiteName),
+    deps.ledger.jobs(key),
+    deps.ledger.rebaselines(key, suiteName),
+    deps.ledger.declaredCulprits(key, suiteName),
+  ]);
+  const pending = jobs.filter((j) => j.job.suite === suiteName && (j.state === "queued" || j.state === "running")).map((j) => j.job);
+  return { suite, commits, runs, pending, rebaselines, declared, parallelism: deps.parallelism };
+}
+
+/** Refreshes the check run of a commit from everything the ledger knows about it. */
+export async function refreshCheckRun(deps: PipelineDeps, repo: RepoRef, sha: string): Promise<void> {
+  const key = repoKey(repo);
+  const [jobs, verdicts] = await Promise.all([deps.ledger.jobs(key), deps.ledger.verdicts(key)]);
+  const atSha = jobs.filter((j) => j.job.sha === sha && j.job.purpose !== "ab");
+  const suites = [...new Set(atSha.map((j) => j.job.suite))];
+  const runs = await deps.ledger.runsAt(key, sha, suites);
+  const pendingSuites = atSha.filter((j) => j.state === "queued" || j.state === "running").map((j) => j.job.suite);
+  const confirmed = verdicts.flatMap((v) => (v.decision.type === "regression" && v.decision.culprit === sha ? [v.decision.suite] : []));
+  const { octokit } = await deps.access.forInstallation(repo.installationId);
+  await upsertCheckRun(octokit, deps.ledger, repo, sha, { done: pendingSuites.length === 0, summary: summarizeCommit(runs, pendingSuites, confirmed) });
+}
+
+/**
+ * Runs the decision engine for one suite and carries out what it decides. Decisions are
+ * recomputed from the ledger each time, so running this twice, or after a crash, is safe.
+ */
+export async function analyzeSuite(deps: PipelineDeps, job: AnalyzeJob): Promise<Decision[]> {
+  const { repo } = job;
+  const key = repoKey(repo);
+  const log = deps.log.child({ repo: key, suite: job.suite, sha: job.sha ?? job.configSha });
+  const config = await loadConfigAt(deps, repo, job.configSha);
+  const suite = config.suites.find((s) => s.name === job.suite);
+  if (!suite) {
+    log.warn("suite no longer configured; nothing to analyze");
+    return [];
+  }
+  const decisions = deps.engine(await engineInput(deps, repo, config, job.suite));
+  for (const decision of decisions) {
+    if (decision.type === "run") {
+      if (await dispatchJob(deps, repo, config, suite, decision.job)) log.info({ job: decision.job, reason: decision.reason }, "engine queued a job");
+      continue;
+    }
+    if (!(await deps.ledger.recordVerdict(key, decision))) continue;
+    if (decision.type === "flaky") {
+      await deps.ledger.note(key, { kind: "flaky", sha: decision.sha, suite: decision.suite, text: decision.summary });
+      log.warn({ tests: decision.tests }, "flaky tests: reported, never reverted for");
+      continue;
+    }
+    await deps.ledger.note(key, { kind: "regression", sha: decision.culprit, suite: decision.suite, text: decision.summary });
+    log.error({ culprit: decision.culprit, kind: decision.kind }, "regression confirmed");
+    await deps.queues.addControl({ type: "revert", repo, suite: decision.suite, culprit: decision.culprit, configSha: job.configSha });
+    await refreshCheckRun(deps, repo, decision.culprit);
+  }
+  if (job.sha) await refreshCheckRun(deps, repo, job.sha);
+  return decisions;
+}

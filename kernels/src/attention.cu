@@ -1,0 +1,109 @@
+// attention.cu -- varlen attention forward: parameter checks, variant choice
+// (main / decode), split-KV heuristic, workspace, output allocation variant.
+#include <algorithm>
+#include <cmath>
+#include "attn_kernel.cuh"
+
+namespace sk_attn {
+int block_m_64(bool); int block_m_128(bool); int block_m_256(bool);
+int block_n_64(bool); int block_n_128(bool); int block_n_256(bool);
+}
+
+static int sm_count() {
+  static int sms = 0;
+  if (!sms) {
+    int dev = 0;
+    cudaGetDevice(&dev);
+    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+    if (sms <= 0) sms = 108;
+  }
+  return sms;
+}
+
+extern "C" SK_API int sk_varlen_attn_fwd(const sk_attn_params* p, void* stream_) {
+  if (int st = sk_varlen_attn_check_params(p)) return st;
+  if (p->batch == 0 || p->total_q == 0) return SK_OK;
+  if (int st = sk::require_cuda()) return st;
+  cudaStream_t stream = (cudaStream_t)stream_;
+  const bool paged = p->page_table != nullptr;
+  sk_attn::Args a{};
+  a.q = (const uint16_t*)p->q;
+  a.k = (const uint16_t*)(paged ? p->k_cache : p->k);
+  a.v = (const uint16_t*)(paged ? p->v_cache : p->v);
+  a.out = (uint16_t*)p->out;
+  a.lse = p->lse;
+  a.cu_q = p->cu_seqlens_q;
+  a.cu_k = p->cu_seqlens_k;
+  a.seqused_k = p->seqused_k;
+  a.page_table = p->page_table;
+  a.page_size = paged ? p->page_size : 1;
+  a.max_pages = paged ? p->max_pages_per_seq : 0;
+  a.H = p->num_heads;
+  a.Hk = p->num_heads_kv;
+  a.G = p->num_heads / p->num_heads_kv;
+  a.total_q = p->total_q;
+  const float scale = p->softmax_scale > 0 ? p->softmax_scale : 1.0f / std::sqrt((float)p->head_dim);
+  a.scale_log2 = scale * 1.4426950408889634f;
+  a.wl = p->window_left < 0 ? -1 : p->window_left;
+  a.wr = p->causal ? 0 : (p->window_right < 0 ? -1 : p->window_right);
+  const bool bf16 = p->dtype == SK_BF16;
+  const bool decode = p->max_seqlen_q <= 16;
+  const int D = p->head_dim;
+  const int bm = D == 64 ? sk_attn::block_m_64(decode) : D == 128 ? sk_attn::block_m_128(decode) : sk_attn::block_m_256(decode);
+  const int bn = D == 64 ? sk_attn::block_n_64(decode) : D == 128 ? sk_attn::block_n_128(decode) : sk_attn::block_n_256(decode);
+  // split-KV when the grid is too small to fill the GPU
+  int splits = 1;
+  if (p->num_splits > 0) {
+    splits = p->num_splits;
+  } else {
+    const int64_t blocks = (int64_t)((p->max_seqlen_q + bm - 1) / bm) * p->num_heads * p->batch;
+    const int ktiles = (p->max_seqlen_k + bn - 1) / bn;
+    const int64_t target = 2LL * sm_count();
+    if (blocks < target && ktiles >= 4) {
+      int64_t s = (target + blocks - 1) / blocks;
+      s = std::min<int64_t>(s, ktiles / 2);
+      s = std::min<int64_t>(s, 64);
+      splits = (int)std::max<int64_t>(s, 1);
+    }
+  }
+  a.num_splits = splits;
+  void* ws = nullptr;
+  if (splits > 1) {
+    const size_t obytes = (size_t)splits * p->total_q * p->num_heads * D * sizeof(float);
+    const size_t lbytes = (size_t)splits * p->num_heads * p->total_q * sizeof(float);
+    SK_CUDA_TRY(cudaMallocAsync(&ws, obytes + lbytes, stream));
+    a.o_part = (float*)ws;
+    a.lse_part = (float*)((char*)ws + obytes);
+  }
+  int st;
+  if (D == 64) st = sk_attn::launch<64>(a, bf16, decode, p->max_seqlen_q, p->batch, stream);
+  else if (D == 128) st = sk_attn::launch<128>(a, bf16, decode, p->max_seqlen_q, p->batch, stream);
+  else st = sk_attn::launch<256>(a, bf16, decode, p->max_seqlen_q, p->batch, stream);
+  if (ws) cudaFreeAsync(ws, stream);
+  return st;
+}
+
+extern "C" SK_API int sk_varlen_attn_fwd_alloc(const sk_attn_params* p, int want_lse, void** out_new,
+                                               float** lse_new, void* stream) {
+  if (!out_new) return sk::set_error(SK_ERR_INVALID, "varlen_attn_fwd_alloc: out_new is NULL");
+  *out_new = nullptr;
+  if (lse_new) *lse_new = nullptr;
+  if (int st = sk_varlen_attn_check_params(p)) return st;
+  if (int st = sk::require_cuda()) return st;
+  sk_attn_params q = *p;
+  const size_t ob = (size_t)p->total_q * p->num_heads * p->head_dim * 2;
+  SK_CUDA_TRY(cudaMalloc(out_new, ob ? ob : 2));
+  q.out = *out_new;
+  q.lse = nullptr;
+  if (want_lse) {
+    if (!lse_new) return sk::set_error(SK_ERR_INVALID, "varlen_attn_fwd_alloc: want_lse without lse_new");
+    SK_CUDA_TRY(cudaMalloc((void**)lse_new, (size_t)p->num_heads * p->total_q * 4 + 4));
+    q.lse = *lse_new;
+  }
+  int st = sk_varlen_attn_fwd(&q, stream);
+  if (st) {
+    cudaFree(*out_new); *out_new = nullptr;
+    if (lse_new && *lse_new) { cudaFree(*lse_new); *lse_new = nullptr; }
+  }
+  return st;
+}

@@ -1,0 +1,44 @@
+// Instantiations for head_dim 64 (separate TU so the build parallelises).
+#include "attn_kernel.cuh"
+
+namespace sk_attn {
+
+using Main64 = Cfg<64, 2, 64, 4, false>;
+using Dec64 = Cfg<64, 1, 64, 4, true>;
+
+template <class C, bool BF16>
+static int run_cfg(const Args& a, int batch, cudaStream_t stream) {
+  static bool attr_set = false;  // benign race: idempotent
+  if (!attr_set) {
+    SK_CUDA_TRY(cudaFuncSetAttribute(attn_fwd<C, BF16>, cudaFuncAttributeMaxDynamicSharedMemorySize, C::SMEM));
+    attr_set = true;
+  }
+  return 0;
+}
+
+template <>
+int launch<64>(const Args& a, bool bf16, bool decode, int max_q, int batch, cudaStream_t stream) {
+  auto go = [&](auto cfg, auto bf) -> int {
+    using C = decltype(cfg);
+    constexpr bool BF = decltype(bf)::value;
+    if (int st = run_cfg<C, BF>(a, batch, stream)) return st;
+    dim3 grid((max_q + C::BM - 1) / C::BM, a.H, batch * a.num_splits);
+    attn_fwd<C, BF><<<grid, C::NT, C::SMEM, stream>>>(a);
+    SK_LAUNCH_CHECK("varlen_attn_fwd");
+    if (a.num_splits > 1) {
+      const int64_t warps = (int64_t)a.total_q * a.H;
+      if (warps > 0) attn_combine<64, BF><<<(unsigned)((warps + 3) / 4), 128, 0, stream>>>(a);
+      SK_LAUNCH_CHECK("varlen_attn_combine");
+    }
+    return 0;
+  };
+  using T = std::true_type;
+  using F = std::false_type;
+  if (decode) return bf16 ? go(Dec64{}, T{}) : go(Dec64{}, F{});
+  return bf16 ? go(Main64{}, T{}) : go(Main64{}, F{});
+}
+
+int block_m_64(bool decode) { return decode ? Dec64::BM : Main64::BM; }
+int block_n_64(bool decode) { return decode ? Dec64::BN : Main64::BN; }
+
+}  // namespace sk_attn

@@ -19,6 +19,8 @@ export interface JobRequest {
   attempt: number;
   /** For `ab` jobs: the commit timed interleaved with `sha` in the same job on the same GPU. */
   baselineSha?: string;
+  /** A hint, not part of the id: retries should run on the runner that saw the failure, where possible. */
+  runner?: string;
 }
 
 export interface LandedCommit {
@@ -76,6 +78,10 @@ export interface RegressionDecision {
   failingTests: { name: string; message?: string }[];
   benchmarks: BenchmarkEvidence[];
   summary: string;
+  /** The investigation that found it (matches `investigation` on its `run` decisions). */
+  investigation?: string;
+  /** The searched range: last good tested commit (exclusive) to first bad tested commit (inclusive). */
+  range?: { from: string; to: string; suspects: number };
 }
 
 export interface FlakyDecision {
@@ -86,7 +92,10 @@ export interface FlakyDecision {
   summary: string;
 }
 
-export type Decision = { type: "run"; job: JobRequest; reason: string } | RegressionDecision | FlakyDecision;
+export type Decision =
+  | { type: "run"; job: JobRequest; reason: string; /** Groups the jobs one investigation spends. */ investigation?: string }
+  | RegressionDecision
+  | FlakyDecision;
 
 export type DecisionEngine = (input: EngineInput) => Decision[];
 

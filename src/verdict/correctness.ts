@@ -1,0 +1,201 @@
+import { nextBisectStep, suspectsInRange, type BisectPosition } from "../culprit/bisect.js";
+import { checkpoints, hasPending, runsOf, short, type Requests, type SuiteContext } from "./context.js";
+import { classifyNewFailures, failingIn, firstMessage, mixedIn, passingIn, runVerdict } from "./tests.js";
+import type { Decision, LandedCommit, RunRecord } from "./types.js";
+
+/**
+ * The correctness track. It walks the checkpoints (commits with a `landed`/`baseline` run)
+ * oldest first, carrying an anchor: the last good checkpoint and the tests already known
+ * broken there (pre-existing failures, or ones an already-declared culprit broke and a revert
+ * has not fixed yet). A checkpoint with no new failure becomes the anchor. The first one with
+ * a new failure is investigated; the walk stops there until that investigation concludes, so
+ * one open question at a time per suite and later evidence never races an earlier verdict.
+ */
+
+interface Anchor {
+  index: number;
+  sha: string;
+  broken: Set<string>;
+}
+
+export function correctnessTrack(ctx: SuiteContext, requests: Requests): Decision[] {
+  const out: Decision[] = [];
+  const knownFlaky = new Set<string>();
+  let anchor: Anchor | undefined;
+  for (const x of checkpoints(ctx)) {
+    const index = ctx.indexOf.get(x.sha)!;
+    const runs = runsOf(ctx, x.sha);
+    const fails = failingIn(runs);
+    if (!anchor) {
+      // The first tested commit is the baseline: whatever fails there predates Sheriff.
+      anchor = { index, sha: x.sha, broken: fails };
+      continue;
+    }
+    const newFails = [...fails].filter((t) => !anchor!.broken.has(t)).sort();
+    const fixed = passingIn(runs);
+    const stillBroken = new Set([...anchor.broken].filter((t) => !fixed.has(t) || fails.has(t)));
+    if (newFails.length === 0) {
+      anchor = { index, sha: x.sha, broken: stillBroken };
+      continue;
+    }
+    const inv = investigate(ctx, requests, anchor, x, index, newFails, knownFlaky);
+    out.push(...inv.decisions);
+    if (inv.waiting) break;
+    for (const t of inv.flaky) knownFlaky.add(t);
+    anchor = { index, sha: x.sha, broken: new Set([...stillBroken, ...inv.deterministic]) };
+  }
+  return out;
+}
+
+interface Investigation {
+  waiting: boolean;
+  decisions: Decision[];
+  deterministic: string[];
+  flaky: string[];
+}
+
+function investigate(
+  ctx: SuiteContext,
+  requests: Requests,
+  anchor: Anchor,
+  x: LandedCommit,
+  xIndex: number,
+  newFails: string[],
+  knownFlaky: Set<string>,
+): Investigation {
+  const id = `correctness:${short(anchor.sha)}..${short(x.sha)}`;
+  const retries = ctx.suite.thresholds.retries;
+  const xRuns = runsOf(ctx, x.sha);
+  const runner = xRuns.find((r) => r.result.status !== "completed" || failingIn([r]).size > 0)?.result.environment.runner;
+  // A test already caught flaking needs a longer streak before its failure is believed.
+  const needed = newFails.some((t) => knownFlaky.has(t)) ? 2 * retries + 1 : retries + 1;
+  const reason = `new failure of ${newFails.join(", ")} at ${short(x.sha)}: retry here and at last good ${short(anchor.sha)}`;
+  const xDone = requests.ensureRuns(x.sha, Math.max(2, needed), "retry", reason, id, runner);
+  const gDone = requests.ensureRuns(anchor.sha, retries + 1, "retry", reason, id, runner);
+  const waiting: Investigation = { waiting: true, decisions: [], deterministic: [], flaky: [] };
+  if (!xDone || !gDone || hasPending(ctx, x.sha) || hasPending(ctx, anchor.sha)) return waiting;
+
+  const verdict = classifyNewFailures(newFails, xRuns, runsOf(ctx, anchor.sha));
+  const decisions: Decision[] = [];
+  if (verdict.flaky.length) {
+    decisions.push({
+      type: "flaky",
+      suite: ctx.name,
+      sha: x.sha,
+      tests: verdict.flaky,
+      summary: `${verdict.flaky.join(", ")} failed intermittently at ${short(x.sha)} or also at last good ${short(anchor.sha)}; not a regression`,
+    });
+  }
+  const done = (extraFlaky: string[] = []): Investigation => ({
+    waiting: false,
+    decisions,
+    deterministic: verdict.deterministic,
+    flaky: [...verdict.flaky, ...extraFlaky],
+  });
+  if (!verdict.deterministic.length) return done();
+
+  const suspects = suspectsInRange(ctx.commits, anchor.index, xIndex, ctx.name);
+  if (!suspects.length) {
+    decisions.push({
+      type: "flaky",
+      suite: ctx.name,
+      sha: x.sha,
+      tests: verdict.deterministic,
+      summary: `${verdict.deterministic.join(", ")} fail at ${short(x.sha)} but no commit since ${short(anchor.sha)} touches the suite: environment, not a commit`,
+    });
+    return done(verdict.deterministic);
+  }
+  const search = searchCulprits(ctx, requests, { id, anchor, x, xIndex, suspects, tests: verdict.deterministic });
+  decisions.push(...search.decisions);
+  if (search.waiting) return { ...waiting, decisions };
+  return done(search.flaky);
+}
+
+interface SearchInput {
+  id: string;
+  anchor: Anchor;
+  x: LandedCommit;
+  xIndex: number;
+  /** Commit indexes of the suite-touching commits in (anchor, x]. */
+  suspects: number[];
+  tests: string[];
+}
+
+/**
+ * Bisects for the earliest commit that breaks any of `tests`, declares it, then searches
+ * after it for whatever tests it did not break (two culprits in one range). The last suspect
+ * also carries the evidence of `x` itself, whose state it shares.
+ */
+function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): { waiting: boolean; decisions: Decision[]; flaky: string[] } {
+  const decisions: Decision[] = [];
+  const flaky = new Set<string>();
+  let remaining = s.tests;
+  let start = 0;
+  let lastGood = s.anchor.sha;
+  while (remaining.length && start < s.suspects.length) {
+    const tests = remaining;
+    const runsAtPos = (i: number): RunRecord[] => {
+      const sha = ctx.commits[s.suspects[i]!]!.sha;
+      const own = runsOf(ctx, sha);
+      return i === s.suspects.length - 1 && sha !== s.x.sha ? [...own, ...runsOf(ctx, s.x.sha)] : own;
+    };
+    const positions: BisectPosition[] = [];
+    for (let i = start; i < s.suspects.length; i++) {
+      const runs = runsAtPos(i);
+      const verdicts = runs.map((r) => runVerdict(r, tests));
+      const mixed = mixedIn(runs).filter((t) => tests.includes(t));
+      if (mixed.length) {
+        mixed.forEach((t) => flaky.add(t));
+        decisions.push({
+          type: "flaky",
+          suite: ctx.name,
+          sha: ctx.commits[s.suspects[i]!]!.sha,
+          tests: mixed,
+          summary: `${mixed.join(", ")} both passed and failed at one commit during bisection`,
+        });
+      }
+      // A deterministic break never passes, so one pass clears a commit even if the test also flaked there.
+      const state = verdicts.includes("good") ? "good" : verdicts.includes("bad") ? "bad" : "unknown";
+      positions.push({ state, pending: hasPending(ctx, ctx.commits[s.suspects[i]!]!.sha) });
+    }
+    const step = nextBisectStep(positions, ctx.parallelism);
+    if (step.kind === "none") break;
+    if (step.kind === "wait") return { waiting: true, decisions, flaky: [...flaky] };
+    if (step.kind === "probe") {
+      for (const p of step.positions) {
+        const sha = ctx.commits[s.suspects[start + p]!]!.sha;
+        requests.add(sha, "bisect", `bisect ${tests.join(", ")} between ${short(s.anchor.sha)} and ${short(s.x.sha)}`, s.id);
+      }
+      return { waiting: true, decisions, flaky: [...flaky] };
+    }
+    const hi = start + step.hi;
+    const culprit = ctx.commits[s.suspects[hi]!]!;
+    const culpritRuns = runsAtPos(hi);
+    const badRuns = culpritRuns.filter((r) => runVerdict(r, tests) === "bad");
+    if (badRuns.length < 2) {
+      // Flaky-aware boundary: one failing probe could be a flake, so the culprit fails twice before blame.
+      if (!hasPending(ctx, culprit.sha)) requests.add(culprit.sha, "bisect", `repeat at the boundary ${short(culprit.sha)}`, s.id);
+      return { waiting: true, decisions, flaky: [...flaky] };
+    }
+    if (step.lo >= 0) lastGood = ctx.commits[s.suspects[start + step.lo]!]!.sha;
+    const broken = tests.filter((t) => failingIn(badRuns).has(t));
+    if (!ctx.declared.has(culprit.sha)) {
+      decisions.push({
+        type: "regression",
+        suite: ctx.name,
+        kind: "correctness",
+        culprit: culprit.sha,
+        lastGood,
+        failingTests: broken.map((name) => ({ name, message: firstMessage(badRuns, name) })),
+        benchmarks: [],
+        summary: `${short(culprit.sha)} "${culprit.title}" breaks ${broken.join(", ")}: failed ${badRuns.length}/${culpritRuns.length} runs, passed at ${short(lastGood)}; searched ${s.suspects.length} suite commits after ${short(s.anchor.sha)}`,
+        investigation: s.id,
+        range: { from: s.anchor.sha, to: s.x.sha, suspects: s.suspects.length },
+      });
+    }
+    remaining = remaining.filter((t) => !broken.includes(t));
+    start = hi + 1;
+    lastGood = culprit.sha;
+  }
+  return { waiting: false, decisions, flaky: [...flaky] };
+}

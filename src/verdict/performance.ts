@@ -1,0 +1,163 @@
+import { nextBisectStep, suspectsInRange, type BisectPosition } from "../culprit/bisect.js";
+import { compareAb, compareLevels, levelOfRuns, slowdowns, type Comparison } from "./benchmarks.js";
+import { abState, checkpoints, runsOf, short, type Requests, type SuiteContext } from "./context.js";
+import type { Decision, LandedCommit } from "./types.js";
+
+/**
+ * The performance track. Timings from different jobs differ by more than the noise inside
+ * one job (GPU clocks, thermals, neighbours), so a cross-job comparison only screens; every
+ * verdict rests on interleaved A/B jobs, where suspect and baseline share one GPU and one
+ * time window:
+ *   1. screen each checkpoint against the anchor level (ratio of medians + rank-sum);
+ *   2. confirm the whole range with one A/B (last suspect against the anchor) - noise stops here;
+ *   3. bisect with A/B probes against the anchor, splitting at the geometric midpoint of the
+ *      confirmed ratio;
+ *   4. confirm the boundary with an A/B of the culprit against its own parent.
+ */
+
+/** Screening is loose: a false alarm costs one A/B job, a miss costs a regression. */
+export const SCREEN_FRACTION = 0.6;
+/**
+ * A measured ratio is an estimate: a true 5% slowdown measures under 5% about half the time.
+ * So an A/B counts a slowdown as large enough from 80% of the threshold, when it is also clear.
+ */
+export const CONFIRM_FRACTION = 0.8;
+const AB_ATTEMPTS = 2;
+
+interface PerfAnchor {
+  index: number;
+  sha: string;
+  /** Set when the level is a recorded rebaseline, for the evidence. */
+  note?: string;
+}
+
+export function performanceTrack(ctx: SuiteContext, requests: Requests): Decision[] {
+  const out: Decision[] = [];
+  const t = ctx.suite.thresholds;
+  const rebaselines = [...ctx.rebaselines].sort((a, b) => ctx.indexOf.get(a.sha)! - ctx.indexOf.get(b.sha)!);
+  let next = 0;
+  let anchor: PerfAnchor | undefined;
+  for (const x of checkpoints(ctx)) {
+    const index = ctx.indexOf.get(x.sha)!;
+    const level = levelOfRuns(runsOf(ctx, x.sha));
+    if (!level.size) continue;
+    // A rebaseline accepts its commit's level as the expectation: later commits compare to it, earlier suspects are forgiven.
+    while (next < rebaselines.length && ctx.indexOf.get(rebaselines[next]!.sha)! <= index) {
+      const r = rebaselines[next++]!;
+      const rIndex = ctx.indexOf.get(r.sha)!;
+      if (anchor && rIndex <= anchor.index) continue;
+      const runs = runsOf(ctx, r.sha);
+      if (!levelOfRuns(runs).size) {
+        if (runs.length >= AB_ATTEMPTS) continue;
+        requests.ensureRuns(r.sha, runs.length + 1, "baseline", `measure the rebaselined level at ${short(r.sha)}`, `rebaseline:${short(r.sha)}`);
+        return out;
+      }
+      anchor = { index: rIndex, sha: r.sha, note: `rebaseline at ${short(r.sha)} by ${r.by} (${r.at}): ${r.reason}` };
+    }
+    if (!anchor || anchor.sha === x.sha) {
+      anchor ??= { index, sha: x.sha };
+      continue;
+    }
+    const screen = compareLevels(level, levelOfRuns(runsOf(ctx, anchor.sha)), 1 + SCREEN_FRACTION * t.slowdown);
+    const suspicious = slowdowns(screen, t, SCREEN_FRACTION);
+    if (suspicious.length) {
+      const inv = investigate(ctx, requests, anchor, x, index, suspicious);
+      out.push(...inv.decisions);
+      if (inv.waiting) break;
+    }
+    // Confirmed, dismissed or clean, this level is what later commits are held to; a revert brings it back down.
+    anchor = { index, sha: x.sha };
+  }
+  return out;
+}
+
+type AbOutcome = { kind: "waiting" } | { kind: "failed" } | { kind: "done"; comparisons: Comparison[] };
+
+function abOutcome(ctx: SuiteContext, requests: Requests, sha: string, base: string, reason: string, id: string): AbOutcome {
+  const state = abState(ctx, sha, base);
+  for (const run of [...state.runs].reverse()) {
+    const comparisons = compareAb(run, 1 + SCREEN_FRACTION * ctx.suite.thresholds.slowdown);
+    if (comparisons) return { kind: "done", comparisons };
+  }
+  if (state.pending) return { kind: "waiting" };
+  if (state.runs.length >= AB_ATTEMPTS) return { kind: "failed" };
+  requests.add(sha, "ab", reason, id, { baselineSha: base });
+  return { kind: "waiting" };
+}
+
+function investigate(
+  ctx: SuiteContext,
+  requests: Requests,
+  anchor: PerfAnchor,
+  x: LandedCommit,
+  xIndex: number,
+  suspicious: Comparison[],
+): { waiting: boolean; decisions: Decision[] } {
+  const id = `performance:${short(anchor.sha)}..${short(x.sha)}`;
+  const waiting = { waiting: true, decisions: [] };
+  const dismissed = { waiting: false, decisions: [] };
+  const suspects = suspectsInRange(ctx.commits, anchor.index, xIndex, ctx.name).map((i) => ctx.commits[i]!);
+  // A level shift with no suite commit in range is the machine, not the code.
+  if (!suspects.length) return dismissed;
+  const t = ctx.suite.thresholds;
+  const top = suspects[suspects.length - 1]!;
+  const topBase = suspects.length === 1 ? top.parent : anchor.sha;
+  const screened = suspicious.map((c) => `${c.name} ${pct(c.ratio)}`).join(", ");
+  const topAb = abOutcome(ctx, requests, top.sha, topBase, `${screened} at ${short(x.sha)}: interleaved A/B against ${short(topBase)}`, id);
+  if (topAb.kind === "waiting") return waiting;
+  if (topAb.kind === "failed") return dismissed;
+  const confirmedTop = slowdowns(topAb.comparisons, t, CONFIRM_FRACTION);
+  if (!confirmedTop.length) return dismissed;
+  const regression = (culprit: LandedCommit, base: string, evidence: Comparison[]): { waiting: boolean; decisions: Decision[] } => ({
+    waiting: false,
+    decisions: ctx.declared.has(culprit.sha)
+      ? []
+      : [
+          {
+            type: "regression",
+            suite: ctx.name,
+            kind: "performance",
+            culprit: culprit.sha,
+            lastGood: base,
+            failingTests: [],
+            benchmarks: evidence,
+            summary: `${short(culprit.sha)} "${culprit.title}" slows ${evidence.map((c) => `${c.name} by ${pct(c.ratio)} (p=${c.pValue.toPrecision(2)})`).join(", ")} in an interleaved A/B run against ${short(base)}; expected level: ${anchor.note ?? short(anchor.sha)}`,
+            investigation: id,
+            range: { from: anchor.sha, to: x.sha, suspects: suspects.length },
+          },
+        ],
+  });
+  if (suspects.length === 1) return regression(top, topBase, confirmedTop);
+
+  const lead = confirmedTop.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+  const cut = Math.sqrt(lead.ratio);
+  const positions: BisectPosition[] = [];
+  for (const s of suspects.slice(0, -1)) {
+    const state = abState(ctx, s.sha, anchor.sha);
+    const usable = state.runs.map((r) => compareAb(r, Infinity)).find((c) => c !== null);
+    const ratio = usable?.find((c) => c.name === lead.name)?.ratio;
+    if (ratio === undefined && !state.pending && state.runs.length >= AB_ATTEMPTS) return dismissed;
+    positions.push({ state: ratio === undefined ? "unknown" : ratio >= cut ? "bad" : "good", pending: state.pending });
+  }
+  positions.push({ state: "bad", pending: false });
+  const step = nextBisectStep(positions, ctx.parallelism);
+  if (step.kind === "none") return dismissed;
+  if (step.kind === "wait") return waiting;
+  if (step.kind === "probe") {
+    for (const p of step.positions) {
+      const sha = suspects[p]!.sha;
+      requests.add(sha, "ab", `bisect ${lead.name} ${pct(lead.ratio)} between ${short(anchor.sha)} and ${short(x.sha)}`, id, { baselineSha: anchor.sha });
+    }
+    return waiting;
+  }
+  const culprit = suspects[step.hi]!;
+  const confirm = abOutcome(ctx, requests, culprit.sha, culprit.parent, `confirm ${short(culprit.sha)} against its parent`, id);
+  if (confirm.kind === "waiting") return waiting;
+  if (confirm.kind === "failed") return dismissed;
+  const confirmed = slowdowns(confirm.comparisons, t, CONFIRM_FRACTION);
+  return confirmed.length ? regression(culprit, culprit.parent, confirmed) : dismissed;
+}
+
+function pct(ratio: number): string {
+  return `${ratio >= 1 ? "+" : ""}${((ratio - 1) * 100).toFixed(1)}%`;
+}

@@ -1,0 +1,84 @@
+import { generateKeyPairSync, createHmac, randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { Probot, ProbotOctokit } from "probot";
+import type { Worker } from "bullmq";
+import { sheriffApp } from "../../src/app.js";
+import { probotAccess } from "../../src/github/access.js";
+import { startControlWorker } from "../../src/pipeline/controlWorker.js";
+import type { PipelineDeps } from "../../src/pipeline/deps.js";
+import { Queues } from "../../src/queue/queues.js";
+import { RepoCache } from "../../src/repo/git.js";
+import { runConfiguredCommand } from "../../src/runner/execute.js";
+import { startGpuWorker } from "../../src/runner/worker.js";
+import { Ledger } from "../../src/store/ledger.js";
+import { decide } from "../../src/verdict/engine.js";
+import { testRedis } from "./redis.js";
+
+export const WEBHOOK_SECRET = "test-webhook-secret";
+
+/** The real app: Probot with signature checks, BullMQ queues and workers on real Redis, real git. */
+export async function startSheriff(name: string, options: { baseUrl?: string } = {}) {
+  const store = testRedis(name);
+  const workDir = mkdtempSync(join(tmpdir(), "sheriff-work-"));
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const probot = new Probot({
+    appId: 123,
+    privateKey,
+    secret: WEBHOOK_SECRET,
+    log,
+    ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+    Octokit: ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }),
+  });
+  const queues = new Queues(store);
+  const ledger = new Ledger(store);
+  const cache = new RepoCache(workDir);
+  const deps: PipelineDeps = { access: probotAccess(probot, options.baseUrl), ledger, queues, cache, engine: decide, log, parallelism: 1 };
+  await probot.load(sheriffApp(deps));
+  const workers: Worker[] = [startControlWorker(deps), startGpuWorker({ queues, ledger, cache, runners: { command: runConfiguredCommand }, log, slots: 1 })];
+
+  /** Delivers a webhook the way GitHub does: JSON body, HMAC signature, delivery id. */
+  async function deliver(event: string, payload: unknown, id: string = randomUUID()): Promise<void> {
+    const body = JSON.stringify(payload);
+    const signature = `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex")}`;
+    await probot.webhooks.verifyAndReceive({ id, name: event as never, payload: body, signature });
+  }
+
+  async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 25_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** True when no control or GPU job is waiting, delayed or running. */
+  async function idle(): Promise<boolean> {
+    const counts = await Promise.all([queues.control.getJobCounts("waiting", "active", "delayed", "prioritized"), queues.gpu.getJobCounts("waiting", "active", "delayed", "prioritized")]);
+    return counts.every((c) => Object.values(c).every((n) => n === 0));
+  }
+
+  return {
+    probot,
+    deps,
+    store,
+    ledger,
+    queues,
+    deliver,
+    waitFor,
+    idle,
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await queues.control.obliterate({ force: true });
+      await queues.gpu.obliterate({ force: true });
+      await queues.close();
+      await store.cleanup();
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -28,9 +28,9 @@ struct TimingOptions {
   int hold_us = 0;
 };
 // Returns an sk_status; samples_us gets `reps` samples in microseconds.
-int time_launches(cudaStream_t stream, const std::function<int(int rep)>& fn,
+SK_API int time_launches(cudaStream_t stream, const std::function<int(int rep)>& fn,
                   const TimingOptions& opts, std::vector<float>& samples_us);
 // Elapsed time between two events, synchronising and rejecting misuse.
-int event_elapsed_us(cudaEvent_t start, cudaEvent_t end, double* us);
+SK_API int event_elapsed_us(cudaEvent_t start, cudaEvent_t end, double* us);
 }  // namespace sk
 #endif

@@ -189,7 +189,8 @@ export function createLandQueue({ redis, history }: LandQueueOptions): LandServi
       // Same job id: BullMQ adds it once, however many commands race.
       await queue.add(LAND_JOB_NAME, data, { ...LAND_JOB_OPTIONS, jobId });
       const job = await queue.getJob(jobId);
-      const created = job?.data.requestId === requestId;
+      // BullMQ returns our data even when the id existed; the stored job tells who created it.
+      const created = !job || job.data.requestId === requestId;
       const ahead = await positionOf(queue, jobId);
       const where = ahead === 0 ? "it is next" : `${ahead} ${ahead === 1 ? "PR is" : "PRs are"} ahead of it`;
       const method = job?.data.method ?? request.method;
@@ -228,7 +229,7 @@ export function createLandQueue({ redis, history }: LandQueueOptions): LandServi
         await redis.redis.set(landKeys.cancel(redis, jobId), requestedBy, "EX", 24 * 3600);
         return `#${pr} is being checked for landing right now; it will stop before merging (cancelled by @${requestedBy}).`;
       }
-      await redis.redis.del(landKeys.jobQueue(redis, jobId));
+      await redis.redis.del(landKeys.jobQueue(redis, jobId), landKeys.cancel(redis, jobId));
       return `Removed #${pr} from the land queue (cancelled by @${requestedBy}).`;
     },
 

@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+import type { Worker } from "bullmq";
+import { createProbot, run, type Probot } from "probot";
+import { sheriffApp } from "./app.js";
+import { probotAccess } from "./github/access.js";
+import { startControlWorker } from "./pipeline/controlWorker.js";
+import { runConfiguredCommand } from "./runner/execute.js";
+import { startGpuWorker } from "./runner/worker.js";
+import { createRuntime, defaultLogger, pipelineDeps } from "./runtime.js";
+import { apiBaseUrl, loadSettings } from "./settings.js";
+
+const USAGE = `usage: sheriff <command>
+
+  start      the GitHub App: webhooks, the control flow (needs APP_ID, PRIVATE_KEY, WEBHOOK_SECRET;
+             without APP_ID it serves the page that registers the app from app.yml)
+  worker     a GPU host: pulls GPU jobs from the queue, one per GPU
+  help       this text`;
+
+function onShutdown(close: () => Promise<void>): void {
+  let closing = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      if (closing) return;
+      closing = true;
+      // Workers finish their current job before the process exits; BullMQ hands the rest to other hosts.
+      close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+}
+
+async function start(): Promise<void> {
+  const settings = loadSettings();
+  const runtime = createRuntime(settings);
+  const workers: Worker[] = [];
+  await run((app: Probot) => {
+    const deps = pipelineDeps(runtime, app, settings);
+    sheriffApp(deps)(app, { cwd: process.cwd(), addHandler: () => undefined });
+    workers.push(startControlWorker(deps));
+  });
+  onShutdown(async () => {
+    await Promise.all(workers.map((w) => w.close()));
+    await runtime.close();
+  });
+}
+
+async function worker(): Promise<void> {
+  const settings = loadSettings();
+  const runtime = createRuntime(settings);
+  const log = defaultLogger();
+  const access = process.env.APP_ID ? probotAccess(createProbot(), apiBaseUrl(settings)) : undefined;
+  const gpuWorker = startGpuWorker({
+    queues: runtime.queues,
+    ledger: runtime.ledger,
+    cache: runtime.cache,
+    runners: { command: runConfiguredCommand },
+    log,
+    slots: 1,
+    ...(access ? { access } : {}),
+  });
+  log.info({ prefix: settings.SHERIFF_PREFIX }, "GPU worker waiting for jobs");
+  onShutdown(async () => {
+    await gpuWorker.close();
+    await runtime.close();
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command] = argv;
+  switch (command) {
+    case "start":
+      await start();
+      return -1;
+    case "worker":
+      await worker();
+      return -1;
+    case "help":
+    case undefined:
+      console.log(USAGE);
+      return command ? 0 : 2;
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -26,7 +26,8 @@ export async function cleanupRedis(handle: RedisHandle): Promise<void> {
 }
 
 export function testOctokit(): Octokit {
-  return new Octokit({ auth: "ghs_test", request: { retries: 0 } });
+  const quiet = () => {};
+  return new Octokit({ auth: "ghs_test", request: { retries: 0 }, log: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
 }
 
 export function blockNetwork(): void {

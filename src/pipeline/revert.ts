@@ -58,7 +58,7 @@ export async function revertCulprit(deps: PipelineDeps, job: RevertJob): Promise
     culprit: runs.filter((r) => r.job.sha === decision.culprit).at(-1),
     lastGood: runs.filter((r) => r.job.sha === decision.lastGood).at(-1),
   });
-  const base = { culprit: job.culprit, suite: job.suite, reason: policy.reason, at: new Date().toISOString(), ...(original ? { originalPr: original.number } : {}) };
+  const base = { culprit: job.culprit, suite: job.suite, reason: policy.reason, summary: decision.summary, at: new Date().toISOString(), ...(original ? { originalPr: original.number } : {}) };
   const mention = original?.author ? `@${original.author} ` : "";
 
   const finish = async (record: RevertRecord) => {

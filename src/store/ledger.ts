@@ -35,7 +35,10 @@ export interface RevertRecord {
   culprit: string;
   suite: string;
   outcome: RevertOutcome;
+  /** Why this outcome (the policy's words). */
   reason: string;
+  /** What regressed (the verdict's summary, or the person's reason). */
+  summary: string;
   at: string;
   originalPr?: number;
   revertPr?: number;

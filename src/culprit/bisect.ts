@@ -7,7 +7,8 @@ import type { LandedCommit } from "../verdict/types.js";
  * is never probed and never blamed.
  */
 
-export type ProbeState = "good" | "bad" | "unknown";
+/** `skip`: probed but unmeasurable (it crashed, say), like `git bisect skip`. */
+export type ProbeState = "good" | "bad" | "unknown" | "skip";
 
 export interface BisectPosition {
   state: ProbeState;
@@ -20,6 +21,8 @@ export type BisectStep =
   | { kind: "boundary"; lo: number; hi: number }
   | { kind: "probe"; positions: number[] }
   | { kind: "wait" }
+  /** Only unmeasurable commits are left between `lo` and `hi`: the culprit is one of them or `hi`. */
+  | { kind: "ambiguous"; lo: number; hi: number }
   /** No position is bad: nothing to search (the caller's evidence changed under it). */
   | { kind: "none" };
 
@@ -46,15 +49,14 @@ export function nextBisectStep(positions: BisectPosition[], parallelism: number)
       break;
     }
   }
-  const open = hi - lo - 1;
-  if (open === 0) return { kind: "boundary", lo, hi };
-  for (let i = lo + 1; i < hi; i++) if (positions[i]!.pending) return { kind: "wait" };
-  const k = Math.min(Math.max(1, Math.floor(parallelism)), open);
+  const candidates: number[] = [];
+  for (let i = lo + 1; i < hi; i++) if (positions[i]!.state !== "skip") candidates.push(i);
+  if (candidates.length === 0) return hi - lo > 1 ? { kind: "ambiguous", lo, hi } : { kind: "boundary", lo, hi };
+  if (candidates.some((i) => positions[i]!.pending)) return { kind: "wait" };
+  const m = candidates.length;
+  const k = Math.min(Math.max(1, Math.floor(parallelism)), m);
   const chosen = new Set<number>();
-  for (let j = 1; j <= k; j++) {
-    const at = lo + Math.round((j * (hi - lo)) / (k + 1));
-    chosen.add(Math.min(hi - 1, Math.max(lo + 1, at)));
-  }
+  for (let j = 1; j <= k; j++) chosen.add(candidates[Math.min(m, Math.max(1, Math.round((j * (m + 1)) / (k + 1)))) - 1]!);
   return { kind: "probe", positions: [...chosen].sort((a, b) => a - b) };
 }
 

@@ -21,28 +21,36 @@ interface Anchor {
 export function correctnessTrack(ctx: SuiteContext, requests: Requests): Decision[] {
   const out: Decision[] = [];
   const knownFlaky = new Set<string>();
+  // Where each test last passed: after a crash hid the tests, "last good" must mean last seen passing.
+  const lastPass = new Map<string, { index: number; sha: string }>();
   let anchor: Anchor | undefined;
   for (const x of checkpoints(ctx)) {
     const index = ctx.indexOf.get(x.sha)!;
     const runs = runsOf(ctx, x.sha);
     const fails = failingIn(runs);
+    const fixed = passingIn(runs);
+    const seen = () => fixed.forEach((t) => lastPass.set(t, { index, sha: x.sha }));
     if (!anchor) {
       // The first tested commit is the baseline: whatever fails there predates Sheriff.
       anchor = { index, sha: x.sha, broken: fails };
+      seen();
       continue;
     }
-    const newFails = [...fails].filter((t) => !anchor!.broken.has(t)).sort();
-    const fixed = passingIn(runs);
+    // A test never seen passing has no good commit to search from: it counts as already broken.
+    const newFails = [...fails].filter((t) => !anchor!.broken.has(t) && lastPass.has(t)).sort();
     const stillBroken = new Set([...anchor.broken].filter((t) => !fixed.has(t) || fails.has(t)));
     if (newFails.length === 0) {
-      anchor = { index, sha: x.sha, broken: stillBroken };
+      anchor = { index, sha: x.sha, broken: new Set([...stillBroken, ...[...fails].filter((t) => !lastPass.has(t))]) };
+      seen();
       continue;
     }
-    const inv = investigate(ctx, requests, anchor, x, index, newFails, knownFlaky);
+    const good = newFails.map((t) => lastPass.get(t)!).reduce((a, b) => (b.index < a.index ? b : a));
+    const inv = investigate(ctx, requests, { ...good, broken: anchor.broken }, x, index, newFails, knownFlaky);
     out.push(...inv.decisions);
     if (inv.waiting) break;
     for (const t of inv.flaky) knownFlaky.add(t);
     anchor = { index, sha: x.sha, broken: new Set([...stillBroken, ...inv.deterministic]) };
+    seen();
   }
   return out;
 }
@@ -155,11 +163,14 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
         });
       }
       // A deterministic break never passes, so one pass clears a commit even if the test also flaked there.
-      const state = verdicts.includes("good") ? "good" : verdicts.includes("bad") ? "bad" : "unknown";
+      // A commit whose runs never reach the tests (an earlier crash culprit) cannot say where the break is.
+      const crashed = runs.length > 0 && runs.every((r) => r.result.status !== "completed");
+      const state = verdicts.includes("good") ? "good" : verdicts.includes("bad") ? "bad" : crashed || runs.length >= 2 ? "skip" : "unknown";
       positions.push({ state, pending: hasPending(ctx, ctx.commits[s.suspects[i]!]!.sha) });
     }
     const step = nextBisectStep(positions, ctx.parallelism);
-    if (step.kind === "none") break;
+    // Unmeasurable commits hide the boundary: blaming any one of them would be a guess.
+    if (step.kind === "none" || step.kind === "ambiguous") break;
     if (step.kind === "wait") return { waiting: true, decisions, flaky: [...flaky] };
     if (step.kind === "probe") {
       for (const p of step.positions) {

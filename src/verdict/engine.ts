@@ -1,4 +1,4 @@
-import { buildContext, Requests } from "./context.js";
+import { buildContext, checkpoints, hasPending, runsOf, Requests, short, type SuiteContext } from "./context.js";
 import { correctnessTrack } from "./correctness.js";
 import { performanceTrack } from "./performance.js";
 import type { Decision, DecisionEngine } from "./types.js";
@@ -9,9 +9,11 @@ import type { Decision, DecisionEngine } from "./types.js";
  * (screening, interleaved A/B confirmation, A/B bisection, rebaselines) - and share one request
  * collector, so a job is never asked for twice and never while it is in `runs` or `pending`.
  *
- * It asks for `retry`, `bisect`, `ab` and `baseline` jobs (the last only to measure a
- * rebaselined commit that has no timings), never `landed` ones: the app schedules those for
- * the newest commit of each push, and untested commits are what bisection is for.
+ * It asks for `retry`, `bisect`, `ab` and `baseline` jobs, never `landed` ones: the app
+ * schedules those for the newest commit of each push, and untested commits are what bisection
+ * is for. `baseline` jobs measure a rebaselined commit, and a revert commit that was not
+ * tested: a revert restores the good state, and measuring that state right away keeps a new
+ * regression landing soon after from cancelling out, unseen, against the revert.
  *
  * `flaky` decisions are re-derived from the whole history on every call, like everything
  * else; the caller reports each (suite, sha, tests) once. Regressions are filtered by `declared`.
@@ -20,6 +22,7 @@ export const decide: DecisionEngine = (input) => {
   const ctx = buildContext(input);
   const requests = new Requests(ctx);
   const verdicts = [...correctnessTrack(ctx, requests), ...performanceTrack(ctx, requests)];
+  measureReverts(ctx, requests);
   const seen = new Set<string>();
   const unique: Decision[] = [];
   for (const d of verdicts) {
@@ -30,3 +33,12 @@ export const decide: DecisionEngine = (input) => {
   }
   return [...requests.decisions, ...unique];
 };
+
+function measureReverts(ctx: SuiteContext, requests: Requests): void {
+  const first = checkpoints(ctx)[0];
+  if (!first) return;
+  for (const c of ctx.commits.slice(ctx.indexOf.get(first.sha)! + 1)) {
+    if (!c.isRevert || !c.suites.includes(ctx.name) || runsOf(ctx, c.sha).length || hasPending(ctx, c.sha)) continue;
+    requests.add(c.sha, "baseline", `measure the state restored by revert ${short(c.sha)}`, `revert:${short(c.sha)}`);
+  }
+}

@@ -129,33 +129,47 @@ function investigate(
   });
   if (suspects.length === 1) return regression(top, topBase, confirmedTop);
 
-  const lead = confirmedTop.reduce((a, b) => (b.ratio > a.ratio ? b : a));
-  const cut = Math.sqrt(lead.ratio);
-  const positions: BisectPosition[] = [];
-  for (const s of suspects.slice(0, -1)) {
-    const state = abState(ctx, s.sha, anchor.sha);
-    const usable = state.runs.map((r) => compareAb(r, Infinity)).find((c) => c !== null);
-    const ratio = usable?.find((c) => c.name === lead.name)?.ratio;
-    if (ratio === undefined && !state.pending && state.runs.length >= AB_ATTEMPTS) return dismissed;
-    positions.push({ state: ratio === undefined ? "unknown" : ratio >= cut ? "bad" : "good", pending: state.pending });
-  }
-  positions.push({ state: "bad", pending: false });
-  const step = nextBisectStep(positions, ctx.parallelism);
-  if (step.kind === "none") return dismissed;
-  if (step.kind === "wait") return waiting;
-  if (step.kind === "probe") {
-    for (const p of step.positions) {
-      const sha = suspects[p]!.sha;
-      requests.add(sha, "ab", `bisect ${lead.name} ${pct(lead.ratio)} between ${short(anchor.sha)} and ${short(x.sha)}`, id, { baselineSha: anchor.sha });
+  // Benchmarks are searched one at a time, largest slowdown first: two culprits slowing different
+  // benchmarks in one range are both found, and the A/B probes against the anchor serve every search.
+  const decisions: Decision[] = [];
+  let remaining = [...confirmedTop].sort((a, b) => b.ratio - a.ratio);
+  while (remaining.length) {
+    const lead = remaining[0]!;
+    const cut = Math.sqrt(lead.ratio);
+    const positions: BisectPosition[] = suspects.slice(0, -1).map((s) => {
+      const state = abState(ctx, s.sha, anchor.sha);
+      const ratio = state.runs
+        .map((r) => compareAb(r, Infinity))
+        .find((c) => c !== null)
+        ?.find((c) => c.name === lead.name)?.ratio;
+      if (ratio !== undefined) return { state: ratio >= cut ? "bad" : "good", pending: false };
+      // A probe that could not time its commit (it crashed) is skipped at once: crashes repeat.
+      return { state: !state.pending && state.runs.length > 0 ? "skip" : "unknown", pending: state.pending };
+    });
+    positions.push({ state: "bad", pending: false });
+    const step = nextBisectStep(positions, ctx.parallelism);
+    if (step.kind === "wait") return { waiting: true, decisions };
+    if (step.kind === "probe") {
+      for (const p of step.positions) {
+        const sha = suspects[p]!.sha;
+        requests.add(sha, "ab", `bisect ${lead.name} ${pct(lead.ratio)} between ${short(anchor.sha)} and ${short(x.sha)}`, id, { baselineSha: anchor.sha });
+      }
+      return { waiting: true, decisions };
     }
-    return waiting;
+    if (step.kind !== "boundary") {
+      remaining = remaining.slice(1);
+      continue;
+    }
+    const culprit = suspects[step.hi]!;
+    const confirm = abOutcome(ctx, requests, culprit.sha, culprit.parent, `confirm ${short(culprit.sha)} against its parent`, id);
+    if (confirm.kind === "waiting") return { waiting: true, decisions };
+    const confirmed = confirm.kind === "done" ? slowdowns(confirm.comparisons, t, CONFIRM_FRACTION) : [];
+    if (confirmed.some((c) => c.name === lead.name) && !decisions.some((d) => d.type === "regression" && d.culprit === culprit.sha)) {
+      decisions.push(...regression(culprit, culprit.parent, confirmed).decisions);
+    }
+    remaining = remaining.filter((c) => c !== lead && !confirmed.some((k) => k.name === c.name));
   }
-  const culprit = suspects[step.hi]!;
-  const confirm = abOutcome(ctx, requests, culprit.sha, culprit.parent, `confirm ${short(culprit.sha)} against its parent`, id);
-  if (confirm.kind === "waiting") return waiting;
-  if (confirm.kind === "failed") return dismissed;
-  const confirmed = slowdowns(confirm.comparisons, t, CONFIRM_FRACTION);
-  return confirmed.length ? regression(culprit, culprit.parent, confirmed) : dismissed;
+  return { waiting: false, decisions };
 }
 
 function pct(ratio: number): string {

@@ -272,16 +272,17 @@ export async function buildTree(
   const env = { GIT_INDEX_FILE: indexFile };
   if (baseTree) await git(dir, ["read-tree", baseTree], { env });
   else await git(dir, ["read-tree", "--empty"], { env });
+  const info = (lines: string[]): Promise<string> => git(dir, ["update-index", "--index-info"], { env, input: lines.join("\n") + "\n" });
   for (const e of edits) {
     if (e.sha === null || e.type === "tree") {
-      // remove the path (file) or everything under it (directory)
-      const ls = await git(dir, ["ls-files", "-z", "--", e.path], { env, okCodes: [0] }).catch(() => "");
+      // remove the path (file) or everything under it (directory); mode 0 removes an index entry
+      const ls = await git(dir, ["ls-files", "-z", "--", e.path], { env });
       const paths = ls.split("\0").filter(Boolean);
-      if (paths.length) await git(dir, ["update-index", "--force-remove", "-z", "--stdin"], { env, input: paths.join("\0") + "\0" });
+      if (paths.length) await info(paths.map((p) => `0 ${"0".repeat(40)}\t${p}`));
       if (e.sha && e.type === "tree") await git(dir, ["read-tree", `--prefix=${e.path}/`, e.sha], { env });
       continue;
     }
-    await git(dir, ["update-index", "--add", "--cacheinfo", `${e.mode},${e.sha},${e.path}`], { env });
+    await info([`${e.mode} ${e.sha}\t${e.path}`]);
   }
   return (await git(dir, ["write-tree"], { env })).trim();
 }

@@ -95,6 +95,8 @@ function renderSyntaxErrors(login: string, slug: string, errors: CommandSyntaxEr
  *
  * Delivery is at most once per comment: the comment id is claimed in Redis (`SET NX`) before
  * anything is done, so a redelivered webhook, or two deliveries racing, run the commands once.
+ * If GitHub fails before any command has run (permission lookup, reaction), the claim is given
+ * back and the error is thrown, so a redelivery retries; once a command ran, it never runs again.
  */
 export async function handleIssueComment(deps: CommandDeps, payload: unknown): Promise<HandleOutcome> {
   const { octokit, redis, slug, log } = deps;
@@ -121,7 +123,8 @@ export async function handleIssueComment(deps: CommandDeps, payload: unknown): P
   const login = event.comment.user.login;
   const commentId = event.comment.id;
 
-  const claimed = await redis.redis.set(redis.key("commands", "comment", String(commentId)), "1", "EX", deps.dedupeTtlSeconds ?? 7 * 24 * 3600, "NX");
+  const claimKey = redis.key("commands", "comment", String(commentId));
+  const claimed = await redis.redis.set(claimKey, "1", "EX", deps.dedupeTtlSeconds ?? 7 * 24 * 3600, "NX");
   if (claimed !== "OK") {
     log.info({ owner, repo, commentId }, "comment already handled (redelivered webhook)");
     return { status: "ignored", reason: "duplicate" };
@@ -132,15 +135,28 @@ export async function handleIssueComment(deps: CommandDeps, payload: unknown): P
     return data.id;
   };
 
+  // Until something has been done, a failure gives the claim back, so GitHub's redelivery (or a
+  // manual one) can try again; after that, the comment is done at most once.
+  const beforeActing = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      await redis.redis.del(claimKey);
+      throw err;
+    }
+  };
+
   // A comment with a mistake runs nothing: a half-run comment is harder to reason about than a retyped one.
   if (errors.length) {
-    const replyId = await reply(renderSyntaxErrors(login, slug, errors));
+    const replyId = await beforeActing(() => reply(renderSyntaxErrors(login, slug, errors)));
     return { status: "syntax-error", errors, replyId };
   }
 
   const isPullRequest = Boolean(event.issue.pull_request);
   const needsWrite = commands.some((c) => specOf(c.name).audience === "write");
-  const permission: Permission = needsWrite ? await deps.permissions.permissionOf(octokit, owner, repo, login) : "none";
+  const permission: Permission = needsWrite
+    ? await beforeActing(() => deps.permissions.permissionOf(octokit, owner, repo, login))
+    : "none";
 
   const results: CommandResult[] = [];
   const accepted: Command[] = [];
@@ -160,7 +176,7 @@ export async function handleIssueComment(deps: CommandDeps, payload: unknown): P
   }
 
   if (accepted.length) {
-    await octokit.rest.reactions.createForIssueComment({ owner, repo, comment_id: commentId, content: "eyes" });
+    await beforeActing(() => octokit.rest.reactions.createForIssueComment({ owner, repo, comment_id: commentId, content: "eyes" }));
   }
 
   const ctx: CommandContext = {

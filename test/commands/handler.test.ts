@@ -199,6 +199,19 @@ describe("handleIssueComment", () => {
     expect(nock.isDone()).toBe(true);
   });
 
+  it("gives the comment back when GitHub fails before anything ran, so a redelivery retries", async () => {
+    const payload = commentPayload("@sheriff rerun", { login: "flaky" });
+    api().get(`${REPO_PATH}/collaborators/flaky/permission`).reply(500, { message: "Server Error" });
+    await expect(handleIssueComment(deps(), payload)).rejects.toMatchObject({ status: 500 });
+    expect(calls).toEqual([]);
+    expectPermission("flaky", "write", "write");
+    expectEyes(payload.comment.id);
+    expectReply();
+    expect((await handleIssueComment(deps(), structuredClone(payload))).status).toBe("handled");
+    expect(calls.map((c) => c.action)).toEqual(["rerun"]);
+    expect(nock.isDone()).toBe(true);
+  });
+
   it("answers a syntax error with what was wrong and the help, and runs nothing from that comment", async () => {
     const payload = commentPayload("@sheriff explain\n@sheriff land --squash --rebase", { login: "maint" });
     expectReply();

@@ -1,12 +1,11 @@
 #!/usr/bin/env node
-import type { Worker } from "bullmq";
 import { createProbot, run, type Probot } from "probot";
 import { sheriffApp } from "./app.js";
 import { probotAccess } from "./github/access.js";
-import { startControlWorker } from "./pipeline/controlWorker.js";
 import { runConfiguredCommand } from "./runner/execute.js";
 import { startGpuWorker } from "./runner/worker.js";
 import { createRuntime, defaultLogger, pipelineDeps } from "./runtime.js";
+import { startAppServices, type AppServices } from "./services.js";
 import { apiBaseUrl, loadSettings } from "./settings.js";
 
 const USAGE = `usage: sheriff <command>
@@ -34,14 +33,15 @@ function onShutdown(close: () => Promise<void>): void {
 async function start(): Promise<void> {
   const settings = loadSettings();
   const runtime = createRuntime(settings);
-  const workers: Worker[] = [];
-  await run((app: Probot) => {
+  const services: AppServices[] = [];
+  await run(async (app: Probot) => {
     const deps = pipelineDeps(runtime, app, settings);
-    sheriffApp(deps)(app, { cwd: process.cwd(), addHandler: () => undefined });
-    workers.push(startControlWorker(deps));
+    const started = await startAppServices(deps);
+    services.push(started);
+    await sheriffApp(deps, started.hooks)(app, { cwd: process.cwd(), addHandler: () => undefined });
   });
   onShutdown(async () => {
-    await Promise.all(workers.map((w) => w.close()));
+    await Promise.all(services.map((s) => s.close()));
     await runtime.close();
   });
 }

@@ -44,6 +44,11 @@ export class FakeGitHub {
     const base = `/repos/${owner}/${repo}`;
     this.scope = nock("https://api.github.com")
       .persist()
+      .get("/app")
+      .reply(200, () => {
+        this.calls.push({ method: "GET", path: "/app", body: null });
+        return { id: 123, slug: "sheriff", name: "Sheriff", owner: { login: owner } };
+      })
       .post(`/app/installations/${installationId}/access_tokens`)
       .reply(201, () => {
         this.calls.push({ method: "POST", path: `/app/installations/${installationId}/access_tokens`, body: null });

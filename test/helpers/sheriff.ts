@@ -7,7 +7,7 @@ import { Probot, ProbotOctokit } from "probot";
 import type { Worker } from "bullmq";
 import { sheriffApp } from "../../src/app.js";
 import { probotAccess } from "../../src/github/access.js";
-import { startControlWorker } from "../../src/pipeline/controlWorker.js";
+import { startAppServices } from "../../src/services.js";
 import type { PipelineDeps } from "../../src/pipeline/deps.js";
 import { Queues } from "../../src/queue/queues.js";
 import { RepoCache } from "../../src/repo/git.js";
@@ -37,8 +37,9 @@ export async function startSheriff(name: string, options: { baseUrl?: string } =
   const ledger = new Ledger(store);
   const cache = new RepoCache(workDir);
   const deps: PipelineDeps = { access: probotAccess(probot, options.baseUrl), ledger, queues, cache, engine: decide, log, parallelism: 1 };
-  await probot.load(sheriffApp(deps));
-  const workers: Worker[] = [startControlWorker(deps), startGpuWorker({ queues, ledger, cache, runners: { command: runConfiguredCommand }, log, slots: 1 })];
+  const services = await startAppServices(deps, { landTiming: { pollIntervalMs: 200, discoverIntervalMs: 200 } });
+  await probot.load(sheriffApp(deps, services.hooks));
+  const workers: Worker[] = [startGpuWorker({ queues, ledger, cache, runners: { command: runConfiguredCommand }, log, slots: 1 })];
 
   /** Delivers a webhook the way GitHub does: JSON body, HMAC signature, delivery id. */
   async function deliver(event: string, payload: unknown, id: string = randomUUID()): Promise<void> {
@@ -73,7 +74,7 @@ export async function startSheriff(name: string, options: { baseUrl?: string } =
     waitFor,
     idle,
     async close() {
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...workers.map((w) => w.close()), services.close()]);
       await queues.control.obliterate({ force: true });
       await queues.gpu.obliterate({ force: true });
       await queues.close();

@@ -76,7 +76,7 @@ class Lib:
         def cb(user, rep, stream):
             try:
                 r = fn(rep)
-                return 0 if r is None else int(r)
+                return r if isinstance(r, int) else 0
             except Exception as e:  # noqa: BLE001
                 print("timing callback error:", e)
                 return 1

@@ -88,7 +88,13 @@ extern "C" SK_API int sk_varlen_attn_fwd_alloc(const sk_attn_params* p, int want
   if (!out_new) return sk::set_error(SK_ERR_INVALID, "varlen_attn_fwd_alloc: out_new is NULL");
   *out_new = nullptr;
   if (lse_new) *lse_new = nullptr;
-  if (int st = sk_varlen_attn_check_params(p)) return st;
+  if (!p) return sk::set_error(SK_ERR_INVALID, "varlen_attn_fwd_alloc: params is NULL");
+  {
+    sk_attn_params chk = *p;
+    static uint16_t placeholder;
+    chk.out = &placeholder;  // out is ours to allocate
+    if (int st = sk_varlen_attn_check_params(&chk)) return st;
+  }
   if (int st = sk::require_cuda()) return st;
   sk_attn_params q = *p;
   const size_t ob = (size_t)p->total_q * p->num_heads * p->head_dim * 2;

@@ -17,6 +17,8 @@ export interface FakePull {
   user: string;
   merged_at: string | null;
   labels: string[];
+  mergeSha?: string;
+  headSha?: string;
 }
 
 /**
@@ -31,6 +33,8 @@ export class FakeGitHub {
   readonly checkRuns = new Map<number, { head_sha: string; name: string; status?: string; conclusion?: string; output?: { title: string; summary: string } }>();
   /** Commit sha → the merged PR that landed it (GitHub's commit/PR association). */
   readonly landedBy = new Map<string, number>();
+  /** Collaborator permission per login (GET /collaborators/{user}/permission). */
+  readonly permissions = new Map<string, "admin" | "write" | "read" | "none">();
   private nextNumber = 100;
   private nextId = 5000;
   readonly scope: nock.Scope;
@@ -105,6 +109,25 @@ export class FakeGitHub {
         this.pulls.push(pr);
         return [201, this.pullJson(pr)];
       })
+      .get(base)
+      .reply(200, () => ({ id: 35129377, name: repo, full_name: `${owner}/${repo}`, owner: { login: owner }, default_branch: "main", clone_url: bare }))
+      .get(new RegExp(`^${base}/pulls/\\d+$`))
+      .reply((uri) => {
+        this.calls.push({ method: "GET", path: uri, body: null });
+        const pr = this.pulls.find((p) => p.number === Number(uri.split("/").pop()));
+        return pr ? [200, this.pullJson(pr)] : [404, { message: "Not Found" }];
+      })
+      .get(new RegExp(`^${base}/collaborators/[^/]+/permission$`))
+      .reply((uri) => {
+        const login = uri.split("/").slice(-2)[0]!;
+        const permission = this.permissions.get(login) ?? "none";
+        return [200, { permission, role_name: permission, user: { login } }];
+      })
+      .post(new RegExp(`^${base}/issues/comments/\\d+/reactions$`))
+      .reply((uri, body) => {
+        this.calls.push({ method: "POST", path: uri, body });
+        return [201, { id: this.nextId++, content: (body as { content: string }).content }];
+      })
       .post(new RegExp(`^${base}/issues/\\d+/labels$`))
       .reply((uri, body) => {
         this.calls.push({ method: "POST", path: uri, body });
@@ -124,7 +147,7 @@ export class FakeGitHub {
 
   /** Registers a merged PR that landed `sha`, as if a person had merged it on GitHub. */
   landedPull(sha: string, title: string, user: string): number {
-    const pr: FakePull = { number: this.nextNumber++, title, body: "", head: `feature-${sha.slice(0, 7)}`, base: "main", state: "closed", user, merged_at: new Date().toISOString(), labels: [] };
+    const pr: FakePull = { number: this.nextNumber++, title, body: "", head: `feature-${sha.slice(0, 7)}`, base: "main", state: "closed", user, merged_at: new Date().toISOString(), labels: [], mergeSha: sha, headSha: sha };
     this.pulls.push(pr);
     this.landedBy.set(sha, pr.number);
     return pr.number;
@@ -138,8 +161,10 @@ export class FakeGitHub {
       state: p.state,
       merged_at: p.merged_at,
       user: { login: p.user, type: p.user.endsWith("[bot]") ? "Bot" : "User" },
-      head: { ref: p.head },
+      head: { ref: p.head, sha: p.headSha ?? "0".repeat(40) },
       base: { ref: p.base },
+      merged: p.merged_at !== null,
+      merge_commit_sha: p.mergeSha ?? null,
       labels: p.labels.map((name) => ({ name })),
     };
   }

@@ -60,6 +60,9 @@ export function nextBisectStep(positions: BisectPosition[], parallelism: number)
   return { kind: "probe", positions: [...chosen].sort((a, b) => a - b) };
 }
 
+/** Past this many unmeasurable commits in one range the culprit is most likely hidden under a crash: searches give up. */
+export const MAX_SKIPS = 3;
+
 /** The issue's job budget for one culprit on a range of `suspects` commits: ceil(log2(range)) + 1. */
 export function probeBudget(suspects: number): number {
   return Math.ceil(Math.log2(Math.max(1, suspects))) + 1;

@@ -11,6 +11,11 @@ export interface CulpritOutcome {
   kind: CulpritKind;
   landedAt: number;
   found: boolean;
+  /**
+   * Why no job could see it when it landed: a crash culprit was live (no test or timing ran),
+   * or a live earlier culprit already broke the same test. Reported, never excused.
+   */
+  masked: "crash" | "same-test" | null;
   /** Minutes from the culprit landing to its revert landing. */
   minutesToRevert?: number;
   /** Every job of the investigation that declared it (retries, probes, A/B runs). */
@@ -33,6 +38,8 @@ export interface SimulationReport {
   culprits: Record<CulpritKind, number> & { total: number };
   found: Record<CulpritKind, number> & { total: number };
   missed: Record<CulpritKind, number> & { total: number };
+  /** Missed culprits that were masked when they landed (included in `missed`). */
+  missedMasked: number;
   /** Whether this run's slowdowns are below the suite threshold, so not reverting them is correct. */
   slowdownBelowThreshold: boolean;
   falseReverts: { sha: string; kind: string; summary: string }[];
@@ -80,7 +87,15 @@ export function summarize(t: SimTrace): SimulationReport {
     .filter((c) => c.effect && !c.isRevert)
     .map((c) => {
       const kind = kindOf(c.effect!);
-      const out: CulpritOutcome = { sha: c.sha, kind, landedAt: c.landedAt, found: decisionBy.has(c.sha) };
+      const before = c.active.filter((e) => e !== c.effect);
+      const e = c.effect!;
+      const masked =
+        kind !== "crash" && before.some((b) => b.kind === "crash")
+          ? "crash"
+          : e.kind === "break" && before.some((b) => b.kind === "break" && b.test === e.test)
+            ? "same-test"
+            : null;
+      const out: CulpritOutcome = { sha: c.sha, kind, landedAt: c.landedAt, found: decisionBy.has(c.sha), masked };
       const d = decisionBy.get(c.sha);
       const revertedAt = t.reverts.get(c.sha);
       if (revertedAt !== undefined) out.minutesToRevert = revertedAt - c.landedAt;
@@ -115,6 +130,7 @@ export function summarize(t: SimTrace): SimulationReport {
     culprits: byKind(culprits),
     found: byKind(found),
     missed: byKind(missed),
+    missedMasked: missed.filter((c) => c.masked).length,
     slowdownBelowThreshold,
     falseReverts: t.regressions
       .filter((r) => !culpritShas.has(r.decision.culprit))

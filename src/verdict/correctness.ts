@@ -1,4 +1,4 @@
-import { nextBisectStep, suspectsInRange, type BisectPosition } from "../culprit/bisect.js";
+import { MAX_SKIPS, nextBisectStep, suspectsInRange, type BisectPosition } from "../culprit/bisect.js";
 import { checkpoints, hasPending, runsOf, short, type Requests, type SuiteContext } from "./context.js";
 import { classifyNewFailures, failingIn, firstMessage, mixedIn, passingIn, runVerdict } from "./tests.js";
 import type { Decision, LandedCommit, RunRecord } from "./types.js";
@@ -168,6 +168,7 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
       const state = verdicts.includes("good") ? "good" : verdicts.includes("bad") ? "bad" : crashed || runs.length >= 2 ? "skip" : "unknown";
       positions.push({ state, pending: hasPending(ctx, ctx.commits[s.suspects[i]!]!.sha) });
     }
+    if (positions.filter((p) => p.state === "skip").length > MAX_SKIPS) break;
     const step = nextBisectStep(positions, ctx.parallelism);
     // Unmeasurable commits hide the boundary: blaming any one of them would be a guess.
     if (step.kind === "none" || step.kind === "ambiguous") break;

@@ -1,4 +1,4 @@
-import { nextBisectStep, suspectsInRange, type BisectPosition } from "../culprit/bisect.js";
+import { MAX_SKIPS, nextBisectStep, suspectsInRange, type BisectPosition } from "../culprit/bisect.js";
 import { compareAb, compareLevels, levelOfRuns, slowdowns, type Comparison } from "./benchmarks.js";
 import { abState, checkpoints, runsOf, short, type Requests, type SuiteContext } from "./context.js";
 import type { Decision, LandedCommit } from "./types.js";
@@ -143,10 +143,16 @@ function investigate(
         .find((c) => c !== null)
         ?.find((c) => c.name === lead.name)?.ratio;
       if (ratio !== undefined) return { state: ratio >= cut ? "bad" : "good", pending: false };
-      // A probe that could not time its commit (it crashed) is skipped at once: crashes repeat.
-      return { state: !state.pending && state.runs.length > 0 ? "skip" : "unknown", pending: state.pending };
+      // A commit that could not be timed (it crashed) is skipped at once: crashes repeat.
+      const crashed = runsOf(ctx, s.sha).some((r) => r.result.status === "crashed");
+      return { state: crashed || (!state.pending && state.runs.length > 0) ? "skip" : "unknown", pending: state.pending };
     });
     positions.push({ state: "bad", pending: false });
+    // Past a few unmeasurable commits the culprit is most likely hidden under a crash: stop spending GPUs on it.
+    if (positions.filter((p) => p.state === "skip").length > MAX_SKIPS) {
+      remaining = remaining.slice(1);
+      continue;
+    }
     const step = nextBisectStep(positions, ctx.parallelism);
     if (step.kind === "wait") return { waiting: true, decisions };
     if (step.kind === "probe") {

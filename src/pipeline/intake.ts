@@ -48,13 +48,15 @@ export async function intakePush(deps: PipelineDeps, job: IntakeJob): Promise<In
     before = base;
   }
 
+  const firstSight = (await deps.ledger.chain(key, repo.branch)).length === 0;
   const shas = await landedCommits(mirror, before, job.after);
   const commits = await Promise.all(shas.map(async (sha) => toLandedCommit(await commitInfo(mirror, sha), config)));
   const newCommits = await deps.ledger.recordCommits(key, repo.branch, commits);
   for (const c of commits) await deps.ledger.note(key, { kind: "landed", sha: c.sha, text: `${c.title} (suites: ${c.suites.join(", ") || "none"})` });
 
   await deps.ledger.setHead(key, repo.branch, job.after);
-  const jobs = planLandedJobs(commits);
+  // The first push Sheriff sees runs every suite at its head: later results need a baseline.
+  const jobs = firstSight ? config.suites.map((s) => ({ sha: job.after, suite: s.name, purpose: "landed" as const, attempt: 0 })) : planLandedJobs(commits);
   for (const request of jobs) {
     const suite = config.suites.find((s) => s.name === request.suite)!;
     await dispatchJob(deps, repo, config, suite, request);

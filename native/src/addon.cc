@@ -338,7 +338,7 @@ class KernelLibrary : public Napi::ObjectWrap<KernelLibrary> {
     bool alloc = false;
   };
 
-  AttnHost ParseAttn(const Napi::Env& env, const Napi::Value& val) {
+  AttnHost ParseAttn(const Napi::Env& env, const Napi::Value& val, bool sizes = true) {
     if (!val.IsObject()) throw Napi::TypeError::New(env, "varlenAttention: params object expected");
     Napi::Object o = val.As<Napi::Object>();
     AttnHost h;
@@ -372,6 +372,7 @@ class KernelLibrary : public Napi::ObjectWrap<KernelLibrary> {
     h.pt = OptSpan(env, o, "pageTable");
     h.out = OptSpan(env, o, "out");
     h.lse = OptSpan(env, o, "lse");
+    if (!sizes) return h;  // validation only: no memory is touched
     const size_t es = DtypeSize(p.dtype);
     const size_t qbytes = (size_t)p.total_q * p.num_heads * p.head_dim * es;
     if (h.q.data && h.q.bytes < qbytes) throw Napi::RangeError::New(env, "varlenAttention: q too small");
@@ -448,7 +449,7 @@ class KernelLibrary : public Napi::ObjectWrap<KernelLibrary> {
   // checkAttentionParams(params) -> {status, message}: the GPU entry point's validation, on the host.
   Napi::Value CheckAttentionParams(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    AttnHost h = ParseAttn(env, info[0]);
+    AttnHost h = ParseAttn(env, info[0], false);
     PointHost(h);
     const int st = api_.attn_check(&h.p);
     Napi::Object o = Napi::Object::New(env);

@@ -4,7 +4,7 @@ import type { Core } from "./core.js";
 import { body, commitOr, type Ctx, type SandboxRouter } from "./ctx.js";
 import { lsTree, readBlob } from "./git.js";
 import { HttpError, notFound, nowIso, ok, paginate, str, validationFailed } from "./http.js";
-import { artifactJson, runJson } from "./shapes.js";
+import { artifactJson, runJson } from "./shapes-ci.js";
 import type { Repo, WorkflowRun } from "./state.js";
 import { makeZip } from "./zip.js";
 

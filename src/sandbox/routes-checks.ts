@@ -1,7 +1,7 @@
 // Checks and commit statuses.
 import { body, commitOr, type Ctx, type SandboxRouter } from "./ctx.js";
 import { HttpError, notFound, nowIso, ok, paginate, str, validationFailed } from "./http.js";
-import { checkRunJson, statusJson } from "./shapes.js";
+import { checkRunJson, statusJson } from "./shapes-ci.js";
 import type { CheckRun, CommitStatus } from "./state.js";
 
 const STATUSES = ["queued", "in_progress", "completed", "waiting", "requested", "pending"];

@@ -18,7 +18,7 @@ import { registerGitDataRoutes } from "./routes-gitdata.js";
 import { registerIssueRoutes } from "./routes-issues.js";
 import { registerPullRoutes } from "./routes-pulls.js";
 import { registerRepoRoutes } from "./routes-repos.js";
-import { runJson } from "./shapes.js";
+import { runJson } from "./shapes-ci.js";
 import type { Account, Permission, Repo, User, WorkflowRun } from "./state.js";
 import { WebhookDispatcher, type Delivery } from "./webhooks.js";
 

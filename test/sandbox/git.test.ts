@@ -119,3 +119,58 @@ describe("git over smart HTTP", () => {
     await expect(h.app.rest.repos.getContent({ owner: "acme", repo: "kernels", path: "nope.md" })).rejects.toMatchObject({ status: 404 });
   });
 });
+
+describe("wire details", () => {
+  it("accepts gzip-compressed smart HTTP request bodies", async () => {
+    const { gzipSync } = await import("node:zlib");
+    const head = (await h.app.rest.repos.getBranch({ owner: "acme", repo: "kernels", branch: "main" })).data.commit.sha;
+    const want = `want ${head}\n`;
+    const pkt = (s: string): string => (s.length + 4).toString(16).padStart(4, "0") + s;
+    const body = gzipSync(Buffer.from(pkt(want) + "0000" + pkt("done\n")));
+    const token = h.sb.installationToken(7);
+    const res = await fetch(`${h.sb.url}/acme/kernels.git/git-upload-pack`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-git-upload-pack-request",
+        "content-encoding": "gzip",
+        authorization: "Basic " + Buffer.from(`x-access-token:${token}`).toString("base64"),
+      },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const out = Buffer.from(await res.arrayBuffer());
+    expect(out.subarray(0, 8).toString()).toBe("0008NAK\n");
+    expect(out.includes(Buffer.from("PACK"))).toBe(true);
+  });
+
+  it("paginates long lists with a Link header and records failed deliveries", async () => {
+    const token = h.sb.installationToken(7);
+    const wc = await h.clone("acme", "kernels", token);
+    for (const i of [1, 2, 3]) {
+      h.write(wc, `n${i}.txt`, `${i}\n`);
+      await h.git(wc, "add", "-A");
+      await h.git(wc, "commit", "-q", "-m", `n${i}`);
+    }
+    await h.git(wc, "push", "-q", "origin", "main");
+    const page1 = await h.app.rest.repos.listCommits({ owner: "acme", repo: "kernels", per_page: 2 });
+    expect(page1.data.map((c) => c.commit.message)).toEqual(["n3", "n2"]);
+    expect(page1.headers.link).toMatch(/page=2>; rel="next"/);
+    const all = await h.app.paginate(h.app.rest.repos.listCommits, { owner: "acme", repo: "kernels", per_page: 2 });
+    expect(all.map((c) => c.commit.message)).toEqual(["n3", "n2", "n1", "Initial commit"]);
+
+    // a sandbox whose app is down: deliveries fail and are recorded, never thrown
+    const { startSandbox } = await import("../../src/sandbox/server.js");
+    const { PUBLIC_KEY } = await import("./helpers.js");
+    const down = await startSandbox({ dataDir: `${h.dir}/down`, app: { id: 1, slug: "x", publicKey: PUBLIC_KEY }, webhook: { url: "http://127.0.0.1:9/hook", secret: "s" } });
+    try {
+      await down.createRepo("o", "r", { installationId: 1 });
+      await fetch(`${down.apiUrl}/repos/o/r/issues`, { method: "POST", headers: { authorization: `token ${down.installationToken(1)}` }, body: JSON.stringify({ title: "t" }) });
+      await down.waitForIdle();
+      const [d] = down.deliveries();
+      expect(d).toMatchObject({ event: "issues", action: "opened", status: null });
+      expect(d!.error).toBeTruthy();
+    } finally {
+      await down.close();
+    }
+  });
+});

@@ -27,7 +27,9 @@ export function correctnessTrack(ctx: SuiteContext, requests: Requests): Decisio
   for (const x of checkpoints(ctx)) {
     const index = ctx.indexOf.get(x.sha)!;
     const runs = runsOf(ctx, x.sha);
-    const fails = failingIn(runs);
+    // Regular runs decide what is new; retries and probes here are evidence for investigations,
+    // and a flake in one must not open a fresh investigation at an already-settled commit.
+    const fails = failingIn(runs.filter((r) => r.job.purpose === "landed" || r.job.purpose === "baseline"));
     const fixed = passingIn(runs);
     const seen = () => fixed.forEach((t) => lastPass.set(t, { index, sha: x.sha }));
     if (!anchor) {

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { decide } from "../../src/verdict/engine.js";
+import { SUITE, drive, history, sha, type Spec } from "./harness.js";
+
+const level = (slowFrom: number, size: number, noise = 0.01) => (i: number): Spec => ({ bench: { attn: i >= slowFrom ? 500 * (1 + size) : 500, copy: 80 }, noise });
+
+describe("performance", () => {
+  it("finds a 5% slowdown at 1% noise, confirmed by an interleaved A/B against the parent", () => {
+    const d = drive({ commits: history(10), landed: [0, 9], behave: level(4, 0.05) });
+    expect(d.regressions).toHaveLength(1);
+    const r = d.regressions[0]!;
+    expect(r).toMatchObject({ kind: "performance", culprit: sha(4), lastGood: sha(3) });
+    expect(r.benchmarks.map((b) => b.name)).toEqual(["attn"]);
+    expect(r.benchmarks[0]!.ratio).toBeGreaterThan(1.04);
+    expect(d.jobs).toContainEqual(expect.objectContaining({ purpose: "ab", sha: sha(4), baselineSha: sha(3) }));
+  });
+
+  it("declares no performance regression before the A/B run of culprit and parent exists", () => {
+    const d = drive({ commits: history(10), landed: [0, 9], behave: level(6, 0.1) });
+    let runsSoFar = 1;
+    for (const call of d.calls) {
+      const reg = call.find((x) => x.type === "regression");
+      if (reg && reg.type === "regression") {
+        const seen = d.runs.slice(0, runsSoFar + 1);
+        expect(seen.some((r) => r.job.purpose === "ab" && r.job.sha === reg.culprit && r.job.baselineSha === sha(5))).toBe(true);
+      }
+      runsSoFar += call.filter((x) => x.type === "run").length;
+    }
+    expect(d.regressions.map((r) => r.culprit)).toEqual([sha(6)]);
+  });
+
+  it("does not flag a 2% slowdown against a 5% threshold", () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const d = drive({ commits: history(8), landed: [0, 7], behave: level(3, 0.02), seed });
+      expect(d.regressions).toEqual([]);
+    }
+  });
+
+  it("raises no regression on pure noise across many seeds", () => {
+    for (let seed = 1; seed <= 25; seed++) {
+      const d = drive({ commits: history(12), landed: [0, 3, 6, 9, 11], behave: (i) => ({ bench: { attn: 500, copy: 80, tiny: 12 }, noise: 0.03 }), seed });
+      expect(d.regressions).toEqual([]);
+    }
+  });
+
+  it("lets the A/B run overrule a cross-job false alarm from a slow machine", () => {
+    // The landed job at 9 ran on a machine 8% slower; nothing changed in the code.
+    const d = drive({ commits: history(10), landed: [0, 9], behave: (i, n, job) => ({ bench: { attn: 500 }, jobFactor: i === 9 && job.purpose === "landed" ? 1.08 : 1 }) });
+    expect(d.jobs.some((j) => j.purpose === "ab")).toBe(true);
+    expect(d.regressions).toEqual([]);
+  });
+
+  it("finds two slowdowns of different benchmarks in one range", () => {
+    const d = drive({ commits: history(12), landed: [0, 11], behave: (i) => ({ bench: { attn: i >= 3 ? 540 : 500, copy: i >= 8 ? 88 : 80 } }) });
+    expect(d.regressions.map((r) => r.culprit).sort()).toEqual([sha(3), sha(8)]);
+  });
+
+  it("compares against a rebaselined level instead of older commits", () => {
+    const rebaseline = { suite: SUITE.name, sha: sha(4), reason: "new tiling trades 10% for accuracy", by: "alice", at: "2026-11-25T10:00:00Z" };
+    const intended = drive({ commits: history(10), landed: [0, 9], behave: level(4, 0.1), rebaselines: [rebaseline] });
+    expect(intended.regressions).toEqual([]);
+    expect(intended.jobs).toContainEqual(expect.objectContaining({ purpose: "baseline", sha: sha(4) }));
+    // A further 10% after the rebaseline is held to the new level and found.
+    const later = drive({
+      commits: history(10),
+      landed: [0, 9],
+      behave: (i) => ({ bench: { attn: 500 * (i >= 4 ? 1.1 : 1) * (i >= 7 ? 1.1 : 1) } }),
+      rebaselines: [rebaseline],
+    });
+    expect(later.regressions.map((r) => r.culprit)).toEqual([sha(7)]);
+    expect(later.regressions[0]!.summary).toContain("rebaseline");
+  });
+
+  it("never asks for a job twice when its requests come back as pending", () => {
+    const commits = history(10);
+    const d = drive({ commits, landed: [0, 9], behave: level(4, 0.05) });
+    for (let k = 2; k < d.runs.length; k++) {
+      const input = { suite: SUITE, commits, runs: d.runs.slice(0, k), pending: [], rebaselines: [], declared: [], parallelism: 2 };
+      const asked = decide(input).flatMap((x) => (x.type === "run" ? [x.job] : []));
+      expect(decide({ ...input, pending: asked }).filter((x) => x.type === "run")).toEqual([]);
+    }
+  });
+});

@@ -124,9 +124,14 @@ def bench_attention(lib, gen, results, quick=False):
         row = {"shape": name, "D": D, "causal": causal, "B": B, "nominal": sh["nominal"], "decode": decode,
                "flops": flops, "bytes": bytes_, "floor_us": t_floor_us,
                "padded_flops": 4.0 * B * Lq_max * Lk_max * D * H * (0.5 if causal and not decode else 1.0)}
-        for label, fn in (("ours", ours), ("varlen_attn_fa2", fa2), ("cudnn_padded", cudnn)):
+        variants = [("ours", None)] if decode else [("ours_v1", "1"), ("ours_v2", "2")]
+        for label, fn in [(v[0], ours) for v in variants] + [("varlen_attn_fa2", fa2), ("cudnn_padded", cudnn)]:
             try:
+                var = dict(variants).get(label)
+                if var:
+                    os.environ["SK_ATTN_VARIANT"] = var
                 s = time_fn(lib, fn)
+                os.environ.pop("SK_ATTN_VARIANT", None)
                 s["tflops"] = flops / (s["median_us"] * 1e-6) / 1e12
                 if label == "cudnn_padded":
                     s["tflops_padded"] = row["padded_flops"] / (s["median_us"] * 1e-6) / 1e12
@@ -134,12 +139,17 @@ def bench_attention(lib, gen, results, quick=False):
             except Exception as e:  # noqa: BLE001
                 row[label] = {"error": f"{type(e).__name__}: {str(e)[:200]}"}
                 torch.cuda.synchronize()
+        if not decode:
+            best = min(("ours_v1", "ours_v2"), key=lambda l: row[l].get("median_us", float("inf")))
+            row["ours"] = dict(row[best], variant=best)
         o = row["ours"].get("median_us")
         for ref in ("varlen_attn_fa2", "cudnn_padded"):
             r = row[ref].get("median_us")
             row[f"speedup_vs_{ref}"] = (r / o) if (o and r) else None
         results["attention"].append(row)
         f = lambda x: f"{x:7.1f}" if isinstance(x, (int, float)) and x is not None else "    n/a"  # noqa: E731
+        if not decode:
+            print(f"    v1 {f(row['ours_v1'].get('tflops'))} TF/s  v2 {f(row['ours_v2'].get('tflops'))} TF/s")
         print(f"{name:<36} ours {f(row['ours'].get('tflops'))} TF/s  fa2 {f(row['varlen_attn_fa2'].get('tflops'))}  "
               f"cudnn {f(row['cudnn_padded'].get('tflops'))} (padded {f(row['cudnn_padded'].get('tflops_padded'))})  "
               f"x_fa2 {row['speedup_vs_varlen_attn_fa2'] or float('nan'):.2f} x_cudnn {row['speedup_vs_cudnn_padded'] or float('nan'):.2f}"
@@ -230,12 +240,12 @@ def markdown(results):
          f"Timing: sheriff timing library, median of 20 reps (15 for index_reduce), L2 flushed (256 MiB memset) "
          f"before every attention rep; spread = (p90-p10)/median.", "",
          "## Varlen attention forward, bf16, H=16 (TFLOP/s on useful FLOPs; causal FLOPs halved)", "",
-         "| shape | floor us | ours us | ours TF/s | FA2 varlen_attn TF/s | cuDNN padded TF/s (padded-FLOP rate) | ours/FA2 | ours/cuDNN | spread |",
+         "| shape | floor us | ours us | ours TF/s (v1 / v2) | FA2 varlen_attn TF/s | cuDNN padded TF/s (padded-FLOP rate) | ours/FA2 | ours/cuDNN | spread |",
          "|---|---|---|---|---|---|---|---|---|"]
     g = lambda d, k: d.get(k) if isinstance(d, dict) else None  # noqa: E731
     fmt = lambda x, p=1: ("%.*f" % (p, x)) if isinstance(x, (int, float)) else "n/a"  # noqa: E731
     for r in results["attention"]:
-        L.append(f"| {r['shape']} | {fmt(r['floor_us'],0)} | {fmt(g(r['ours'],'median_us'),0)} | {fmt(g(r['ours'],'tflops'))} | "
+        L.append(f"| {r['shape']} | {fmt(r['floor_us'],0)} | {fmt(g(r['ours'],'median_us'),0)} | {fmt(g(r['ours'],'tflops'))} ({fmt(g(r.get('ours_v1', {}),'tflops'))} / {fmt(g(r.get('ours_v2', {}),'tflops'))}) | "
                  f"{fmt(g(r['varlen_attn_fa2'],'tflops'))} | {fmt(g(r['cudnn_padded'],'tflops'))} ({fmt(g(r['cudnn_padded'],'tflops_padded'))}) | "
                  f"{fmt(r['speedup_vs_varlen_attn_fa2'],2)} | {fmt(r['speedup_vs_cudnn_padded'],2)} | {fmt(g(r['ours'],'spread'),3)} |")
     L += ["", "## Conversions (n = 2^28, bytes = 6 n)", "", "| op | ours GB/s | torch GB/s | ours/torch | ours/copy |", "|---|---|---|---|---|"]

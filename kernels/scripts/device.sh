@@ -19,6 +19,10 @@ grep -E "median|status|library|C ABI|OK (|FAILED|checks" "$OUT/build_ctest.log" 
 if [ "$what" = "check" ] || [ "$what" = "all" ]; then
   python3 kernels/check/check.py --json "$OUT/check.json" "$@" > "$OUT/check.log" 2>&1; echo "check rc=$?"
   grep -E "^FAIL" "$OUT/check.log" | head -30; sed -n '/=== summary/,$p' "$OUT/check.log"
+  if [ -n "${CHECK_VARIANTS:-}" ]; then
+    SK_ATTN_VARIANT=2 python3 kernels/check/check.py --only attn --json "$OUT/check_v2.json" > "$OUT/check_v2.log" 2>&1; echo "check (variant 2) rc=$?"
+    grep -E "^FAIL" "$OUT/check_v2.log" | head -10; sed -n '/=== summary/,$p' "$OUT/check_v2.log"
+  fi
 fi
 if [ "$what" = "bench" ] || [ "$what" = "all" ]; then
   python3 bench/kernels/bench.py --out "$OUT/bench.json" --md "$OUT/bench.md" "$@" > "$OUT/bench.log" 2>&1; echo "bench rc=$?"

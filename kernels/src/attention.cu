@@ -2,12 +2,15 @@
 // (main / decode), split-KV heuristic, workspace, output allocation variant.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include "attn_kernel.cuh"
 
 namespace sk_attn {
-int block_m_64(bool); int block_m_128(bool); int block_m_256(bool);
-int block_n_64(bool); int block_n_128(bool); int block_n_256(bool);
+int block_m_64(int); int block_m_128(int); int block_m_256(int);
+int block_n_64(int); int block_n_128(int); int block_n_256(int);
 }
+
+static int default_prefill_variant(int D) { (void)D; return 1; }
 
 static int sm_count() {
   static int sms = 0;
@@ -47,10 +50,17 @@ extern "C" SK_API int sk_varlen_attn_fwd(const sk_attn_params* p, void* stream_)
   a.wl = p->window_left < 0 ? -1 : p->window_left;
   a.wr = p->causal ? 0 : (p->window_right < 0 ? -1 : p->window_right);
   const bool bf16 = p->dtype == SK_BF16;
-  const bool decode = p->max_seqlen_q <= 16;
   const int D = p->head_dim;
-  const int bm = D == 64 ? sk_attn::block_m_64(decode) : D == 128 ? sk_attn::block_m_128(decode) : sk_attn::block_m_256(decode);
-  const int bn = D == 64 ? sk_attn::block_n_64(decode) : D == 128 ? sk_attn::block_n_128(decode) : sk_attn::block_n_256(decode);
+  // variant: 0 decode kernel (warps split keys) for short queries; otherwise
+  // the prefill kernel (1: 2 m-tiles x 4 warps, 2: 1 m-tile x 8 warps).
+  // SK_ATTN_VARIANT=1|2 overrides the prefill choice (benchmarking).
+  int variant = p->max_seqlen_q <= 16 ? 0 : default_prefill_variant(D);
+  if (variant != 0) {
+    const char* ev = std::getenv("SK_ATTN_VARIANT");
+    if (ev && (ev[0] == '1' || ev[0] == '2')) variant = ev[0] - '0';
+  }
+  const int bm = D == 64 ? sk_attn::block_m_64(variant) : D == 128 ? sk_attn::block_m_128(variant) : sk_attn::block_m_256(variant);
+  const int bn = D == 64 ? sk_attn::block_n_64(variant) : D == 128 ? sk_attn::block_n_128(variant) : sk_attn::block_n_256(variant);
   // split-KV when the grid is too small to fill the GPU
   int splits = 1;
   if (p->num_splits > 0) {
@@ -76,9 +86,9 @@ extern "C" SK_API int sk_varlen_attn_fwd(const sk_attn_params* p, void* stream_)
     a.lse_part = (float*)((char*)ws + obytes);
   }
   int st;
-  if (D == 64) st = sk_attn::launch<64>(a, bf16, decode, p->max_seqlen_q, p->batch, stream);
-  else if (D == 128) st = sk_attn::launch<128>(a, bf16, decode, p->max_seqlen_q, p->batch, stream);
-  else st = sk_attn::launch<256>(a, bf16, decode, p->max_seqlen_q, p->batch, stream);
+  if (D == 64) st = sk_attn::launch<64>(a, bf16, variant, p->max_seqlen_q, p->batch, stream);
+  else if (D == 128) st = sk_attn::launch<128>(a, bf16, variant, p->max_seqlen_q, p->batch, stream);
+  else st = sk_attn::launch<256>(a, bf16, variant, p->max_seqlen_q, p->batch, stream);
   if (ws) cudaFreeAsync(ws, stream);
   return st;
 }

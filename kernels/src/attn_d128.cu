@@ -4,6 +4,7 @@
 namespace sk_attn {
 
 using Main128 = Cfg<128, 2, 64, 4, false>;
+using Alt128 = Cfg<128, 1, 64, 8, false, 2>;
 using Dec128 = Cfg<128, 1, 64, 4, true>;
 
 template <class C, bool BF16>
@@ -17,7 +18,7 @@ static int run_cfg(const Args& a, int batch, cudaStream_t stream) {
 }
 
 template <>
-int launch<128>(const Args& a, bool bf16, bool decode, int max_q, int batch, cudaStream_t stream) {
+int launch<128>(const Args& a, bool bf16, int variant, int max_q, int batch, cudaStream_t stream) {
   auto go = [&](auto cfg, auto bf) -> int {
     using C = decltype(cfg);
     constexpr bool BF = decltype(bf)::value;
@@ -34,11 +35,12 @@ int launch<128>(const Args& a, bool bf16, bool decode, int max_q, int batch, cud
   };
   using T = std::true_type;
   using F = std::false_type;
-  if (decode) return bf16 ? go(Dec128{}, T{}) : go(Dec128{}, F{});
+  if (variant == 0) return bf16 ? go(Dec128{}, T{}) : go(Dec128{}, F{});
+  if (variant == 2) return bf16 ? go(Alt128{}, T{}) : go(Alt128{}, F{});
   return bf16 ? go(Main128{}, T{}) : go(Main128{}, F{});
 }
 
-int block_m_128(bool decode) { return decode ? Dec128::BM : Main128::BM; }
-int block_n_128(bool decode) { return decode ? Dec128::BN : Main128::BN; }
+int block_m_128(int v) { return v == 0 ? Dec128::BM : v == 2 ? Alt128::BM : Main128::BM; }
+int block_n_128(int v) { return v == 0 ? Dec128::BN : v == 2 ? Alt128::BN : Main128::BN; }
 
 }  // namespace sk_attn

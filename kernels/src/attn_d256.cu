@@ -4,6 +4,7 @@
 namespace sk_attn {
 
 using Main256 = Cfg<256, 1, 32, 4, false>;
+using Alt256 = Cfg<256, 1, 32, 8, false, 1>;
 using Dec256 = Cfg<256, 1, 64, 4, true>;
 
 template <class C, bool BF16>
@@ -17,7 +18,7 @@ static int run_cfg(const Args& a, int batch, cudaStream_t stream) {
 }
 
 template <>
-int launch<256>(const Args& a, bool bf16, bool decode, int max_q, int batch, cudaStream_t stream) {
+int launch<256>(const Args& a, bool bf16, int variant, int max_q, int batch, cudaStream_t stream) {
   auto go = [&](auto cfg, auto bf) -> int {
     using C = decltype(cfg);
     constexpr bool BF = decltype(bf)::value;
@@ -34,11 +35,12 @@ int launch<256>(const Args& a, bool bf16, bool decode, int max_q, int batch, cud
   };
   using T = std::true_type;
   using F = std::false_type;
-  if (decode) return bf16 ? go(Dec256{}, T{}) : go(Dec256{}, F{});
+  if (variant == 0) return bf16 ? go(Dec256{}, T{}) : go(Dec256{}, F{});
+  if (variant == 2) return bf16 ? go(Alt256{}, T{}) : go(Alt256{}, F{});
   return bf16 ? go(Main256{}, T{}) : go(Main256{}, F{});
 }
 
-int block_m_256(bool decode) { return decode ? Dec256::BM : Main256::BM; }
-int block_n_256(bool decode) { return decode ? Dec256::BN : Main256::BN; }
+int block_m_256(int v) { return v == 0 ? Dec256::BM : v == 2 ? Alt256::BM : Main256::BM; }
+int block_n_256(int v) { return v == 0 ? Dec256::BN : v == 2 ? Alt256::BN : Main256::BN; }
 
 }  // namespace sk_attn

@@ -4,6 +4,7 @@
 namespace sk_attn {
 
 using Main64 = Cfg<64, 2, 64, 4, false>;
+using Alt64 = Cfg<64, 1, 64, 8, false, 2>;
 using Dec64 = Cfg<64, 1, 64, 4, true>;
 
 template <class C, bool BF16>
@@ -17,7 +18,7 @@ static int run_cfg(const Args& a, int batch, cudaStream_t stream) {
 }
 
 template <>
-int launch<64>(const Args& a, bool bf16, bool decode, int max_q, int batch, cudaStream_t stream) {
+int launch<64>(const Args& a, bool bf16, int variant, int max_q, int batch, cudaStream_t stream) {
   auto go = [&](auto cfg, auto bf) -> int {
     using C = decltype(cfg);
     constexpr bool BF = decltype(bf)::value;
@@ -34,11 +35,12 @@ int launch<64>(const Args& a, bool bf16, bool decode, int max_q, int batch, cuda
   };
   using T = std::true_type;
   using F = std::false_type;
-  if (decode) return bf16 ? go(Dec64{}, T{}) : go(Dec64{}, F{});
+  if (variant == 0) return bf16 ? go(Dec64{}, T{}) : go(Dec64{}, F{});
+  if (variant == 2) return bf16 ? go(Alt64{}, T{}) : go(Alt64{}, F{});
   return bf16 ? go(Main64{}, T{}) : go(Main64{}, F{});
 }
 
-int block_m_64(bool decode) { return decode ? Dec64::BM : Main64::BM; }
-int block_n_64(bool decode) { return decode ? Dec64::BN : Main64::BN; }
+int block_m_64(int v) { return v == 0 ? Dec64::BM : v == 2 ? Alt64::BM : Main64::BM; }
+int block_n_64(int v) { return v == 0 ? Dec64::BN : v == 2 ? Alt64::BN : Main64::BN; }
 
 }  // namespace sk_attn

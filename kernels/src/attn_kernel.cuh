@@ -85,9 +85,9 @@ __device__ __forceinline__ int swz(int row, int col) {
   return row * D + ((((col >> 3) ^ (row & 7))) << 3) + (col & 7);
 }
 
-template <int D_, int MT_, int BN_, int NW_, bool WSPLIT_>
+template <int D_, int MT_, int BN_, int NW_, bool WSPLIT_, int MINB_ = 1>
 struct Cfg {
-  static constexpr int D = D_, MT = MT_, BN = BN_, NW = NW_;
+  static constexpr int D = D_, MT = MT_, BN = BN_, NW = NW_, MINB = MINB_;
   static constexpr bool WSPLIT = WSPLIT_;
   static constexpr int NT = NW * 32;
   static constexpr int BM = WSPLIT ? 16 * MT : 16 * MT * NW;
@@ -96,33 +96,60 @@ struct Cfg {
   static_assert(NKW % 16 == 0, "keys per warp must be a multiple of 16");
 };
 
+// Load K or V tile rows [row0, row0 + BN) of sequence b (keys), head kvh.
+// Each thread owns a fixed 16-byte column chunk `ch` and rows r0 + i*RSTEP, so
+// addresses are a per-tile base plus compile-time strides. Paged KV with
+// page_size % BN == 0 (tile inside one page) resolves the page once per tile;
+// other page sizes fall back to a per-row page-table lookup.
 template <class C>
 __device__ __forceinline__ void load_rows(uint16_t* s, const uint16_t* base_flat, const Args& a, int b, int row0,
-                                          int nrows_valid, int kvh, int tid) {
-  // K or V tile rows [row0, row0 + BN) of sequence b (keys), head kvh
-  constexpr int CPR = C::D / 8;  // chunks per row
-#pragma unroll
-  for (int c = tid; c < C::BN * CPR; c += C::NT) {
-    const int r = c / CPR, ch = c % CPR;
-    const int j = row0 + r;
-    const bool valid = r < nrows_valid;
-    const uint16_t* g = base_flat;
-    if (valid) {
-      int64_t row;
-      if (a.page_table) {
-        const int page = __ldg(a.page_table + (int64_t)b * a.max_pages + j / a.page_size);
-        row = (int64_t)page * a.page_size + j % a.page_size;
-      } else {
-        row = (int64_t)__ldg(a.cu_k + b) + j;
-      }
-      g = base_flat + (row * a.Hk + kvh) * C::D + ch * 8;
+                                          int nrows_valid, int kvh, int tid, int cuk_b) {
+  constexpr int CPR = C::D / 8;          // chunks per row
+  constexpr int RSTEP = C::NT / CPR;     // rows between a thread's chunks
+  constexpr int ITERS = C::BN / RSTEP;
+  static_assert(C::NT % CPR == 0 && C::BN % RSTEP == 0, "tile/thread mismatch");
+  const int r0 = tid / CPR, ch = tid % CPR;
+  const int64_t rstride = (int64_t)a.Hk * C::D;  // elements between consecutive key rows
+  const bool full = nrows_valid >= C::BN;
+  if (!a.page_table || (a.page_size % C::BN) == 0) {
+    int64_t row_base;
+    if (a.page_table) {
+      const int page = __ldg(a.page_table + (int64_t)b * a.max_pages + row0 / a.page_size);
+      row_base = (int64_t)page * a.page_size + row0 % a.page_size;
+    } else {
+      row_base = (int64_t)cuk_b + row0;
     }
-    cp_async16(s + swz<C::D>(r, ch * 8), g, valid);
+    const uint16_t* g0 = base_flat + (row_base + r0) * rstride + (int64_t)kvh * C::D + ch * 8;
+#pragma unroll
+    for (int i = 0; i < ITERS; ++i) {
+      const int r = r0 + i * RSTEP;
+      const bool valid = full || r < nrows_valid;
+      cp_async16(s + swz<C::D>(r, ch * 8), valid ? (const void*)(g0 + (int64_t)i * RSTEP * rstride) : (const void*)base_flat, valid);
+    }
+  } else {
+#pragma unroll
+    for (int i = 0; i < ITERS; ++i) {
+      const int r = r0 + i * RSTEP;
+      const bool valid = full || r < nrows_valid;
+      const uint16_t* g = base_flat;
+      if (valid) {
+        const int j = row0 + r;
+        const int page = __ldg(a.page_table + (int64_t)b * a.max_pages + j / a.page_size);
+        g = base_flat + ((int64_t)page * a.page_size + j % a.page_size) * rstride + (int64_t)kvh * C::D + ch * 8;
+      }
+      cp_async16(s + swz<C::D>(r, ch * 8), g, valid);
+    }
   }
 }
 
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
 template <class C, bool BF16>
-__global__ void __launch_bounds__(C::NT) attn_fwd(const Args a) {
+__global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
   constexpr int D = C::D, MT = C::MT, BN = C::BN, BM = C::BM, NKW = C::NKW, NT = C::NT;
   extern __shared__ __align__(128) uint16_t smem[];
   uint16_t* sQ = smem;
@@ -139,6 +166,7 @@ __global__ void __launch_bounds__(C::NT) attn_fwd(const Args a) {
   if (m_start >= Lq) return;
   const int Lk = a.seqused_k ? __ldg(a.seqused_k + b) : (__ldg(a.cu_k + b + 1) - __ldg(a.cu_k + b));
   const int kvh = h / a.G;
+  const int cuk_b = a.page_table ? 0 : __ldg(a.cu_k + b);
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int off = Lk - Lq;
 
@@ -167,8 +195,8 @@ __global__ void __launch_bounds__(C::NT) attn_fwd(const Args a) {
     }
   }
   if (t_lo < t_hi) {
-    load_rows<C>(sK, a.k, a, b, t_lo * BN, min(BN, Lk - t_lo * BN), kvh, tid);
-    load_rows<C>(sV, a.v, a, b, t_lo * BN, min(BN, Lk - t_lo * BN), kvh, tid);
+    load_rows<C>(sK, a.k, a, b, t_lo * BN, min(BN, Lk - t_lo * BN), kvh, tid, cuk_b);
+    load_rows<C>(sV, a.v, a, b, t_lo * BN, min(BN, Lk - t_lo * BN), kvh, tid, cuk_b);
   }
   cp_commit();
 
@@ -188,8 +216,8 @@ __global__ void __launch_bounds__(C::NT) attn_fwd(const Args a) {
     const int buf = (t - t_lo) & 1;
     if (t + 1 < t_hi) {
       const int nb = buf ^ 1;
-      load_rows<C>(sK + nb * BN * D, a.k, a, b, (t + 1) * BN, min(BN, Lk - (t + 1) * BN), kvh, tid);
-      load_rows<C>(sV + nb * BN * D, a.v, a, b, (t + 1) * BN, min(BN, Lk - (t + 1) * BN), kvh, tid);
+      load_rows<C>(sK + nb * BN * D, a.k, a, b, (t + 1) * BN, min(BN, Lk - (t + 1) * BN), kvh, tid, cuk_b);
+      load_rows<C>(sV + nb * BN * D, a.v, a, b, (t + 1) * BN, min(BN, Lk - (t + 1) * BN), kvh, tid, cuk_b);
     }
     cp_commit();
     cp_wait<1>();
@@ -252,13 +280,13 @@ __global__ void __launch_bounds__(C::NT) attn_fwd(const Args a) {
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
         const float m_new = fmaxf(m_run[mt][hr], mx * a.scale_log2);
         const float m_use = m_new == -CUDART_INF_F ? 0.f : m_new;
-        const float corr = exp2f(m_run[mt][hr] - m_use);
+        const float corr = fast_exp2(m_run[mt][hr] - m_use);
         m_run[mt][hr] = m_new;
         float ls = 0.f;
 #pragma unroll
         for (int nt = 0; nt < NKW / 8; ++nt) {
-          const float p0 = exp2f(fmaf(s[mt][nt][2 * hr], a.scale_log2, -m_use));
-          const float p1 = exp2f(fmaf(s[mt][nt][2 * hr + 1], a.scale_log2, -m_use));
+          const float p0 = fast_exp2(fmaf(s[mt][nt][2 * hr], a.scale_log2, -m_use));
+          const float p1 = fast_exp2(fmaf(s[mt][nt][2 * hr + 1], a.scale_log2, -m_use));
           s[mt][nt][2 * hr] = p0;
           s[mt][nt][2 * hr + 1] = p1;
           ls += p0 + p1;
@@ -428,6 +456,7 @@ __global__ void __launch_bounds__(128) attn_combine(const Args a) {
 
 // per-head-dim launcher (defined in attn_d{64,128,256}.cu)
 template <int D>
-int launch(const Args& a, bool bf16, bool decode, int grid_m, int batch, cudaStream_t stream);
+int launch(const Args& a, bool bf16, int variant, int grid_m, int batch, cudaStream_t stream);
+// variant: 0 decode (WSPLIT), 1 = 2 m-tiles per warp x 4 warps, 2 = 1 m-tile per warp x 8 warps
 
 }  // namespace sk_attn

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { appendFile, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
+import { availableParallelism, hostname, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -181,7 +181,7 @@ async function buildInto(
   await mkdir(b.cacheRoot, { recursive: true });
   const tmp = await mkdtemp(join(b.cacheRoot, `.tmp-${b.key}-`));
   const buildDir = join(tmp, "build");
-  const jobs = options.buildJobs ?? 2;
+  const jobs = options.buildJobs ?? (Number(process.env.SHERIFF_BUILD_JOBS) || Math.max(2, availableParallelism()));
   const defs = [
     `-DSHERIFF_KERNELS_CUDA=${b.cuda ? "ON" : "OFF"}`,
     "-DCMAKE_BUILD_TYPE=Release",

@@ -12,7 +12,7 @@ import { formatZodIssues, type SuiteResult } from "../results/schema.js";
 import { runBuiltinInProcess } from "./builtin/index.js";
 import { runCommandSuite } from "./command.js";
 import { gpuEnv, type GpuSlot } from "./gpus.js";
-import { runBuiltinSuite } from "./harness.js";
+import { prepareKernels, runBuiltinSuite } from "./harness.js";
 
 /**
  * Two entry points:
@@ -59,7 +59,7 @@ function childMain(argv: string[]): number {
 }
 
 export const RUN_SUITE_USAGE = `usage: sheriff run-suite --suite NAME [--sha SHA] [--dir DIR] [--job JSON] [--out PATH]
-                         [--work-dir DIR] [--cuda auto|on|off] [--gpu INDEX] [--timeout SECONDS] [--quick] [--reps N]
+                         [--work-dir DIR] [--cuda auto|on|off] [--gpu INDEX] [--timeout SECONDS] [--quick] [--reps N] [--build-only]
   Builds kernels/ of the checkout DIR (default: .) and runs one suite there (a built-in kernel
   suite, or a suite of .github/sheriff.yml), in a child process with a time limit.
   Writes the result JSON to --out (default result.json); with --job (a JobRequest as JSON),
@@ -98,6 +98,7 @@ export async function runSuiteCli(argv: string[]): Promise<number> {
         quick: { type: "boolean", default: false },
         reps: { type: "string" },
         help: { type: "boolean", default: false },
+        "build-only": { type: "boolean", default: false },
       },
     }));
   } catch (err) {
@@ -109,6 +110,19 @@ export async function runSuiteCli(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const dir = resolve(values.dir ?? ".");
+  const workDir = resolve(values["work-dir"] ?? process.env.SHERIFF_WORK_DIR ?? join(homedir(), ".cache", "sheriff"));
+  const cudaOpt = values.cuda === "on" || values.cuda === "off" || values.cuda === "auto" ? values.cuda : undefined;
+  if (values["build-only"]) {
+    // prime the kernels build cache (e.g. build several commits in parallel before timing anything)
+    try {
+      const b = await prepareKernels(dir, { workDir, ...(cudaOpt ? { cuda: cudaOpt } : {}), log: (m) => console.log(m) });
+      console.log(`kernels ${b.cacheHit ? "cache hit" : "built"}: ${b.libPath} (${b.source}, ${b.cuda ? "CUDA" : "CPU-only"})`);
+      return 0;
+    } catch (err) {
+      console.error(`${(err as Error).message}\n${(err as { log?: string }).log ?? ""}`);
+      return 1;
+    }
+  }
   let job: unknown;
   if (values.job) {
     const parsed = jobRequestSchema.safeParse(JSON.parse(values.job));
@@ -119,7 +133,7 @@ export async function runSuiteCli(argv: string[]): Promise<number> {
     job = parsed.data;
   }
   const sha = values.sha ?? (job as { sha?: string } | undefined)?.sha ?? execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, encoding: "utf8" }).trim();
-  const cuda = values.cuda === "on" || values.cuda === "off" || values.cuda === "auto" ? values.cuda : undefined;
+  const cuda = cudaOpt;
   const gpu: GpuSlot | undefined = values.gpu !== undefined ? { index: Number(values.gpu) } : process.env.SHERIFF_GPU_INDEX ? { index: Number(process.env.SHERIFF_GPU_INDEX) } : undefined;
   let suite: SuiteConfig;
   try {
@@ -131,7 +145,6 @@ export async function runSuiteCli(argv: string[]): Promise<number> {
   const timeoutMs = (values.timeout ? Number(values.timeout) : suite.timeoutSeconds) * 1000;
   let result: SuiteResult;
   if (suite.kind === "builtin") {
-    const workDir = resolve(values["work-dir"] ?? process.env.SHERIFF_WORK_DIR ?? join(homedir(), ".cache", "sheriff"));
     result = await runBuiltinSuite(
       { dir, suite: suite.builtin, sha, timeoutMs, ...(gpu ? { gpu } : {}) },
       { workDir, ...(cuda ? { cuda } : {}), quick: values.quick ?? false, ...(values.reps ? { reps: Number(values.reps) } : {}), log: (m) => console.log(m) },

@@ -9,6 +9,7 @@ import { formatZodIssues } from "../results/schema.js";
 import type { Ledger } from "../store/ledger.js";
 import { executeGpuJob, type SuiteRunner } from "./execute.js";
 import type { SuiteConfig } from "../config/schema.js";
+import { GpuSlots, withGpuIndex, type GpuSlot } from "./gpus.js";
 
 export interface GpuWorkerOptions {
   queues: Queues;
@@ -16,8 +17,13 @@ export interface GpuWorkerOptions {
   cache: RepoCache;
   runners: Partial<Record<SuiteConfig["kind"], SuiteRunner>>;
   log: Logger;
-  /** Jobs this host runs at once: one per GPU. */
-  slots: number;
+  /**
+   * The GPUs of this host (`discoverGpus()`): one job per GPU at a time, each job's child
+   * process pinned to its GPU (CUDA_VISIBLE_DEVICES) and `environment.gpuIndex` set in its result.
+   */
+  gpus?: GpuSlot[];
+  /** Jobs at once when `gpus` is empty or absent (a CPU-only worker); default 1. */
+  slots?: number;
   /** Without it, only clone URLs that need no token (local paths) can be fetched. */
   access?: GitHubAccess;
 }
@@ -28,6 +34,7 @@ export interface GpuWorkerOptions {
  */
 export function startGpuWorker(options: GpuWorkerOptions): Worker {
   const { queues, ledger, log } = options;
+  const pool = new GpuSlots(options.gpus ?? [], options.slots ?? 1);
   const worker = new Worker(
     GPU_QUEUE,
     async (bullJob: Job) => {
@@ -40,12 +47,23 @@ export function startGpuWorker(options: GpuWorkerOptions): Worker {
       const key = repoKey(job.repo);
       await ledger.setJobState(key, job.job, "running");
       const token = options.access ? (await options.access.forInstallation(job.repo.installationId)).token : undefined;
-      const run = await executeGpuJob(job, { cache: options.cache, runners: options.runners, ...(token ? { auth: { token } } : {}) });
+      // Hold one GPU for the whole job (both sides of an A/B job run on the same GPU).
+      const { run, gpu } = await pool.run(async (slot) => {
+        const record = await executeGpuJob(job, { cache: options.cache, runners: options.runners, ...(token ? { auth: { token } } : {}) });
+        return {
+          gpu: slot?.index,
+          run: {
+            ...record,
+            result: withGpuIndex(record.result, slot),
+            ...(record.baselineResult ? { baselineResult: withGpuIndex(record.baselineResult, slot) } : {}),
+          },
+        };
+      });
       await acceptResult(ledger, queues, job.repo, run);
-      log.info({ repo: key, sha: job.job.sha, suite: job.suite.name, status: run.result.status }, "GPU job finished");
+      log.info({ repo: key, sha: job.job.sha, suite: job.suite.name, status: run.result.status, gpu }, "GPU job finished");
       return { status: run.result.status };
     },
-    { connection: queues.store.redis, prefix: queues.store.prefix, concurrency: options.slots, stalledInterval: 30_000, maxStalledCount: 2 },
+    { connection: queues.store.redis, prefix: queues.store.prefix, concurrency: pool.size, stalledInterval: 30_000, maxStalledCount: 2 },
   );
   worker.on("failed", async (bullJob, err) => {
     log.error({ job: bullJob?.id, err: err.message }, "GPU job failed");
@@ -55,4 +73,29 @@ export function startGpuWorker(options: GpuWorkerOptions): Worker {
     }
   });
   return worker;
+}
+
+/**
+ * Graceful shutdown for `sheriff worker`: on SIGTERM/SIGINT stop taking jobs and wait for the
+ * running ones to finish (their results are recorded); a second signal closes at once (the
+ * unfinished jobs' locks lapse and BullMQ hands them to another host as stalled jobs).
+ */
+export function closeOnSignals(worker: Worker, log: Logger, onClosed: () => void | Promise<void> = () => process.exit(0)): () => void {
+  let closing = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (closing) {
+      log.warn({ signal }, "second signal: closing the GPU worker now");
+      void worker.close(true).finally(onClosed);
+      return;
+    }
+    closing = true;
+    log.info({ signal }, "closing the GPU worker: waiting for running jobs");
+    void worker.close().finally(onClosed);
+  };
+  process.on("SIGTERM", handler);
+  process.on("SIGINT", handler);
+  return () => {
+    process.off("SIGTERM", handler);
+    process.off("SIGINT", handler);
+  };
 }

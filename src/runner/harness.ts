@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { appendFile, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { availableParallelism, hostname, tmpdir } from "node:os";
+import { availableParallelism, constants as osConstants, hostname, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -253,6 +253,13 @@ async function readProgress(path: string): Promise<Progress> {
   return { done, ...(running ? { running } : {}) };
 }
 
+/** A shell reports a child killed by signal N as exit code 128+N. */
+function signalOfExitCode(code: number | null): string | null {
+  if (code === null || code <= 128 || code > 128 + 64) return null;
+  const entry = Object.entries(osConstants.signals).find(([, n]) => n === code - 128);
+  return entry ? entry[0] : `signal ${code - 128}`;
+}
+
 export interface BuiltinRunInput {
   dir: string;
   suite: string;
@@ -311,7 +318,8 @@ export async function runBuiltinSuite(input: BuiltinRunInput, options: HarnessOp
     ...(options.runner ? ["--runner", options.runner] : []),
   ];
   try {
-    const run = await runChild([process.execPath, ...args].map(q).join(" "), {
+    // `exec`: node replaces the shell, so a kernel's SIGSEGV/SIGABRT is the child's own signal
+    const run = await runChild(`exec ${[process.execPath, ...args].map(q).join(" ")}`, {
       cwd: input.dir,
       timeoutMs,
       env: { ...process.env, ...options.env, ...gpuEnv(gpu), SHERIFF_SUITE: input.suite, SHERIFF_COMMIT: input.sha },
@@ -335,11 +343,12 @@ export async function runBuiltinSuite(input: BuiltinRunInput, options: HarnessOp
       }
     }
     const p = await readProgress(progress);
-    const status: SuiteResult["status"] = run.timedOut ? "timed_out" : run.signal ? "crashed" : "error";
+    const signal = run.signal ?? signalOfExitCode(run.exitCode);
+    const status: SuiteResult["status"] = run.timedOut ? "timed_out" : signal ? "crashed" : "error";
     const what = run.timedOut
       ? `timed out after ${Math.round(timeoutMs / 1000)} s`
-      : run.signal
-        ? `crashed: killed by ${run.signal}`
+      : signal
+        ? `crashed: killed by ${signal}`
         : `suite process exited with code ${run.exitCode} without a result`;
     const tests: TestResult[] = [...p.done, { name: p.running ?? input.suite, outcome: "error", message: p.running ? `${what} while running this test` : what }];
     return errorResult(status, tests, log);

@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BUILTIN_SUITES } from "../../src/config/schema.js";
+import { parseSuiteResult } from "../../src/results/schema.js";
+import { buildHistory, prepareKernels, runBuiltinSuite, type HarnessOptions } from "../../src/runner/harness.js";
+import { compiledEntry, ensureAddon, kernelsRepo, SHARED_WORK_DIR, type KernelsRepo } from "./support.js";
+
+let repo: KernelsRepo;
+let options: HarnessOptions;
+
+beforeAll(() => {
+  ensureAddon();
+  repo = kernelsRepo();
+  options = { workDir: SHARED_WORK_DIR, cuda: "off", entry: compiledEntry(), quick: true, reps: 3, timeoutMs: 60_000 };
+}, 120_000);
+
+afterAll(() => {
+  rmSync(repo.dir, { recursive: true, force: true });
+});
+
+describe("built-in suites on the CPU host path, at a commit", () => {
+  for (const suite of BUILTIN_SUITES) {
+    it(`${suite} passes at the good commit`, async () => {
+      const dir = repo.checkout(repo.good);
+      const result = await runBuiltinSuite({ dir, suite, sha: repo.good }, options);
+      expect(() => parseSuiteResult(result, "test")).not.toThrow();
+      expect(result.status, result.log).toBe("completed");
+      expect(result.environment.runner).toBe("cpu-host");
+      expect(result.environment.commit).toBe(repo.good);
+      const bad = result.tests.filter((t) => t.outcome === "fail" || t.outcome === "error");
+      expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
+      expect(result.tests.filter((t) => t.outcome === "pass").length).toBeGreaterThan(1);
+      if (suite === "half-precision" || suite === "index-reduce") {
+        expect(result.benchmarks.length).toBeGreaterThan(0);
+        expect(result.benchmarks[0]!.samples.length).toBe(3);
+        expect(result.benchmarks[0]!.reference?.samples.length).toBe(3);
+      }
+      const withTolerance = result.tests.find((t) => t.tolerance !== undefined && t.maxError !== undefined);
+      expect(withTolerance).toBeDefined();
+      // skipped GPU-only tests say why
+      for (const t of result.tests.filter((x) => x.outcome === "skip")) expect(t.message).toMatch(/no CUDA device/);
+    });
+  }
+});
+
+describe("regressions, crashes and hangs at a commit become results", () => {
+  it("a bf16 conversion that truncates instead of rounding fails half-precision with maxError > tolerance", async () => {
+    const result = await runBuiltinSuite({ dir: repo.checkout(repo.bf16Truncation), suite: "half-precision", sha: repo.bf16Truncation }, options);
+    expect(result.status).toBe("completed");
+    const failing = result.tests.filter((t) => t.outcome === "fail");
+    expect(failing.map((t) => t.name)).toContain("half_precision/f32->bf16/random_bits/n=16384");
+    for (const t of failing) {
+      expect(t.name).toMatch(/f32->bf16/);
+      expect(t.tolerance).toBe(0);
+      expect(t.maxError).toBeGreaterThanOrEqual(1);
+      expect(t.message).toMatch(/differ from the reference/);
+    }
+    // the fp16 path is untouched and still passes
+    expect(result.tests.filter((t) => t.name.includes("f32->f16")).every((t) => t.outcome === "pass")).toBe(true);
+  });
+
+  it("a kernel that segfaults gives status crashed, naming the test that was running", async () => {
+    const result = await runBuiltinSuite({ dir: repo.checkout(repo.segfault), suite: "half-precision", sha: repo.segfault }, options);
+    expect(parseSuiteResult(result, "test").status).toBe("crashed");
+    const last = result.tests[result.tests.length - 1]!;
+    expect(last.outcome).toBe("error");
+    expect(last.name).toMatch(/^half_precision\//);
+    expect(last.message).toMatch(/SIGSEGV|SIGBUS/);
+  });
+
+  it("a kernel that hangs is killed at the time limit: status timed_out", async () => {
+    const started = Date.now();
+    const result = await runBuiltinSuite({ dir: repo.checkout(repo.hang), suite: "half-precision", sha: repo.hang, timeoutMs: 2500 }, options);
+    expect(result.status).toBe("timed_out");
+    expect(result.tests.at(-1)!.message).toMatch(/timed out after 3 s while running this test|timed out after 2 s/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it("kernels that do not compile give status error with the build log", async () => {
+    const result = await runBuiltinSuite({ dir: repo.checkout(repo.compileError), suite: "index-reduce", sha: repo.compileError }, options);
+    expect(result.status).toBe("error");
+    expect(result.tests[0]!.name).toBe("index-reduce/build-kernels");
+    expect(result.log).toMatch(/does not compile|error/);
+  });
+});
+
+describe("kernels build cache", () => {
+  it("builds once per kernels/ content: a commit that leaves kernels/ untouched is a cache hit", async () => {
+    const workDir = mkdtempSync(join(tmpdir(), "sheriff-cache-"));
+    try {
+      const first = await prepareKernels(repo.checkout(repo.good), { ...options, workDir });
+      expect(first.cacheHit).toBe(false);
+      expect(first.source).toMatch(/^git-tree:/);
+      const second = await prepareKernels(repo.checkout(repo.docsOnly), { ...options, workDir });
+      expect(second.cacheHit).toBe(true);
+      expect(second.libPath).toBe(first.libPath);
+      expect(await buildHistory(workDir)).toHaveLength(1);
+      // a job through the harness at the docs-only commit builds nothing either, and says so
+      const result = await runBuiltinSuite({ dir: repo.checkout(repo.docsOnly), suite: "cuda-events", sha: repo.docsOnly }, { ...options, workDir });
+      expect(result.log).toMatch(/^kernels cache hit/);
+      expect(await buildHistory(workDir)).toHaveLength(1);
+      // changed kernels/ -> a new build
+      const third = await prepareKernels(repo.checkout(repo.bf16Truncation), { ...options, workDir });
+      expect(third.cacheHit).toBe(false);
+      expect(await buildHistory(workDir)).toHaveLength(2);
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  });
+});

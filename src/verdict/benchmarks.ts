@@ -32,6 +32,20 @@ export function levelOfRuns(runs: RunRecord[]): Level {
   return levelOf(runs.map((r) => r.result));
 }
 
+/**
+ * The level expected once known effects are undone: `factors` maps a benchmark to the ratio a
+ * reverted culprit had added, so the reference is divided by it.
+ */
+export function scaleLevel(level: Level, factors: Map<string, number>): Level {
+  if (!factors.size) return level;
+  return new Map(
+    [...level].map(([name, l]) => {
+      const f = factors.get(name) ?? 1;
+      return [name, f === 1 ? l : { samples: l.samples.map((v) => v / f), median: l.median / f }];
+    }),
+  );
+}
+
 /** One-sided p-value that `slower` is not stochastically larger than `faster`. */
 export function slowerPValue(slower: number[], faster: number[]): number {
   const n1 = slower.length;

@@ -1,5 +1,5 @@
 import { MAX_SKIPS, nextBisectStep, suspectsInRange, type BisectPosition } from "../culprit/bisect.js";
-import { compareAb, compareLevels, levelOfRuns, slowdowns, type Comparison } from "./benchmarks.js";
+import { compareAb, compareLevels, levelOf, levelOfRuns, scaleLevel, slowdowns, type Comparison } from "./benchmarks.js";
 import { abState, checkpoints, runsOf, short, type Requests, type SuiteContext } from "./context.js";
 import type { Decision, LandedCommit } from "./types.js";
 
@@ -37,6 +37,21 @@ export function performanceTrack(ctx: SuiteContext, requests: Requests): Decisio
   const rebaselines = [...ctx.rebaselines].sort((a, b) => ctx.indexOf.get(a.sha)! - ctx.indexOf.get(b.sha)!);
   let next = 0;
   let anchor: PerfAnchor | undefined;
+  // Slowdowns this walk confirmed, by culprit: a revert of one is expected to take its ratio back off,
+  // and without that a new slowdown landing next to the revert would cancel against it unseen.
+  const effects = new Map<string, Comparison[]>();
+  const factorsBetween = (from: number, to: number): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (let i = from + 1; i <= to; i++) {
+      const c = ctx.commits[i]!;
+      if (!c.isRevert) continue;
+      for (const [culprit, evidence] of effects) {
+        if (c.title !== `Revert "${ctx.commits[ctx.indexOf.get(culprit)!]!.title}"`) continue;
+        for (const e of evidence) out.set(e.name, (out.get(e.name) ?? 1) * e.ratio);
+      }
+    }
+    return out;
+  };
   for (const x of checkpoints(ctx)) {
     const index = ctx.indexOf.get(x.sha)!;
     const level = levelOfRuns(runsOf(ctx, x.sha));
@@ -58,10 +73,11 @@ export function performanceTrack(ctx: SuiteContext, requests: Requests): Decisio
       anchor ??= { index, sha: x.sha };
       continue;
     }
-    const screen = compareLevels(level, levelOfRuns(runsOf(ctx, anchor.sha)), 1 + SCREEN_FRACTION * t.slowdown);
-    const suspicious = slowdowns(screen, t, SCREEN_FRACTION);
+    const from = anchor.index;
+    const expected = scaleLevel(levelOfRuns(runsOf(ctx, anchor.sha)), factorsBetween(from, index));
+    const suspicious = slowdowns(compareLevels(level, expected, 1 + SCREEN_FRACTION * t.slowdown), t, SCREEN_FRACTION);
     if (suspicious.length) {
-      const inv = investigate(ctx, requests, anchor, x, index, suspicious);
+      const inv = investigate(ctx, requests, { anchor, x, xIndex: index, suspicious, effects, factorsAt: (i) => factorsBetween(from, i) });
       out.push(...inv.decisions);
       if (inv.waiting) break;
     }
@@ -73,60 +89,77 @@ export function performanceTrack(ctx: SuiteContext, requests: Requests): Decisio
 
 type AbOutcome = { kind: "waiting" } | { kind: "failed" } | { kind: "done"; comparisons: Comparison[] };
 
-function abOutcome(ctx: SuiteContext, requests: Requests, sha: string, base: string, reason: string, id: string): AbOutcome {
+/**
+ * The comparison from the interleaved runs of `sha` against `base`, pooling attempts. A result
+ * that is clear but just under the size bar gets one more attempt, since the estimate's own
+ * spread (about 1% at 3% noise) decides such cases more than the code does.
+ */
+function abOutcome(ctx: SuiteContext, requests: Requests, sha: string, base: string, reason: string, id: string, adjust = new Map<string, number>()): AbOutcome {
+  const t = ctx.suite.thresholds;
   const state = abState(ctx, sha, base);
-  for (const run of [...state.runs].reverse()) {
-    const comparisons = compareAb(run, 1 + SCREEN_FRACTION * ctx.suite.thresholds.slowdown);
-    if (comparisons) return { kind: "done", comparisons };
+  const usable = state.runs.filter((r) => compareAb(r, Infinity) !== null);
+  if (usable.length) {
+    const comparisons = compareLevels(
+      levelOf(usable.map((r) => r.result)),
+      scaleLevel(levelOf(usable.map((r) => r.baselineResult!)), adjust),
+      1 + SCREEN_FRACTION * t.slowdown,
+    );
+    const borderline = !slowdowns(comparisons, t, CONFIRM_FRACTION).length && slowdowns(comparisons, t, SCREEN_FRACTION).length > 0;
+    if (!borderline || state.runs.length >= AB_ATTEMPTS) return { kind: "done", comparisons };
   }
   if (state.pending) return { kind: "waiting" };
   if (state.runs.length >= AB_ATTEMPTS) return { kind: "failed" };
-  requests.add(sha, "ab", reason, id, { baselineSha: base });
+  requests.add(sha, "ab", usable.length ? `${reason} (borderline: one more interleaved run)` : reason, id, { baselineSha: base });
   return { kind: "waiting" };
 }
 
-function investigate(
-  ctx: SuiteContext,
-  requests: Requests,
-  anchor: PerfAnchor,
-  x: LandedCommit,
-  xIndex: number,
-  suspicious: Comparison[],
-): { waiting: boolean; decisions: Decision[] } {
+interface PerfInvestigation {
+  anchor: PerfAnchor;
+  x: LandedCommit;
+  xIndex: number;
+  suspicious: Comparison[];
+  effects: Map<string, Comparison[]>;
+  /** Known reverted effects between the anchor and commit index `i`. */
+  factorsAt: (i: number) => Map<string, number>;
+}
+
+function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigation): { waiting: boolean; decisions: Decision[] } {
+  const { anchor, x, xIndex, suspicious } = inv;
   const id = `performance:${short(anchor.sha)}..${short(x.sha)}`;
   const waiting = { waiting: true, decisions: [] };
   const dismissed = { waiting: false, decisions: [] };
-  const suspects = suspectsInRange(ctx.commits, anchor.index, xIndex, ctx.name).map((i) => ctx.commits[i]!);
+  const suspectIndexes = suspectsInRange(ctx.commits, anchor.index, xIndex, ctx.name);
+  const suspects = suspectIndexes.map((i) => ctx.commits[i]!);
   // A level shift with no suite commit in range is the machine, not the code.
   if (!suspects.length) return dismissed;
   const t = ctx.suite.thresholds;
   const top = suspects[suspects.length - 1]!;
   const topBase = suspects.length === 1 ? top.parent : anchor.sha;
   const screened = suspicious.map((c) => `${c.name} ${pct(c.ratio)}`).join(", ");
-  const topAb = abOutcome(ctx, requests, top.sha, topBase, `${screened} at ${short(x.sha)}: interleaved A/B against ${short(topBase)}`, id);
+  const topAdjust = suspects.length === 1 ? new Map<string, number>() : inv.factorsAt(suspectIndexes[suspectIndexes.length - 1]!);
+  const topAb = abOutcome(ctx, requests, top.sha, topBase, `${screened} at ${short(x.sha)}: interleaved A/B against ${short(topBase)}`, id, topAdjust);
   if (topAb.kind === "waiting") return waiting;
   if (topAb.kind === "failed") return dismissed;
   const confirmedTop = slowdowns(topAb.comparisons, t, CONFIRM_FRACTION);
   if (!confirmedTop.length) return dismissed;
-  const regression = (culprit: LandedCommit, base: string, evidence: Comparison[]): { waiting: boolean; decisions: Decision[] } => ({
-    waiting: false,
-    decisions: ctx.declared.has(culprit.sha)
-      ? []
-      : [
-          {
-            type: "regression",
-            suite: ctx.name,
-            kind: "performance",
-            culprit: culprit.sha,
-            lastGood: base,
-            failingTests: [],
-            benchmarks: evidence,
-            summary: `${short(culprit.sha)} "${culprit.title}" slows ${evidence.map((c) => `${c.name} by ${pct(c.ratio)} (p=${c.pValue.toPrecision(2)})`).join(", ")} in an interleaved A/B run against ${short(base)}; expected level: ${anchor.note ?? short(anchor.sha)}`,
-            investigation: id,
-            range: { from: anchor.sha, to: x.sha, suspects: suspects.length },
-          },
-        ],
-  });
+  const regression = (culprit: LandedCommit, base: string, evidence: Comparison[]): { waiting: boolean; decisions: Decision[] } => {
+    inv.effects.set(culprit.sha, evidence);
+    if (ctx.declared.has(culprit.sha)) return { waiting: false, decisions: [] };
+    const slows = evidence.map((c) => `${c.name} by ${pct(c.ratio)} (p=${c.pValue.toPrecision(2)})`).join(", ");
+    const decision: Decision = {
+      type: "regression",
+      suite: ctx.name,
+      kind: "performance",
+      culprit: culprit.sha,
+      lastGood: base,
+      failingTests: [],
+      benchmarks: evidence,
+      summary: `${short(culprit.sha)} "${culprit.title}" slows ${slows} in an interleaved A/B run against ${short(base)}; expected level: ${anchor.note ?? short(anchor.sha)}`,
+      investigation: id,
+      range: { from: anchor.sha, to: x.sha, suspects: suspects.length },
+    };
+    return { waiting: false, decisions: [decision] };
+  };
   if (suspects.length === 1) return regression(top, topBase, confirmedTop);
 
   // Benchmarks are searched one at a time, largest slowdown first: two culprits slowing different
@@ -136,13 +169,16 @@ function investigate(
   while (remaining.length) {
     const lead = remaining[0]!;
     const cut = Math.sqrt(lead.ratio);
-    const positions: BisectPosition[] = suspects.slice(0, -1).map((s) => {
+    const positions: BisectPosition[] = suspects.slice(0, -1).map((s, p) => {
       const state = abState(ctx, s.sha, anchor.sha);
       const ratio = state.runs
         .map((r) => compareAb(r, Infinity))
         .find((c) => c !== null)
         ?.find((c) => c.name === lead.name)?.ratio;
-      if (ratio !== undefined) return { state: ratio >= cut ? "bad" : "good", pending: false };
+      if (ratio !== undefined) {
+        const expected = inv.factorsAt(suspectIndexes[p]!).get(lead.name) ?? 1;
+        return { state: ratio * expected >= cut ? "bad" : "good", pending: false };
+      }
       // A commit that could not be timed (it crashed) is skipped at once: crashes repeat.
       const crashed = runsOf(ctx, s.sha).some((r) => r.result.status === "crashed");
       return { state: crashed || (!state.pending && state.runs.length > 0) ? "skip" : "unknown", pending: state.pending };

@@ -71,6 +71,15 @@ describe("performance", () => {
     expect(later.regressions[0]!.summary).toContain("rebaseline");
   });
 
+  it("expects a reverted slowdown to come off, so a new one next to the revert is not cancelled out", () => {
+    const commits = history(12, () => true, [8]);
+    commits[8]!.title = 'Revert "commit 3"';
+    const attn = (i: number) => 500 * (i >= 3 && i < 8 ? 1.1 : 1) * (i >= 7 ? 1.1 : 1);
+    const d = drive({ commits, landed: [0, 5, 10], behave: (i) => ({ bench: { attn: attn(i) } }) });
+    // Commits 5 and 10 measure the same level, yet commit 7 slowed attn by 10%.
+    expect(d.regressions.map((r) => r.culprit)).toEqual([sha(3), sha(7)]);
+  });
+
   it("never asks for a job twice when its requests come back as pending", () => {
     const commits = history(10);
     const d = drive({ commits, landed: [0, 9], behave: level(4, 0.05) });

@@ -35,6 +35,7 @@ export interface GpuWorkerOptions {
 export function startGpuWorker(options: GpuWorkerOptions): Worker {
   const { queues, ledger, log } = options;
   const pool = new GpuSlots(options.gpus ?? [], options.slots ?? 1);
+  const cache = pool.size > 1 ? serializedRepoCache(options.cache) : options.cache;
   const worker = new Worker(
     GPU_QUEUE,
     async (bullJob: Job) => {
@@ -49,7 +50,7 @@ export function startGpuWorker(options: GpuWorkerOptions): Worker {
       const token = options.access ? (await options.access.forInstallation(job.repo.installationId)).token : undefined;
       // Hold one GPU for the whole job (both sides of an A/B job run on the same GPU).
       const { run, gpu } = await pool.run(async (slot) => {
-        const record = await executeGpuJob(job, { cache: options.cache, runners: options.runners, ...(token ? { auth: { token } } : {}) });
+        const record = await executeGpuJob(job, { cache, runners: options.runners, ...(token ? { auth: { token } } : {}) });
         return {
           gpu: slot?.index,
           run: {
@@ -73,6 +74,26 @@ export function startGpuWorker(options: GpuWorkerOptions): Worker {
     }
   });
   return worker;
+}
+
+/**
+ * The repo cache as seen by concurrent jobs on one host: git operations on the shared mirror
+ * (fetch, worktree add/prune/remove) run one at a time, and every worktree gets a unique name
+ * (two suites of the same commit on two GPUs must not share, or delete, one worktree).
+ */
+export function serializedRepoCache(cache: RepoCache): RepoCache {
+  let chain: Promise<unknown> = Promise.resolve();
+  let counter = 0;
+  const lock = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = chain.then(fn, fn);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  const wrapped = Object.create(cache) as RepoCache;
+  wrapped.ensureCommit = (...args) => lock(() => cache.ensureCommit(...args));
+  wrapped.addWorktree = (mirror, sha, name) => lock(() => cache.addWorktree(mirror, sha, `${name}-${++counter}`));
+  wrapped.removeWorktree = (mirror, path) => lock(() => cache.removeWorktree(mirror, path));
+  return wrapped;
 }
 
 /**

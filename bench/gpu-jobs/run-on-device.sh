@@ -20,6 +20,7 @@ for w in good bug; do mkdir -p "$T/$w" && tar -xf "$C/kernels-$w.tar" -C "$T/$w"
 export SHERIFF_CUDA_GENCODE="${SHERIFF_CUDA_GENCODE:--gencode=arch=compute_90a,code=sm_90a}"
 export SHERIFF_BUILD_JOBS=${SHERIFF_BUILD_JOBS:-8}
 RS="node $C/app/dist/runner/suiteMain.js run-suite --work-dir $T/work --cuda $CUDA"
+GPU_ARG=""; nvidia-smi -L >/dev/null 2>&1 && GPU_ARG="--gpu 0"
 # build both commits' kernels in parallel (nothing is timed while they build)
 $RS --suite half-precision --dir "$T/good" --sha "$GOOD" --build-only > "$T/build-good.log" 2>&1 &
 $RS --suite half-precision --dir "$T/bug" --sha "$BUG" --build-only > "$T/build-bug.log" 2>&1 &
@@ -29,7 +30,7 @@ cat "$T"/work/kernels-cache/builds.log
 for w in good bug; do
   sha=$GOOD; [ $w = bug ] && sha=$BUG
   for s in half-precision index-reduce varlen-attention cuda-events; do
-    $RS --suite $s --dir "$T/$w" --sha "$sha" --timeout 240 --out "$OUT/$w-$s.json" ${QUICK:+--quick} 2>&1 | head -12
+    $RS --suite $s --dir "$T/$w" --sha "$sha" --timeout 240 $GPU_ARG --out "$OUT/$w-$s.json" ${QUICK:+--quick} 2>&1 | head -12
   done
 done
 echo "== done $(date -u +%FT%TZ)"

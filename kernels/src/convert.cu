@@ -19,30 +19,39 @@ __device__ __forceinline__ float widen(uint16_t h) {
 
 __device__ __forceinline__ uint32_t pack2(uint16_t a, uint16_t b) { return (uint32_t)a | ((uint32_t)b << 16); }
 
+// Each thread converts U vectors of 8 elements per grid-stride step: all U
+// loads are issued before any store (U*2 16-byte loads in flight when
+// narrowing, U when widening).
+constexpr int U = 4;
+
 template <int DST>
 __global__ void __launch_bounds__(256) narrow_kernel(const float* __restrict__ src, uint16_t* __restrict__ dst,
                                                      int64_t nvec, int64_t n) {
   const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-  int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
   const float4* s4 = reinterpret_cast<const float4*>(src);
   uint4* d4 = reinterpret_cast<uint4*>(dst);
-  for (; i + stride < nvec; i += 2 * stride) {
-    float4 a0 = __ldcs(s4 + 2 * i), a1 = __ldcs(s4 + 2 * i + 1);
-    float4 b0 = __ldcs(s4 + 2 * (i + stride)), b1 = __ldcs(s4 + 2 * (i + stride) + 1);
-    uint4 oa, ob;
-    oa.x = pack2(narrow<DST>(a0.x), narrow<DST>(a0.y)); oa.y = pack2(narrow<DST>(a0.z), narrow<DST>(a0.w));
-    oa.z = pack2(narrow<DST>(a1.x), narrow<DST>(a1.y)); oa.w = pack2(narrow<DST>(a1.z), narrow<DST>(a1.w));
-    ob.x = pack2(narrow<DST>(b0.x), narrow<DST>(b0.y)); ob.y = pack2(narrow<DST>(b0.z), narrow<DST>(b0.w));
-    ob.z = pack2(narrow<DST>(b1.x), narrow<DST>(b1.y)); ob.w = pack2(narrow<DST>(b1.z), narrow<DST>(b1.w));
-    __stcs(d4 + i, oa);
-    __stcs(d4 + i + stride, ob);
+  int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+  for (; i + (U - 1) * stride < nvec; i += U * stride) {
+    float4 a[U][2];
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      a[u][0] = __ldcs(s4 + 2 * (i + u * stride));
+      a[u][1] = __ldcs(s4 + 2 * (i + u * stride) + 1);
+    }
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      uint4 o;
+      o.x = pack2(narrow<DST>(a[u][0].x), narrow<DST>(a[u][0].y)); o.y = pack2(narrow<DST>(a[u][0].z), narrow<DST>(a[u][0].w));
+      o.z = pack2(narrow<DST>(a[u][1].x), narrow<DST>(a[u][1].y)); o.w = pack2(narrow<DST>(a[u][1].z), narrow<DST>(a[u][1].w));
+      __stcs(d4 + i + u * stride, o);
+    }
   }
   for (; i < nvec; i += stride) {
     float4 a0 = __ldcs(s4 + 2 * i), a1 = __ldcs(s4 + 2 * i + 1);
-    uint4 oa;
-    oa.x = pack2(narrow<DST>(a0.x), narrow<DST>(a0.y)); oa.y = pack2(narrow<DST>(a0.z), narrow<DST>(a0.w));
-    oa.z = pack2(narrow<DST>(a1.x), narrow<DST>(a1.y)); oa.w = pack2(narrow<DST>(a1.z), narrow<DST>(a1.w));
-    __stcs(d4 + i, oa);
+    uint4 o;
+    o.x = pack2(narrow<DST>(a0.x), narrow<DST>(a0.y)); o.y = pack2(narrow<DST>(a0.z), narrow<DST>(a0.w));
+    o.z = pack2(narrow<DST>(a1.x), narrow<DST>(a1.y)); o.w = pack2(narrow<DST>(a1.z), narrow<DST>(a1.w));
+    __stcs(d4 + i, o);
   }
   // tail (and the whole range when misaligned: nvec == 0)
   const int64_t t0 = nvec * 8 + (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
@@ -50,23 +59,37 @@ __global__ void __launch_bounds__(256) narrow_kernel(const float* __restrict__ s
 }
 
 template <int SRC>
+__device__ __forceinline__ void widen8(const uint4& a, float4& lo, float4& hi) {
+  lo = make_float4(widen<SRC>((uint16_t)(a.x & 0xffffu)), widen<SRC>((uint16_t)(a.x >> 16)),
+                   widen<SRC>((uint16_t)(a.y & 0xffffu)), widen<SRC>((uint16_t)(a.y >> 16)));
+  hi = make_float4(widen<SRC>((uint16_t)(a.z & 0xffffu)), widen<SRC>((uint16_t)(a.z >> 16)),
+                   widen<SRC>((uint16_t)(a.w & 0xffffu)), widen<SRC>((uint16_t)(a.w >> 16)));
+}
+
+template <int SRC>
 __global__ void __launch_bounds__(256) widen_kernel(const uint16_t* __restrict__ src, float* __restrict__ dst,
                                                     int64_t nvec, int64_t n) {
   const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-  int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
   const uint4* s4 = reinterpret_cast<const uint4*>(src);
   float4* d4 = reinterpret_cast<float4*>(dst);
-  for (; i < nvec; i += stride) {
-    uint4 a = __ldcs(s4 + i);
-    const uint32_t w[4] = {a.x, a.y, a.z, a.w};
-    float f[8];
+  int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+  for (; i + (U - 1) * stride < nvec; i += U * stride) {
+    uint4 a[U];
 #pragma unroll
-    for (int k = 0; k < 4; ++k) {
-      f[2 * k] = widen<SRC>((uint16_t)(w[k] & 0xffffu));
-      f[2 * k + 1] = widen<SRC>((uint16_t)(w[k] >> 16));
+    for (int u = 0; u < U; ++u) a[u] = __ldcs(s4 + i + u * stride);
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      float4 lo, hi;
+      widen8<SRC>(a[u], lo, hi);
+      __stcs(d4 + 2 * (i + u * stride), lo);
+      __stcs(d4 + 2 * (i + u * stride) + 1, hi);
     }
-    __stcs(d4 + 2 * i, make_float4(f[0], f[1], f[2], f[3]));
-    __stcs(d4 + 2 * i + 1, make_float4(f[4], f[5], f[6], f[7]));
+  }
+  for (; i < nvec; i += stride) {
+    float4 lo, hi;
+    widen8<SRC>(__ldcs(s4 + i), lo, hi);
+    __stcs(d4 + 2 * i, lo);
+    __stcs(d4 + 2 * i + 1, hi);
   }
   const int64_t t0 = nvec * 8 + (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
   for (int64_t t = t0; t < n; t += stride) dst[t] = widen<SRC>(src[t]);

@@ -59,6 +59,12 @@ describe("regressions, crashes and hangs at a commit become results", () => {
     }
     // the fp16 path is untouched and still passes
     expect(result.tests.filter((t) => t.name.includes("f32->f16")).every((t) => t.outcome === "pass")).toBe(true);
+
+    // index_reduce stores bf16 through the same conversion; its comparison is exact
+    const ir = await runBuiltinSuite({ dir: repo.checkout(repo.bf16Truncation), suite: "index-reduce", sha: repo.bf16Truncation }, options);
+    const irFailing = ir.tests.filter((t) => t.outcome === "fail");
+    expect(irFailing.length).toBeGreaterThan(0);
+    expect(irFailing.every((t) => t.name.includes("/bf16/") && t.maxError! > 0 && t.tolerance === 0)).toBe(true);
   });
 
   it("a kernel that segfaults gives status crashed, naming the test that was running", async () => {

@@ -38,6 +38,8 @@ function makeArgs(dtype: DtypeCode, reduce: ReduceName, includeSelf: boolean, c:
   };
 }
 
+const EXACT = true;
+
 function run(ctx: SuiteContext, mode: KernelMode, args: IndexReduceArgs) {
   const got = { ...args, self: args.self.slice() };
   const want = { ...args, self: args.self.slice() };
@@ -46,7 +48,10 @@ function run(ctx: SuiteContext, mode: KernelMode, args: IndexReduceArgs) {
   const g = toNumbers(args.dtype, got.self);
   const w = toNumbers(args.dtype, want.self);
   const cmp = compare(g, w);
-  const tolerance = TOLERANCE[dtypeName(args.dtype)];
+  // The ABI fixes the arithmetic (float32 accumulation in ascending source-row order, one
+  // rounding to the dtype), so implementation and reference must agree exactly: tolerance 0.
+  // (An H100 run measured maxError 0 for every dtype; a 1-ulp bf16 rounding bug gives ~0.006.)
+  const tolerance = EXACT ? 0 : TOLERANCE[dtypeName(args.dtype)];
   const where =
     cmp.worst >= 0
       ? `worst at [${Math.floor(cmp.worst / args.rowSize)}, ${cmp.worst % args.rowSize}]: got ${fmt(g[cmp.worst]!)}, want ${fmt(w[cmp.worst]!)}`

@@ -12,7 +12,7 @@ beforeAll(async () => {
   ensureAddon();
   addon = loadAddon();
   const repo = kernelsRepo();
-  repoDir = repo.dir;
+  repoDir = repo.root;
   const build = await prepareKernels(repo.checkout(repo.good), { workDir: SHARED_WORK_DIR, cuda: "off" });
   lib = addon.load(build.libPath);
 }, 120_000);

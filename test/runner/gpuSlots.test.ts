@@ -63,7 +63,7 @@ describe("sheriff worker with two (simulated) GPUs", () => {
   afterAll(async () => {
     await worker?.close();
     await store.cleanup();
-    rmSync(repo.dir, { recursive: true, force: true });
+    rmSync(repo.root, { recursive: true, force: true });
     rmSync(workDir, { recursive: true, force: true });
     rmSync(marks, { recursive: true, force: true });
   });

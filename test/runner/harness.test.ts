@@ -17,7 +17,7 @@ beforeAll(() => {
 }, 120_000);
 
 afterAll(() => {
-  rmSync(repo.dir, { recursive: true, force: true });
+  rmSync(repo.root, { recursive: true, force: true });
 });
 
 describe("built-in suites on the CPU host path, at a commit", () => {

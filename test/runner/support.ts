@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,6 +63,8 @@ export function git(cwd: string, ...args: string[]): string {
 }
 
 export interface KernelsRepo {
+  /** Temp folder holding the repository and its worktrees: remove it when done. */
+  root: string;
   dir: string;
   good: string;
   /** Only a README changed: same kernels tree as `good`. */
@@ -87,7 +89,8 @@ function edit(dir: string, path: string, from: string, to: string): void {
  * compile error. `checkout(sha)` gives a worktree of a commit, like the GPU worker's.
  */
 export function kernelsRepo(): KernelsRepo {
-  const dir = join(tmpdir(), `sheriff-kernels-repo-${process.pid}-${Date.now()}`);
+  const root = mkdtempSync(join(tmpdir(), "sheriff-kernels-repo-"));
+  const dir = join(root, "repo");
   mkdirSync(dir, { recursive: true });
   git(dir, "init", "--quiet", "-b", "main");
   execFileSync("sh", ["-c", `git -C '${ROOT}' archive HEAD kernels | tar -x -C '${dir}'`]);
@@ -112,6 +115,7 @@ export function kernelsRepo(): KernelsRepo {
   const hang = branch("scratch/hang", () => edit(dir, "kernels/src/host_impl.cpp", hostFn, `${hostFn}\n  for (volatile int spin = 1; spin;) {}  // planted: hang`));
   const compileError = branch("scratch/compile-error", () => edit(dir, "kernels/src/host_impl.cpp", hostFn, `${hostFn}\n  this does not compile;`));
   return {
+    root,
     dir,
     good,
     docsOnly,
@@ -120,7 +124,7 @@ export function kernelsRepo(): KernelsRepo {
     hang,
     compileError,
     checkout(sha: string): string {
-      const wt = join(dir, "..", `${dir.split("/").pop()}-wt-${sha.slice(0, 8)}-${Math.random().toString(36).slice(2, 6)}`);
+      const wt = join(root, `wt-${sha.slice(0, 8)}-${Math.random().toString(36).slice(2, 8)}`);
       git(dir, "worktree", "add", "--quiet", "--detach", wt, sha);
       return wt;
     },

@@ -81,9 +81,9 @@ describe("sheriff worker with two (simulated) GPUs", () => {
     const suite: SuiteConfig = { kind: "builtin", builtin: "half-precision", name: "half", paths: ["kernels/**"], timeoutSeconds: 60, thresholds: { slowdown: 0.05, pValue: 0.01, retries: 2 } };
     const repoRef = { owner: "acme", repo: "kernels", installationId: 1, cloneUrl: repo.dir, branch: "main" };
     const job = (sha: string): GpuJob => ({ repo: repoRef, job: { sha, suite: "half", purpose: "landed", attempt: 0 }, suite });
+    worker = startGpuWorker({ queues, ledger, cache: new RepoCache(workDir), runners: { builtin: runner }, log: pino({ level: "silent" }), gpus });
     await queues.addGpu(job(repo.good));
     await queues.addGpu(job(repo.segfault)); // this one's child aborts
-    worker = startGpuWorker({ queues, ledger, cache: new RepoCache(workDir), runners: { builtin: runner }, log: pino({ level: "silent" }), gpus });
 
     const runsDone = async (n: number) => {
       const deadline = Date.now() + 40_000;

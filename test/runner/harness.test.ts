@@ -1,8 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUILTIN_SUITES } from "../../src/config/schema.js";
+import { jobRequestSchema } from "../../src/queue/jobs.js";
 import { parseSuiteResult } from "../../src/results/schema.js";
 import { buildHistory, prepareKernels, runBuiltinSuite, type HarnessOptions } from "../../src/runner/harness.js";
 import { compiledEntry, ensureAddon, kernelsRepo, SHARED_WORK_DIR, type KernelsRepo } from "./support.js";
@@ -113,6 +115,35 @@ describe("kernels build cache", () => {
       expect(await buildHistory(workDir)).toHaveLength(2);
     } finally {
       rmSync(workDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("sheriff run-suite (what workflows/post-land-gpu.yml runs)", () => {
+  it("writes run.json = {job, result} for the artifact, and exits 1 when a test fails", () => {
+    const out = mkdtempSync(join(tmpdir(), "sheriff-run-suite-"));
+    try {
+      const run = (sha: string) => {
+        const job = { sha, suite: "half-precision", purpose: "landed", attempt: 0 };
+        const args = [options.entry!, "run-suite", "--suite", "half-precision", "--dir", repo.checkout(sha), "--job", JSON.stringify(job), "--out", join(out, `${sha}.json`), "--work-dir", SHARED_WORK_DIR, "--cuda", "off", "--quick", "--reps", "2"];
+        let code = 0;
+        try {
+          execFileSync(process.execPath, args, { stdio: "pipe" });
+        } catch (err) {
+          code = (err as { status: number }).status;
+        }
+        const file = JSON.parse(readFileSync(join(out, `${sha}.json`), "utf8")) as { job: unknown; result: unknown };
+        return { code, job: jobRequestSchema.parse(file.job), result: parseSuiteResult(file.result, "run.json") };
+      };
+      const good = run(repo.good);
+      expect(good.code).toBe(0);
+      expect(good.job.sha).toBe(repo.good);
+      expect(good.result).toMatchObject({ suite: "half-precision", commit: repo.good, status: "completed" });
+      const bad = run(repo.bf16Truncation);
+      expect(bad.code).toBe(1);
+      expect(bad.result.tests.some((t) => t.outcome === "fail")).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 });

@@ -56,18 +56,23 @@ __device__ __forceinline__ void ldsm_x4_t(uint32_t* r, const void* p) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
 }
-template <bool BF16>
+// VOL: asm volatile (keeps program order among volatile asm) or plain asm
+// (lets the compiler schedule the MMAs around the ldmatrix loads).
+template <bool BF16, bool VOL = true>
 __device__ __forceinline__ void mma16816(float* c, const uint32_t* a, uint32_t b0, uint32_t b1) {
-  if constexpr (BF16) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#define SK_MMA_ARGS : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3]) : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1)
+  if constexpr (BF16 && VOL) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n" SK_MMA_ARGS);
+  } else if constexpr (BF16) {
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n" SK_MMA_ARGS);
+  } else if constexpr (VOL) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n" SK_MMA_ARGS);
   } else {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n" SK_MMA_ARGS);
   }
+#undef SK_MMA_ARGS
 }
+
 template <bool BF16>
 __device__ __forceinline__ uint32_t pack2(float lo, float hi) {
   if constexpr (BF16) {
@@ -85,9 +90,10 @@ __device__ __forceinline__ int swz(int row, int col) {
   return row * D + ((((col >> 3) ^ (row & 7))) << 3) + (col & 7);
 }
 
-template <int D_, int MT_, int BN_, int NW_, bool WSPLIT_, int MINB_ = 1>
+template <int D_, int MT_, int BN_, int NW_, bool WSPLIT_, int MINB_ = 1, bool VOLMMA_ = true>
 struct Cfg {
   static constexpr int D = D_, MT = MT_, BN = BN_, NW = NW_, MINB = MINB_;
+  static constexpr bool VOLMMA = VOLMMA_;
   static constexpr bool WSPLIT = WSPLIT_;
   static constexpr int NT = NW * 32;
   static constexpr int BM = WSPLIT ? 16 * MT : 16 * MT * NW;
@@ -243,8 +249,8 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
         ldsm_x4(kb, cK + swz<D>(wkey0 + n2 * 16 + (lane & 7) + (lane >> 4) * 8, kk * 16 + ((lane >> 3) & 1) * 8));
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
-          mma16816<BF16>(s[mt][2 * n2], qa[mt], kb[0], kb[1]);
-          mma16816<BF16>(s[mt][2 * n2 + 1], qa[mt], kb[2], kb[3]);
+          mma16816<BF16, C::VOLMMA>(s[mt][2 * n2], qa[mt], kb[0], kb[1]);
+          mma16816<BF16, C::VOLMMA>(s[mt][2 * n2 + 1], qa[mt], kb[2], kb[3]);
         }
       }
     }
@@ -315,8 +321,8 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
         ldsm_x4_t(vb, cV + swz<D>(wkey0 + k2 * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, d2 * 16 + (lane >> 4) * 8));
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
-          mma16816<BF16>(o[mt][2 * d2], pa[mt][k2], vb[0], vb[1]);
-          mma16816<BF16>(o[mt][2 * d2 + 1], pa[mt][k2], vb[2], vb[3]);
+          mma16816<BF16, C::VOLMMA>(o[mt][2 * d2], pa[mt][k2], vb[0], vb[1]);
+          mma16816<BF16, C::VOLMMA>(o[mt][2 * d2 + 1], pa[mt][k2], vb[2], vb[3]);
         }
       }
     }

@@ -2,7 +2,8 @@
 import { createProbot, run, type Probot } from "probot";
 import { sheriffApp } from "./app.js";
 import { probotAccess } from "./github/access.js";
-import { runConfiguredCommand } from "./runner/execute.js";
+import { discoverGpus, pinnedCommandRunner } from "./runner/gpus.js";
+import { createBuiltinRunner } from "./runner/harness.js";
 import { startGpuWorker } from "./runner/worker.js";
 import { createRuntime, defaultLogger, pipelineDeps } from "./runtime.js";
 import { startAppServices, type AppServices } from "./services.js";
@@ -13,6 +14,9 @@ const USAGE = `usage: sheriff <command>
   start      the GitHub App: webhooks, the control flow (needs APP_ID, PRIVATE_KEY, WEBHOOK_SECRET;
              without APP_ID it serves the page that registers the app from app.yml)
   worker     a GPU host: pulls GPU jobs from the queue, one per GPU
+  demo       the day from the story against a local GitHub stand-in (--keep leaves it running)
+  simulate   the verdict engine over simulated commit streams (--help for its flags)
+  run-suite  run one built-in kernel suite in a checkout (used by workflows/post-land-gpu.yml)
   help       this text`;
 
 function onShutdown(close: () => Promise<void>): void {
@@ -51,16 +55,18 @@ async function worker(): Promise<void> {
   const runtime = createRuntime(settings);
   const log = defaultLogger();
   const access = process.env.APP_ID ? probotAccess(createProbot(), apiBaseUrl(settings)) : undefined;
+  const gpus = await discoverGpus();
   const gpuWorker = startGpuWorker({
     queues: runtime.queues,
     ledger: runtime.ledger,
     cache: runtime.cache,
-    runners: { command: runConfiguredCommand },
+    runners: { command: pinnedCommandRunner, builtin: createBuiltinRunner({ workDir: runtime.cache.workDir }) },
     log,
+    gpus,
     slots: 1,
     ...(access ? { access } : {}),
   });
-  log.info({ prefix: settings.SHERIFF_PREFIX }, "GPU worker waiting for jobs");
+  log.info({ prefix: settings.SHERIFF_PREFIX, gpus: gpus.map((g) => g.index) }, gpus.length > 0 ? "GPU worker waiting for jobs, one per GPU" : "no GPU found: one job at a time on the CPU");
   onShutdown(async () => {
     await gpuWorker.close();
     await runtime.close();
@@ -76,6 +82,12 @@ async function main(argv: string[]): Promise<number> {
     case "worker":
       await worker();
       return -1;
+    case "demo":
+      return (await import("./demo/main.js")).demoCli(argv.slice(1));
+    case "simulate":
+      return (await import("./sim/cli.js")).simulateCli(argv.slice(1));
+    case "run-suite":
+      return (await import("./runner/suiteMain.js")).runSuiteCli(argv.slice(1));
     case "help":
     case undefined:
       console.log(USAGE);

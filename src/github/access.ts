@@ -23,8 +23,11 @@ export function probotAccess(probot: Probot, baseUrl: string | undefined): GitHu
     async forInstallation(installationId) {
       const hit = cache.get(installationId);
       if (hit && hit.until > Date.now()) return hit.access;
-      const appOctokit = await probot.auth(installationId);
-      const { token } = (await appOctokit.auth({ type: "installation" })) as { token: string };
+      // Asked through the app's own client: it carries the configured base URL (GitHub Enterprise,
+      // the stand-in), which the auth strategy's built-in token request would not use.
+      const appOctokit = await probot.auth();
+      const { data } = await appOctokit.rest.apps.createInstallationAccessToken({ installation_id: installationId });
+      const token = data.token;
       const access = { token, octokit: new Octokit({ auth: token, ...(baseUrl ? { baseUrl } : {}) }) };
       cache.set(installationId, { access, until: Date.now() + TOKEN_REUSE_MS });
       return access;

@@ -52,9 +52,16 @@ export interface CommandSuiteInput {
   env?: NodeJS.ProcessEnv;
 }
 
+/** `sh -c` reports a child killed by a signal as exit 128+N; these are the crashes of a kernel test. */
+const CRASH_EXITS: Record<number, string> = { 132: "SIGILL", 134: "SIGABRT", 135: "SIGBUS", 136: "SIGFPE", 137: "SIGKILL", 139: "SIGSEGV" };
+
+function crashSignal(run: ChildRun): string | null {
+  return run.signal ?? (run.exitCode !== null ? (CRASH_EXITS[run.exitCode] ?? null) : null);
+}
+
 function statusOf(run: ChildRun): RunStatus {
   if (run.timedOut) return "timed_out";
-  if (run.signal) return "crashed";
+  if (crashSignal(run)) return "crashed";
   return "completed";
 }
 
@@ -83,7 +90,7 @@ export async function runCommandSuite(input: CommandSuiteInput): Promise<SuiteRe
       log: run.output,
     } as const;
     const written = await readFile(resultPath, "utf8").catch(() => null);
-    if (written !== null && !run.timedOut && !run.signal) {
+    if (written !== null && statusOf(run) === "completed") {
       try {
         const result = parseSuiteResult(written, `suite ${input.suite} ($SHERIFF_RESULT)`);
         return { ...result, suite: input.suite, commit: input.sha, log: result.log ?? run.output };
@@ -98,8 +105,8 @@ export async function runCommandSuite(input: CommandSuiteInput): Promise<SuiteRe
       ? undefined
       : run.timedOut
         ? `timed out after ${Math.round(input.timeoutMs / 1000)} s`
-        : run.signal
-          ? `killed by ${run.signal}`
+        : crashSignal(run)
+          ? `killed by ${crashSignal(run)}`
           : `exited with code ${run.exitCode}`;
     return {
       ...base,

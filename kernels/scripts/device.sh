@@ -20,7 +20,7 @@ if [ "$what" = "check" ] || [ "$what" = "all" ]; then
   python3 kernels/check/check.py --json "$OUT/check.json" "$@" > "$OUT/check.log" 2>&1; echo "check rc=$?"
   grep -E "^FAIL" "$OUT/check.log" | head -30; sed -n '/=== summary/,$p' "$OUT/check.log"
   if [ -n "${CHECK_VARIANTS:-}" ]; then
-    SK_ATTN_VARIANT=2 python3 kernels/check/check.py --only attn --json "$OUT/check_v2.json" > "$OUT/check_v2.log" 2>&1; echo "check (variant 2) rc=$?"
+    SK_CONVERT_VARIANT=2 SK_ATTN_VARIANT=2 python3 kernels/check/check.py --only attn,convert --json "$OUT/check_v2.json" > "$OUT/check_v2.log" 2>&1; echo "check (variant 2) rc=$?"
     grep -E "^FAIL" "$OUT/check_v2.log" | head -10; sed -n '/=== summary/,$p' "$OUT/check_v2.log"
   fi
 fi

@@ -4,7 +4,7 @@
 namespace sk_attn {
 
 using Main128 = Cfg<128, 2, 64, 4, false>;
-using Alt128 = Cfg<128, 2, 64, 4, false, 1, false>;
+using Alt128 = Cfg<128, 2, 64, 4, false, 1, true, true>;
 using Dec128 = Cfg<128, 1, 64, 4, true>;
 
 template <class C, bool BF16>

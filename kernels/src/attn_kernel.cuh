@@ -90,10 +90,11 @@ __device__ __forceinline__ int swz(int row, int col) {
   return row * D + ((((col >> 3) ^ (row & 7))) << 3) + (col & 7);
 }
 
-template <int D_, int MT_, int BN_, int NW_, bool WSPLIT_, int MINB_ = 1, bool VOLMMA_ = true>
+template <int D_, int MT_, int BN_, int NW_, bool WSPLIT_, int MINB_ = 1, bool VOLMMA_ = true, bool SKIPRESCALE_ = false>
 struct Cfg {
   static constexpr int D = D_, MT = MT_, BN = BN_, NW = NW_, MINB = MINB_;
   static constexpr bool VOLMMA = VOLMMA_;
+  static constexpr bool SKIPRESCALE = SKIPRESCALE_;  // skip O *= corr when no row max moved (warp-uniform)
   static constexpr bool WSPLIT = WSPLIT_;
   static constexpr int NT = NW * 32;
   static constexpr int BM = WSPLIT ? 16 * MT : 16 * MT * NW;
@@ -298,10 +299,12 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
           ls += p0 + p1;
         }
         l_run[mt][hr] = l_run[mt][hr] * corr + ls;
+        if (!C::SKIPRESCALE || __any_sync(0xffffffffu, corr != 1.f)) {
 #pragma unroll
-        for (int dt = 0; dt < D / 8; ++dt) {
-          o[mt][dt][2 * hr] *= corr;
-          o[mt][dt][2 * hr + 1] *= corr;
+          for (int dt = 0; dt < D / 8; ++dt) {
+            o[mt][dt][2 * hr] *= corr;
+            o[mt][dt][2 * hr + 1] *= corr;
+          }
         }
       }
 #pragma unroll

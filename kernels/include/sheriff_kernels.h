@@ -209,6 +209,10 @@ SK_API int sk_timing_summarize(const float* samples_us, int32_t n, sk_timing_sta
  * `end` to complete (never returns "not ready"), rejects events created with
  * cudaEventDisableTiming with SK_ERR_TIMING. */
 SK_API int sk_event_elapsed_us(void* start_event, void* end_event, double* us);
+/* Host self-check of the event handling (sk_timing_logic.h) against a fake event backend
+ * that behaves like the CUDA runtime; returns the number of failed checks and writes one
+ * line per check to `report`. Works with or without a GPU. */
+SK_API int sk_timing_selfcheck_host(char* report, int32_t report_len);
 /* Test helper: enqueue a kernel that spins for `us` microseconds on stream. */
 SK_API int sk_spin_kernel(void* stream, double us);
 

@@ -29,6 +29,8 @@ export interface KernelLibrary {
   timeVarlenAttention(args: AttentionArgs, timing?: TimingOptions): Float32Array;
   timeSpin(us: number, timing?: TimingOptions): Float32Array;
   summarize(samples: Float32Array): TimingStats;
+  /** The library's host self-check of its event handling; null for libraries that predate it. */
+  timingSelfcheck(): { failed: number; report: string } | null;
 }
 export interface DeviceInfo {
   driverLoaded: boolean; cudaDriverVersion?: string; deviceCount: number;

@@ -51,6 +51,8 @@ struct Api {
   int (*time_launches)(void*, sk_launch_fn, void*, const sk_timing_options*, float*) = nullptr;
   int (*timing_summarize)(const float*, int32_t, sk_timing_stats*) = nullptr;
   int (*spin_kernel)(void*, double) = nullptr;
+  // Optional: libraries built from older commits may predate it.
+  int (*timing_selfcheck)(char*, int32_t) = nullptr;
 };
 
 template <class F>
@@ -150,6 +152,7 @@ class KernelLibrary : public Napi::ObjectWrap<KernelLibrary> {
                            InstanceMethod("timeVarlenAttention", &KernelLibrary::TimeVarlenAttention),
                            InstanceMethod("timeSpin", &KernelLibrary::TimeSpin),
                            InstanceMethod("summarize", &KernelLibrary::Summarize),
+                           InstanceMethod("timingSelfcheck", &KernelLibrary::TimingSelfcheck),
                            InstanceAccessor("path", &KernelLibrary::Path, nullptr),
                        });
   }
@@ -191,6 +194,7 @@ class KernelLibrary : public Napi::ObjectWrap<KernelLibrary> {
     Resolve(handle_, "sk_time_launches", api_.time_launches, missing);
     Resolve(handle_, "sk_timing_summarize", api_.timing_summarize, missing);
     Resolve(handle_, "sk_spin_kernel", api_.spin_kernel, missing);
+    api_.timing_selfcheck = reinterpret_cast<int (*)(char*, int32_t)>(dlsym(handle_, "sk_timing_selfcheck_host"));
     if (!missing.empty()) {
       std::string names;
       for (auto& m : missing) names += (names.empty() ? "" : ", ") + m;
@@ -548,6 +552,18 @@ class KernelLibrary : public Napi::ObjectWrap<KernelLibrary> {
     o.Set("n", st.n); o.Set("median", st.median_us); o.Set("mean", st.mean_us); o.Set("min", st.min_us);
     o.Set("max", st.max_us); o.Set("p10", st.p10_us); o.Set("p90", st.p90_us); o.Set("stdev", st.stdev_us);
     o.Set("spread", st.spread);
+    return o;
+  }
+
+  // {failed, report} from the library's host self-check of its event handling; null when absent.
+  Napi::Value TimingSelfcheck(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!api_.timing_selfcheck) return env.Null();
+    std::vector<char> report(4096, 0);
+    const int failed = api_.timing_selfcheck(report.data(), (int32_t)report.size());
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("failed", failed);
+    o.Set("report", std::string(report.data()));
     return o;
   }
 

@@ -182,6 +182,12 @@ export function registerRepoRoutes(r: SandboxRouter): void {
     });
   });
 
+  // Rulesets: the stand-in has none (required checks come from classic branch protection above).
+  r.add("GET", "/repos/:owner/:repo/rules/branches/*branch", { auth: "repo", level: "read" }, async (ctx) => {
+    if (!(await revParse(ctx.repo.dir, `refs/heads/${ctx.params.branch}`))) throw new HttpError(404, "Branch not found");
+    return ok([]);
+  });
+
   const branchJson = async (ctx: Ctx, name: string, sha: string): Promise<Record<string, unknown>> => {
     const isProtected = name === ctx.repo.defaultBranch && ctx.repo.requiredChecks.length > 0;
     return {

@@ -69,6 +69,14 @@ describe("regressions, crashes and hangs at a commit become results", () => {
     expect(irFailing.every((t) => t.name.includes("/bf16/") && t.maxError! > 0 && t.tolerance === 0)).toBe(true);
   });
 
+  it("timing that reads an event before it completed fails cuda-events, even without a GPU", async () => {
+    const result = await runBuiltinSuite({ dir: repo.checkout(repo.eventReadBeforeCompletion), suite: "cuda-events", sha: repo.eventReadBeforeCompletion }, options);
+    expect(result.status).toBe("completed");
+    const failing = result.tests.filter((t) => t.outcome === "fail");
+    expect(failing.map((t) => t.name)).toEqual(["cuda_events/event_logic/fake_runtime"]);
+    expect(failing[0]!.message).toContain("same_stream_not_yet_complete: FAIL");
+  });
+
   it("a kernel that segfaults gives status crashed, naming the test that was running", async () => {
     const result = await runBuiltinSuite({ dir: repo.checkout(repo.segfault), suite: "half-precision", sha: repo.segfault }, options);
     expect(parseSuiteResult(result, "test").status).toBe("crashed");

@@ -70,6 +70,8 @@ export interface KernelsRepo {
   /** Only a README changed: same kernels tree as `good`. */
   docsOnly: string;
   bf16Truncation: string;
+  /** The timing library reads the end event without synchronizing it first. */
+  eventReadBeforeCompletion: string;
   segfault: string;
   hang: string;
   compileError: string;
@@ -110,6 +112,9 @@ export function kernelsRepo(): KernelsRepo {
   const bf16Truncation = branch("scratch/bf16-truncation", () =>
     edit(dir, "kernels/include/sk_convert_ops.h", "return (uint16_t)((x + 0x7fffu + lsb) >> 16);", "(void)lsb; return (uint16_t)(x >> 16);"),
   );
+  const eventReadBeforeCompletion = branch("scratch/event-no-sync", () =>
+    edit(dir, "kernels/include/sk_timing_logic.h", "Ev s = be.synchronize(end);", "Ev s = Ev::Ok;  // planted: end is read without waiting for it"),
+  );
   const hostFn = "SK_API int sk_convert_host(int src_dtype, const void* src, int dst_dtype, void* dst, int64_t n) {";
   const segfault = branch("scratch/segfault", () => edit(dir, "kernels/src/host_impl.cpp", hostFn, `${hostFn}\n  if (n > 4) *(volatile int*)(uintptr_t)n = 0;  // planted: wild write`));
   const hang = branch("scratch/hang", () => edit(dir, "kernels/src/host_impl.cpp", hostFn, `${hostFn}\n  for (volatile int spin = 1; spin;) {}  // planted: hang`));
@@ -120,6 +125,7 @@ export function kernelsRepo(): KernelsRepo {
     good,
     docsOnly,
     bf16Truncation,
+    eventReadBeforeCompletion,
     segfault,
     hang,
     compileError,

@@ -47,6 +47,13 @@ export function cudaEventsSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
     const samples = Float32Array.from([42]);
     return summaryError(lib.summarize(samples), samples);
   });
+  // The event-handling decisions, on every host: a read before completion, a disabled-timing
+  // event or an end recorded before its start must never come back as a time.
+  rec.test("cuda_events/event_logic/fake_runtime", () => {
+    const check = lib.timingSelfcheck();
+    if (!check) return { skip: "this kernels library predates sk_timing_selfcheck_host" };
+    return check.failed === 0 ? {} : { failure: check.report.split("\n").filter((l) => l.includes("FAIL")).join("; ") };
+  });
 
   if (ctx.runner !== "cuda") {
     rec.test("cuda_events/no_cuda_is_an_error_not_a_crash", () => {

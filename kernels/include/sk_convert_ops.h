@@ -40,18 +40,25 @@ SK_HD uint16_t f32_to_bf16_bits(uint32_t x) {
   return (uint16_t)((x + 0x7fffu + lsb) >> 16);               // overflow carries into Inf
 }
 
-// fp16 bits -> fp32 bits (exact).
+SK_HD int clz32(uint32_t x) {
+#if defined(__CUDA_ARCH__)
+  return __clz((int)x);
+#else
+  return x ? __builtin_clz(x) : 32;
+#endif
+}
+
+// fp16 bits -> fp32 bits (exact; NaN keeps sign and payload, quiet bit set).
 SK_HD uint32_t f16_to_f32_bits(uint16_t h) {
   const uint32_t sign = ((uint32_t)h & 0x8000u) << 16;
   const uint32_t e = ((uint32_t)h >> 10) & 0x1fu;
-  uint32_t m = (uint32_t)h & 0x3ffu;
+  const uint32_t m = (uint32_t)h & 0x3ffu;
   if (e == 0x1fu) return sign | 0x7f800000u | (m << 13) | (m ? 0x00400000u : 0u);
   if (e != 0) return sign | ((e + 112u) << 23) | (m << 13);
   if (m == 0) return sign;
-  // subnormal: normalise
-  uint32_t ee = 113u;
-  while (!(m & 0x400u)) { m <<= 1; --ee; }
-  return sign | (ee << 23) | ((m & 0x3ffu) << 13);
+  // subnormal: normalise with a count of leading zeros (no loop)
+  const int sh = clz32(m) - 21;  // shifts that bring the leading 1 to bit 10
+  return sign | ((uint32_t)(113 - sh) << 23) | (((m << sh) & 0x3ffu) << 13);
 }
 
 // bf16 bits -> fp32 bits (exact; NaN gets the quiet bit).

@@ -20,8 +20,8 @@ if [ "$what" = "check" ] || [ "$what" = "all" ]; then
   python3 kernels/check/check.py --json "$OUT/check.json" "$@" > "$OUT/check.log" 2>&1; echo "check rc=$?"
   grep -E "^FAIL" "$OUT/check.log" | head -30; sed -n '/=== summary/,$p' "$OUT/check.log"
   if [ -n "${CHECK_VARIANTS:-}" ]; then
-    SK_CONVERT_VARIANT=2 SK_ATTN_VARIANT=2 python3 kernels/check/check.py --only attn,convert --json "$OUT/check_v2.json" > "$OUT/check_v2.log" 2>&1; echo "check (variant 2) rc=$?"
-    grep -E "^FAIL" "$OUT/check_v2.log" | head -10; sed -n '/=== summary/,$p' "$OUT/check_v2.log"
+    SK_CONVERT_VARIANT=1 SK_ATTN_VARIANT=1 python3 kernels/check/check.py --only attn,convert --json "$OUT/check_alt.json" > "$OUT/check_alt.log" 2>&1; echo "check (variant 1 / grid-stride convert) rc=$?"
+    grep -E "^FAIL" "$OUT/check_alt.log" | head -10; sed -n '/=== summary/,$p' "$OUT/check_alt.log"
   fi
 fi
 if [ "$what" = "bench" ] || [ "$what" = "all" ]; then

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { Octokit } from "@octokit/rest";
@@ -23,6 +24,8 @@ export interface StepOutcome {
 
 export interface DemoReport {
   steps: StepOutcome[];
+  /** Flaky tests Sheriff reported (and did not revert for). */
+  flaky: { suite: string; sha: string; tests: string[] }[];
   reverts: RevertRecord[];
   revertPulls: { number: number; title: string; head: string }[];
   problems: string[];
@@ -60,7 +63,7 @@ class Person {
   async commitStep(branch: string, step: StoryStep): Promise<void> {
     await this.sync();
     await this.git("checkout", "--quiet", "-B", branch, "origin/main");
-    const read = (path: string) => readFileSyncUtf8(join(this.dir, path));
+    const read = (path: string) => readFileSync(join(this.dir, path), "utf8");
     const edits = step.edit(read);
     for (const [path, content] of Object.entries(edits)) {
       await mkdir(dirname(join(this.dir, path)), { recursive: true });
@@ -70,11 +73,6 @@ class Person {
     await this.git("commit", "--quiet", "-m", step.title);
     await this.git("push", "--quiet", "origin", `HEAD:refs/heads/${branch}`);
   }
-}
-
-import { readFileSync } from "node:fs";
-function readFileSyncUtf8(path: string): string {
-  return readFileSync(path, "utf8");
 }
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -121,6 +119,7 @@ export async function playStory(world: World, projectRoot: string, print: (line:
   await settle();
 
   const steps: StepOutcome[] = [];
+  const narrated = new Set<string>();
   for (let i = 0; i < story.length; i++) {
     const step = story[i]!;
     const inBatch = step.batch !== undefined;
@@ -148,21 +147,21 @@ export async function playStory(world: World, projectRoot: string, print: (line:
     if (!inBatch || batchEnds) {
       if (batchEnds) world.gpuWorker.resume();
       await settle();
-      await narrate(world, steps, print);
+      await narrate(world, steps, print, narrated);
     }
   }
   return report(world, steps);
 }
 
-const narrated = new Set<string>();
+const NARRATED_KINDS = ["regression", "flaky", "revert-pr-opened", "revert-commented", "revert-conflict", "job"];
 
 /** Prints what Sheriff did since the last call, from its own ledger. */
-async function narrate(world: World, steps: StepOutcome[], print: (line: string) => void): Promise<void> {
+async function narrate(world: World, steps: StepOutcome[], print: (line: string) => void, narrated: Set<string>): Promise<void> {
   const timeline = await world.deps.ledger.timeline(`${OWNER}/${REPO}`);
   const prOf = (sha?: string) => steps.find((s) => s.sha === sha)?.pr;
   for (const entry of timeline) {
     const id = `${entry.at}|${entry.kind}|${entry.sha}|${entry.suite}|${entry.text}`;
-    if (narrated.has(id) || !["regression", "flaky", "revert-pr-opened", "revert-commented", "revert-conflict", "job"].includes(entry.kind)) continue;
+    if (narrated.has(id) || !NARRATED_KINDS.includes(entry.kind)) continue;
     narrated.add(id);
     if (entry.kind === "job" && !/ (retry|bisect|ab|baseline) job/.test(entry.text)) continue;
     const pr = prOf(entry.sha);
@@ -192,14 +191,16 @@ async function report(world: World, steps: StepOutcome[]): Promise<DemoReport> {
   }
   const bad = steps.filter((s) => s.step.expect === "bad").length;
   if (revertPulls.length !== bad) problems.push(`expected ${bad} revert PRs, found ${revertPulls.length}`);
-  return { steps, reverts, revertPulls, problems };
+  const flaky = (await world.deps.ledger.verdicts(key)).flatMap((v) => (v.decision.type === "flaky" ? [{ suite: v.decision.suite, sha: v.decision.sha, tests: v.decision.tests }] : []));
+  if (steps.some((s) => s.step.expect === "flaky") && flaky.length === 0) problems.push("the flaky smoke test was never reported as flaky");
+  return { steps, flaky, reverts, revertPulls, problems };
 }
 
 export async function printSummary(report: DemoReport, print: (line: string) => void): Promise<void> {
   print("");
+  print("Flaky tests reported, never reverted for:");
+  for (const f of report.flaky) print(`  ${f.suite} at ${f.sha.slice(0, 7)}: ${f.tests.join(", ")}`);
   print("Revert PRs opened by Sheriff:");
   for (const p of report.revertPulls) print(`  #${p.number} ${p.title}  (${p.head})`);
   print(report.problems.length === 0 ? "All as expected: the three bad commits reverted, the rest left alone." : `Problems:\n${report.problems.map((p) => `  - ${p}`).join("\n")}`);
 }
-
-export { readFile };

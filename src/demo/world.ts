@@ -22,6 +22,8 @@ const WEBHOOK_PATH = "/api/github/webhooks";
 
 export interface World {
   sandbox: Sandbox;
+  /** The GPU worker's suite runners; mutable so runners that need the world's dirs can be added. */
+  runners: Partial<Record<SuiteConfig["kind"], SuiteRunner>>;
   deps: PipelineDeps;
   runtime: Runtime;
   services: AppServices;
@@ -86,7 +88,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   receiver.on("request", (req, res) => {
     void middleware(req, res);
   });
-  const gpuWorker = startGpuWorker({ queues: runtime.queues, ledger: runtime.ledger, cache: runtime.cache, runners: options.runners, log: options.log, slots: 1, access: deps.access });
+  const runners = { ...options.runners };
+  const gpuWorker = startGpuWorker({ queues: runtime.queues, ledger: runtime.ledger, cache: runtime.cache, runners, log: options.log, slots: 1, access: deps.access });
 
   const busy = async () => {
     const [control, gpu] = await Promise.all([
@@ -100,6 +103,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
 
   return {
     sandbox,
+    runners,
     deps,
     runtime,
     services,

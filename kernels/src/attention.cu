@@ -28,6 +28,13 @@ static int sm_count() {
 extern "C" SK_API int sk_varlen_attn_fwd(const sk_attn_params* p, void* stream_) {
   if (int st = sk_varlen_attn_check_params(p)) return st;
   if (p->batch == 0 || p->total_q == 0) return SK_OK;
+  {
+    const void* ptrs[] = {p->q, p->k, p->v, p->k_cache, p->v_cache, p->out};
+    const char* names[] = {"q", "k", "v", "k_cache", "v_cache", "out"};
+    for (int i = 0; i < 6; ++i)
+      if ((uintptr_t)ptrs[i] % 16 != 0)
+        return sk::set_error(SK_ERR_UNSUPPORTED, "varlen_attn: %s must be 16-byte aligned (got %p)", names[i], ptrs[i]);
+  }
   if (int st = sk::require_cuda()) return st;
   cudaStream_t stream = (cudaStream_t)stream_;
   const bool paged = p->page_table != nullptr;

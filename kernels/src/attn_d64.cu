@@ -4,7 +4,7 @@
 namespace sk_attn {
 
 using Main64 = Cfg<64, 2, 64, 4, false>;
-using Alt64 = Cfg<64, 2, 64, 4, false, 1, true, true>;
+using Alt64 = Cfg<64, 2, 128, 4, false, 1>;
 using Dec64 = Cfg<64, 1, 64, 4, true>;
 
 template <class C, bool BF16>

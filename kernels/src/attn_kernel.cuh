@@ -332,6 +332,7 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
     __syncthreads();  // buffer `buf` is refilled in the next iteration
   }
   cp_wait<0>();
+  __syncthreads();  // every thread's cp.async into sQ/sK/sV has landed before smem is reused below
 
   // full row sums over the quad
 #pragma unroll
@@ -417,14 +418,25 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
                 make_float2(o[mt][dt][2 * hr] * inv, o[mt][dt][2 * hr + 1] * inv);
           if ((lane & 3) == 0) a.lse_part[((int64_t)split * a.H + h) * a.total_q + row] = lse;
         } else {
-          uint16_t* op = a.out + (row * a.H + h) * D;
+          // stage the bf16/f16 row into sQ (free after the loop) for coalesced stores
 #pragma unroll
           for (int dt = 0; dt < D / 8; ++dt)
-            *reinterpret_cast<uint32_t*>(op + dt * 8 + (lane & 3) * 2) =
+            *reinterpret_cast<uint32_t*>(sQ + swz<D>(wrow0 + mt * 16 + (lane >> 2) + hr * 8, dt * 8 + (lane & 3) * 2)) =
                 pack2<BF16>(o[mt][dt][2 * hr] * inv, o[mt][dt][2 * hr + 1] * inv);
           if ((lane & 3) == 0 && a.lse) a.lse[(int64_t)h * a.total_q + row] = lse;
         }
       }
+    if (a.num_splits == 1) {
+      __syncthreads();
+      constexpr int CPR = D / 8;
+      const int rows = min(BM, Lq - m_start);
+      uint16_t* obase = a.out + ((int64_t)(q0 + m_start) * a.H + h) * D;
+      for (int c = tid; c < rows * CPR; c += NT) {
+        const int r = c / CPR, ch = c % CPR;
+        *reinterpret_cast<uint4*>(obase + (int64_t)r * a.H * D + ch * 8) =
+            *reinterpret_cast<const uint4*>(sQ + swz<D>(r, ch * 8));
+      }
+    }
   }
 }
 

@@ -81,7 +81,7 @@ export interface Sandbox {
   cloneUrl(owner: string, name: string, token: string, login?: string): string;
   deliveries(): Delivery[];
   waitForIdle(): Promise<void>;
-  /** Workflow runs of a repository (REST-shaped), newest last; e.g. to find queued dispatches. */
+  /** Workflow runs of a repository (REST-shaped, plus the dispatch `inputs` a runner receives), newest last. */
   workflowRuns(owner: string, name: string): Record<string, unknown>[];
   startWorkflowRun(owner: string, name: string, runId: number): void;
   completeWorkflowRun(options: CompleteRunOptions): Record<string, unknown>;
@@ -231,7 +231,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     waitForIdle: () => hooks.waitForIdle(),
     workflowRuns(o, n) {
       const r = repoOrThrow(o, n);
-      return [...core.state.runs.values()].filter((x: WorkflowRun) => x.repoId === r.id).map((x) => runJson(core.urls, r, x));
+      return [...core.state.runs.values()].filter((x: WorkflowRun) => x.repoId === r.id).map((x) => ({ ...runJson(core.urls, r, x), inputs: x.inputs }));
     },
     startWorkflowRun(o, n, runId) {
       startRun(core, o, n, runId);

@@ -15,15 +15,13 @@ export async function pullForCommit(octokit: Octokit, repo: RepoRef, sha: string
   return pr ? { number: pr.number, title: pr.title, author: pr.user?.login ?? "", merged: Boolean(pr.merged_at) } : null;
 }
 
-/** Opens the PR for `head`, or returns the open one a previous attempt created. */
-export async function ensurePullRequest(
-  octokit: Octokit,
-  repo: RepoRef,
-  pr: { head: string; title: string; body: string },
-): Promise<number> {
-  const existing = await octokit.rest.pulls.list({ owner: repo.owner, repo: repo.repo, state: "open", head: `${repo.owner}:${pr.head}`, base: repo.branch });
-  const found = existing.data[0];
-  if (found) return found.number;
+/** The open PR from `head` into the branch, if an earlier attempt opened one. */
+export async function openPullFrom(octokit: Octokit, repo: RepoRef, head: string): Promise<number | null> {
+  const existing = await octokit.rest.pulls.list({ owner: repo.owner, repo: repo.repo, state: "open", head: `${repo.owner}:${head}`, base: repo.branch });
+  return existing.data[0]?.number ?? null;
+}
+
+export async function openPull(octokit: Octokit, repo: RepoRef, pr: { head: string; title: string; body: string }): Promise<number> {
   const { data } = await octokit.rest.pulls.create({ owner: repo.owner, repo: repo.repo, base: repo.branch, head: pr.head, title: pr.title, body: pr.body });
   return data.number;
 }

@@ -1,4 +1,4 @@
-import { addLabel, comment, ensurePullRequest, pullForCommit } from "../github/pulls.js";
+import { addLabel, comment, openPull, openPullFrom, pullForCommit } from "../github/pulls.js";
 import { repoKey, type RevertJob } from "../queue/jobs.js";
 import { renderEvidence, revertBody, revertBranch, revertTitle } from "../revert/evidence.js";
 import { createRevertCommit } from "../revert/gitRevert.js";
@@ -77,22 +77,26 @@ export async function revertCulprit(deps: PipelineDeps, job: RevertJob): Promise
   }
 
   const branch = revertBranch(job.culprit);
-  const created = await createRevertCommit(deps.cache, repo, job.culprit, branch, { token });
-  if (created.kind === "conflict") {
-    if (original) {
-      await comment(
-        octokit,
-        repo,
-        original.number,
-        `${mention}Sheriff found that ${short(job.culprit)} regressed \`${job.suite}\`, but reverting it on top of ${repo.branch} (${short(created.head)}) conflicts in ${created.files.map((f) => `\`${f}\``).join(", ")}: later commits changed the same lines. Please revert or fix it by hand.\n\n${evidence}`,
-      );
+  // A retry after GitHub failed mid-way finds the PR it already opened and only finishes the rest.
+  let number = await openPullFrom(octokit, repo, branch);
+  if (number === null) {
+    const created = await createRevertCommit(deps.cache, repo, job.culprit, branch, { token });
+    if (created.kind === "conflict") {
+      if (original) {
+        await comment(
+          octokit,
+          repo,
+          original.number,
+          `${mention}Sheriff found that ${short(job.culprit)} regressed \`${job.suite}\`, but reverting it on top of ${repo.branch} (${short(created.head)}) conflicts in ${created.files.map((f) => `\`${f}\``).join(", ")}: later commits changed the same lines. Please revert or fix it by hand.\n\n${evidence}`,
+        );
+      }
+      return finish({ ...base, outcome: "conflict", reason: `revert conflicts in ${created.files.join(", ")}` });
     }
-    return finish({ ...base, outcome: "conflict", reason: `revert conflicts in ${created.files.join(", ")}` });
+    const title = revertTitle(original?.title ?? commit?.title ?? short(job.culprit));
+    number = await openPull(octokit, repo, { head: branch, title, body: revertBody(decision, evidence, original?.number ?? null) });
+    if (!job.requestedBy) await deps.ledger.countRevertToday(key);
   }
-  const title = revertTitle(original?.title ?? commit?.title ?? short(job.culprit));
-  const number = await ensurePullRequest(octokit, repo, { head: branch, title, body: revertBody(decision, evidence, original?.number ?? null) });
   await addLabel(octokit, repo, number, REVERT_LABEL);
-  if (!job.requestedBy) await deps.ledger.countRevertToday(key);
   if (original) {
     await comment(octokit, repo, original.number, `${mention}Sheriff found that this PR's commit ${short(job.culprit)} regressed \`${job.suite}\` after landing, and opened #${number} to revert it. ${decision.summary}`);
   }

@@ -33,6 +33,8 @@ export class FakeGitHub {
   readonly checkRuns = new Map<number, { head_sha: string; name: string; status?: string; conclusion?: string; output?: { title: string; summary: string } }>();
   /** Commit sha → the merged PR that landed it (GitHub's commit/PR association). */
   readonly landedBy = new Map<string, number>();
+  /** Injected server errors: the next matching request gets this status instead of an answer. */
+  readonly failures: { method: string; path: RegExp; status: number }[] = [];
   /** Collaborator permission per login (GET /collaborators/{user}/permission). */
   readonly permissions = new Map<string, "admin" | "write" | "read" | "none">();
   private nextNumber = 100;
@@ -104,6 +106,8 @@ export class FakeGitHub {
       .post(`${base}/pulls`)
       .reply((uri, body) => {
         this.calls.push({ method: "POST", path: uri, body });
+        const failure = this.takeFailure("POST", uri);
+        if (failure) return failure;
         const b = body as { title: string; body: string; head: string; base: string };
         const pr: FakePull = { number: this.nextNumber++, title: b.title, body: b.body, head: b.head, base: b.base, state: "open", user: "sheriff[bot]", merged_at: null, labels: [] };
         this.pulls.push(pr);
@@ -139,6 +143,8 @@ export class FakeGitHub {
       .post(new RegExp(`^${base}/issues/\\d+/comments$`))
       .reply((uri, body) => {
         this.calls.push({ method: "POST", path: uri, body });
+        const failure = this.takeFailure("POST", uri);
+        if (failure) return failure;
         const issue = Number(/issues\/(\d+)\/comments/.exec(uri)![1]);
         this.comments.push({ issue, body: (body as { body: string }).body });
         return [201, { id: this.nextId++, body: (body as { body: string }).body }];
@@ -167,6 +173,13 @@ export class FakeGitHub {
       merge_commit_sha: p.mergeSha ?? null,
       labels: p.labels.map((name) => ({ name })),
     };
+  }
+
+  private takeFailure(method: string, uri: string): [number, { message: string }] | null {
+    const index = this.failures.findIndex((f) => f.method === method && f.path.test(uri));
+    if (index < 0) return null;
+    const [failure] = this.failures.splice(index, 1);
+    return [failure!.status, { message: "Server Error" }];
   }
 
   callsTo(method: string, pattern: RegExp): RecordedCall[] {

@@ -58,9 +58,10 @@ describe("the spine: landed commit to revert PR", () => {
     repo?.remove();
   });
 
-  async function landGoodThenBad(autoRevert: "on" | "off" | "shadow") {
+  async function landGoodThenBad(autoRevert: "on" | "off" | "shadow", prepare: (fake: FakeGitHub) => void = () => undefined) {
     repo = new TestRepo();
     github = new FakeGitHub(OWNER, REPO, repo.bare, INSTALLATION);
+    prepare(github);
     sheriff = await startSheriff(`spine-${autoRevert}`);
     const root = repo.commit("Initial kernels", { ".github/sheriff.yml": config(autoRevert), "kernels/convert/round.sh": GOOD, "kernels/convert/test.sh": TEST });
     repo.push();
@@ -163,5 +164,41 @@ describe("the spine: landed commit to revert PR", () => {
     await s.waitFor("the docs push", async () => (await s.ledger.chain(`${OWNER}/${REPO}`, "main")).length === 2 && (await s.idle()));
     expect((await s.ledger.chain(`${OWNER}/${REPO}`, "main"))[1]).toMatchObject({ sha: docs, suites: [] });
     expect(await s.ledger.jobs(`${OWNER}/${REPO}`)).toHaveLength(1);
+  });
+
+  it("finishes a revert after GitHub fails mid-way, without opening or saying anything twice", async () => {
+    const { bad, pr } = await landGoodThenBad("on", (fake) =>
+      fake.failures.push({ method: "POST", path: /\/pulls$/, status: 502 }, { method: "POST", path: /\/issues\/\d+\/comments$/, status: 500 }),
+    );
+    const s = sheriff!;
+    const record = await s.waitFor("the revert", async () => (await s.ledger.reverts(`${OWNER}/${REPO}`))[0], 40_000);
+    expect(record).toMatchObject({ culprit: bad, outcome: "pr-opened" });
+    expect(github!.pulls.filter((p) => p.user === "sheriff[bot]")).toHaveLength(1);
+    expect(github!.failures).toEqual([]);
+    expect(github!.comments.filter((c) => c.issue === pr)).toHaveLength(1);
+    expect(await s.ledger.revertsToday(`${OWNER}/${REPO}`)).toBe(1);
+  });
+
+  it("records a force push as history rewritten and plans the new commits", async () => {
+    repo = new TestRepo();
+    github = new FakeGitHub(OWNER, REPO, repo.bare, INSTALLATION);
+    sheriff = await startSheriff("spine-forced");
+    const s = sheriff;
+    const root = repo.commit("Initial kernels", { ".github/sheriff.yml": config("on"), "kernels/convert/round.sh": GOOD, "kernels/convert/test.sh": TEST });
+    repo.push();
+    await s.deliver("push", pushPayload(repo, "0".repeat(40), root, { created: true }));
+    const first = repo.commit("Tune", { "kernels/convert/round.sh": GOOD + "# tuned\n" });
+    repo.push();
+    await s.deliver("push", pushPayload(repo, root, first));
+    await s.waitFor("two commits", async () => (await s.ledger.chain(`${OWNER}/${REPO}`, "main")).length === 2 && (await s.idle()));
+    repo.git(repo.work, "reset", "--quiet", "--hard", root);
+    const rewritten = repo.commit("Tune, take two", { "kernels/convert/round.sh": GOOD + "# tuned again\n" });
+    repo.git(repo.work, "push", "--quiet", "--force", "origin", "HEAD:refs/heads/main");
+    await s.deliver("push", pushPayload(repo, first, rewritten, { forced: true }));
+    await s.waitFor("the rewritten chain", async () => (await s.ledger.chain(`${OWNER}/${REPO}`, "main")).at(-1)?.sha === rewritten && (await s.idle()));
+    expect((await s.ledger.chain(`${OWNER}/${REPO}`, "main")).map((c) => c.sha)).toEqual([root, rewritten]);
+    expect((await s.ledger.timeline(`${OWNER}/${REPO}`)).find((e) => e.kind === "history-rewritten")?.text).toBe("force push: 1 commit(s) left the branch");
+    expect((await s.ledger.jobs(`${OWNER}/${REPO}`)).map((j) => j.job.sha)).toContain(rewritten);
+    expect(await s.ledger.reverts(`${OWNER}/${REPO}`)).toEqual([]);
   });
 });

@@ -93,6 +93,8 @@ SK_API int sk_memcpy_d2h(void* dst, const void* src, size_t bytes);
  * A query row with no valid key gets out = 0 and lse = +inf.
  * dtype: SK_F16 or SK_BF16. head_dim: 64, 128, 256. num_heads % num_heads_kv == 0.
  * Paged: page_size must be a multiple of 16 (else SK_ERR_UNSUPPORTED).
+ * The GPU entry points also require q, k, v, k_cache, v_cache and out to be
+ * 16-byte aligned (else SK_ERR_UNSUPPORTED); the CPU reference does not.
  * batch == 0 or empty sequences are fine (nothing / zeros written).
  * max_seqlen_q / max_seqlen_k must be >= every sequence's length (used for the
  * launch grid; larger values only cost idle blocks).
@@ -139,8 +141,9 @@ SK_API int sk_varlen_attn_fwd_alloc(const sk_attn_params* p, int want_lse,
                                     void** out_new, float** lse_new, void* stream);
 /* CPU reference (host pointers, float accumulation, independent code). */
 SK_API int sk_varlen_attn_ref(const sk_attn_params* p);
-/* Validate parameters exactly as the GPU entry point does (no launch); host
- * testable. Returns SK_OK / SK_ERR_INVALID / SK_ERR_UNSUPPORTED. */
+/* Validate parameters as the GPU entry point does (no launch; the GPU entry
+ * point additionally checks 16-byte pointer alignment); host testable.
+ * Returns SK_OK / SK_ERR_INVALID / SK_ERR_UNSUPPORTED. */
 SK_API int sk_varlen_attn_check_params(const sk_attn_params* p);
 
 /* ===========================================================================

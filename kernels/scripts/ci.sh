@@ -15,4 +15,4 @@ start=$(date +%s)
 cmake -S "$here" -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DSHERIFF_KERNELS_CUDA="$mode"
 cmake --build "$build" -j "$jobs"
 echo "build time: $(( $(date +%s) - start )) s (SHERIFF_KERNELS_CUDA=$mode)"
-ctest --test-dir "$build" --output-on-failure ${CTEST_ARGS:-}
+(cd "$build" && ctest --output-on-failure ${CTEST_ARGS:-})

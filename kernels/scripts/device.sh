@@ -15,7 +15,7 @@ t0=$(date +%s)
 JOBS=16 CTEST_ARGS=-V SHERIFF_KERNELS_CUDA=ON kernels/scripts/ci.sh kernels/build > "$OUT/build_ctest.log" 2>&1
 rc=$?
 echo "build+ctest rc=$rc in $(( $(date +%s) - t0 )) s"; grep -E "build time|tests passed|Failed|FAIL|error|spill" "$OUT/build_ctest.log" | head -20
-grep -E "median|status|library|C ABI|OK (|FAILED|checks" "$OUT/build_ctest.log" | head -20
+grep -E "median|status|library|C ABI|OK [(]|FAILED|checks" "$OUT/build_ctest.log" | head -20
 if [ "$what" = "check" ] || [ "$what" = "all" ]; then
   python3 kernels/check/check.py --json "$OUT/check.json" "$@" > "$OUT/check.log" 2>&1; echo "check rc=$?"
   grep -E "^FAIL" "$OUT/check.log" | head -30; sed -n '/=== summary/,$p' "$OUT/check.log"

@@ -58,7 +58,11 @@ describe("the spine: landed commit to revert PR", () => {
     repo?.remove();
   });
 
-  async function landGoodThenBad(autoRevert: "on" | "off" | "shadow", prepare: (fake: FakeGitHub) => void = () => undefined) {
+  async function landGoodThenBad(
+    autoRevert: "on" | "off" | "shadow",
+    prepare: (fake: FakeGitHub) => void = () => undefined,
+    afterBadPush: (s: Sheriff) => Promise<void> = async () => undefined,
+  ) {
     repo = new TestRepo();
     github = new FakeGitHub(OWNER, REPO, repo.bare, INSTALLATION);
     prepare(github);
@@ -73,6 +77,7 @@ describe("the spine: landed commit to revert PR", () => {
     repo.push();
     const pr = github.landedPull(bad, "Faster bf16 conversion", "bob");
     await sheriff.deliver("push", pushPayload(repo, good, bad));
+    await afterBadPush(sheriff);
     return { good, bad, pr };
   }
 
@@ -201,4 +206,15 @@ describe("the spine: landed commit to revert PR", () => {
     expect((await s.ledger.jobs(`${OWNER}/${REPO}`)).map((j) => j.job.sha)).toContain(rewritten);
     expect(await s.ledger.reverts(`${OWNER}/${REPO}`)).toEqual([]);
   });
+
+  it("survives Redis connections dropping mid-flow and still reverts once", async () => {
+    const { bad } = await landGoodThenBad("on", () => undefined, async (s) => {
+      expect(await s.store.dropConnections()).toBeGreaterThan(2);
+    });
+    const s = sheriff!;
+    const record = await s.waitFor("the revert", async () => (await s.ledger.reverts(`${OWNER}/${REPO}`))[0], 60_000);
+    expect(record).toMatchObject({ culprit: bad, outcome: "pr-opened" });
+    await s.waitFor("quiet queues", () => s.idle(), 60_000);
+    expect(github!.pulls.filter((p) => p.user === "sheriff[bot]")).toHaveLength(1);
+  }, 90_000);
 });

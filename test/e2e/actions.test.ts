@@ -51,7 +51,11 @@ function fakeRunner(world: World, cloneUrl: string, scratch: string) {
           repo: REPO,
           runId: id,
           conclusion: result.tests.every((t) => t.outcome === "pass") ? "success" : "failure",
-          artifacts: [{ name: `sheriff-result-${inputs.job_id}`, files: { "run.json": JSON.stringify({ job, result }) } }],
+          artifacts: [
+            { name: `sheriff-result-${inputs.job_id}`, files: { "run.json": JSON.stringify({ job, result }) } },
+            // A broken runner's upload next to the good one: rejected with a reason, the good one still counts.
+            ...(done.size === 1 ? [{ name: "sheriff-result-broken", files: { "run.json": JSON.stringify({ job, result: { ...result, status: "exploded" } }) } }] : []),
+          ],
         });
       }
       await new Promise((r) => setTimeout(r, 150));
@@ -118,6 +122,8 @@ describe("GPU jobs on GitHub Actions: dispatch, workflow_run, artifact", () => {
     const pr = (await gh.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: reverts[0]!.revertPr! })).data;
     expect(pr.title).toBe('Revert "Faster bf16"');
     expect(pr.body).toContain("bf16 truncates");
+    const rejected = (await w.deps.ledger.timeline(key)).filter((e) => e.kind === "result-rejected");
+    expect(rejected.map((e) => e.text)).toEqual([expect.stringMatching(/artifact sheriff-result-broken.*status/s)]);
     // Every dispatch named the workflow file and carried a job id that its artifact echoed back.
     for (const run of w.sandbox.workflowRuns(OWNER, REPO)) expect(run.path).toBe(".github/workflows/post-land-gpu.yml");
   }, 180_000);

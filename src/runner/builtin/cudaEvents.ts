@@ -93,13 +93,11 @@ export function cudaEventsSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
     return summaryError(lib.summarize(samples), samples);
   });
 
-  rec.benchmark(() => ({
-    name: "cuda_events/empty_launch",
+  rec.benchmark("cuda_events/empty_launch", () => ({
     unit: "us",
     samples: Array.from(lib.timeSpin(0, { ...ctx.timing, holdUs: 1000 })),
   }));
-  rec.benchmark(() => ({
-    name: "cuda_events/spin_100us",
+  rec.benchmark("cuda_events/spin_100us", () => ({
     unit: "us",
     samples: Array.from(lib.timeSpin(100, ctx.timing)),
   }));

@@ -103,8 +103,7 @@ export function halfPrecisionSuite(ctx: SuiteContext, rec: SuiteRecorder): void 
     const src = new Float32Array(count);
     for (let i = 0; i < count; i++) src[i] = rng.normal();
     for (const dst of [DTYPE.bf16, DTYPE.f16] as DtypeCode[]) {
-      rec.benchmark(() => ({
-        name: `half_precision/f32->${dtypeName(dst)}/n=${count}`,
+      rec.benchmark(`half_precision/f32->${dtypeName(dst)}/n=${count}`, () => ({
         unit: "us",
         samples: Array.from(ctx.lib.timeConvert(DTYPE.f32, src, dst, { ...ctx.timing, flushBytes: 64 << 20 })),
         work: { bytes: count * 6 },
@@ -112,8 +111,7 @@ export function halfPrecisionSuite(ctx: SuiteContext, rec: SuiteRecorder): void 
     }
     const half = new Uint16Array(count);
     ctx.lib.convert("cuda", DTYPE.f32, src, DTYPE.bf16, half);
-    rec.benchmark(() => ({
-      name: `half_precision/bf16->f32/n=${count}`,
+    rec.benchmark(`half_precision/bf16->f32/n=${count}`, () => ({
       unit: "us",
       samples: Array.from(ctx.lib.timeConvert(DTYPE.bf16, half, DTYPE.f32, { ...ctx.timing, flushBytes: 64 << 20 })),
       work: { bytes: count * 6 },
@@ -124,8 +122,7 @@ export function halfPrecisionSuite(ctx: SuiteContext, rec: SuiteRecorder): void 
     for (let i = 0; i < count; i++) src[i] = rng.normal();
     const dst = new Uint16Array(count);
     const reps = ctx.quick ? 3 : 10;
-    rec.benchmark(() => ({
-      name: `half_precision/f32->bf16/n=${count} [cpu-host]`,
+    rec.benchmark(`half_precision/f32->bf16/n=${count} [cpu-host]`, () => ({
       unit: "us",
       samples: wallClockSamples(() => ctx.lib.convert("host", DTYPE.f32, src, DTYPE.bf16, dst), 1, reps),
       reference: { name: "sk_convert_ref", samples: wallClockSamples(() => ctx.lib.convert("ref", DTYPE.f32, src, DTYPE.bf16, dst), 1, reps) },

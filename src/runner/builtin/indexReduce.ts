@@ -113,8 +113,7 @@ export function indexReduceSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
     for (const c of shapes) {
       for (const [reduce, dtype] of [["mean", DTYPE.bf16], ["amax", DTYPE.f32]] as [ReduceName, DtypeCode][]) {
         const args = makeArgs(dtype, reduce, true, c, rng);
-        rec.benchmark(() => ({
-          name: `index_reduce/${reduce}/${dtypeName(dtype)}/rows=${c.rows}/row_size=${c.rowSize}/n_index=${c.nIndex}`,
+        rec.benchmark(`index_reduce/${reduce}/${dtypeName(dtype)}/rows=${c.rows}/row_size=${c.rowSize}/n_index=${c.nIndex}`, () => ({
           unit: "us",
           samples: Array.from(ctx.lib.timeIndexReduce(args, ctx.timing)),
           work: { bytes: (c.nIndex + c.rows) * c.rowSize * (dtype === DTYPE.f32 ? 4 : 2) + c.nIndex * 8 },
@@ -125,8 +124,7 @@ export function indexReduceSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
     const c = ctx.quick ? { rows: 257, rowSize: 33, nIndex: 600 } : { rows: 4096, rowSize: 64, nIndex: 20_000 };
     const args = makeArgs(DTYPE.bf16, "mean", true, c, rng);
     const reps = ctx.quick ? 3 : 10;
-    rec.benchmark(() => ({
-      name: `index_reduce/mean/bf16/rows=${c.rows}/row_size=${c.rowSize}/n_index=${c.nIndex} [cpu-host]`,
+    rec.benchmark(`index_reduce/mean/bf16/rows=${c.rows}/row_size=${c.rowSize}/n_index=${c.nIndex} [cpu-host]`, () => ({
       unit: "us",
       samples: wallClockSamples(() => ctx.lib.indexReduce("host", { ...args, self: args.self.slice() }), 1, reps),
       reference: { name: "sk_index_reduce_ref", samples: wallClockSamples(() => ctx.lib.indexReduce("ref", { ...args, self: args.self.slice() }), 1, reps) },

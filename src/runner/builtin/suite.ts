@@ -56,15 +56,14 @@ export class SuiteRecorder {
     this.tests.push(result);
   }
 
-  benchmark(b: BenchmarkResult | (() => BenchmarkResult)): void {
+  benchmark(name: string, measure: () => Omit<BenchmarkResult, "name">): void {
     try {
-      const bench = typeof b === "function" ? b() : b;
+      const bench = measure();
       const samples = bench.samples.filter((s) => Number.isFinite(s) && s >= 0);
-      if (samples.length === 0) throw new Error(`benchmark ${bench.name}: no valid samples`);
-      this.benchmarks.push({ ...bench, samples });
+      if (samples.length === 0) throw new Error(`benchmark ${name}: no valid samples`);
+      this.benchmarks.push({ ...bench, name, samples });
     } catch (err) {
       // A benchmark that cannot run is a failing test, so it is seen (and does not vanish from the result).
-      const name = typeof b === "function" ? "benchmark" : b.name;
       this.tests.push({ name: `${name}/benchmark`, outcome: "error", message: (err as Error).message });
     }
   }

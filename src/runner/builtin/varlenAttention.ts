@@ -294,7 +294,8 @@ export function varlenAttentionSuite(ctx: SuiteContext, rec: SuiteRecorder): voi
           { label: "decode/paged/gqa", dtype: DTYPE.bf16, headDim: 128, numHeads: 32, numHeadsKv: 8, seqlensQ: Array(16).fill(1), seqlensK: Array(16).fill(2048), pageSize: 64 },
         ];
     for (const c of benches) {
-      rec.benchmark(() => {
+      const name = `varlen_attention/${c.label}/${dtypeName(c.dtype)}/d=${c.headDim}/h=${c.numHeads}:${c.numHeadsKv}/batch=${c.seqlensQ.length}/q=${c.seqlensQ[0]}/k=${c.seqlensK[0]}`;
+      rec.benchmark(name, () => {
         const args = buildAttention(c, rng);
         let flops = 0;
         c.seqlensQ.forEach((lq, b) => {
@@ -303,7 +304,6 @@ export function varlenAttentionSuite(ctx: SuiteContext, rec: SuiteRecorder): voi
           flops += 4 * pairs * c.numHeads * c.headDim;
         });
         return {
-          name: `varlen_attention/${c.label}/${dtypeName(c.dtype)}/d=${c.headDim}/h=${c.numHeads}:${c.numHeadsKv}/batch=${c.seqlensQ.length}/q=${c.seqlensQ[0]}/k=${c.seqlensK[0]}`,
           unit: "us",
           samples: Array.from(ctx.lib.timeVarlenAttention(args, ctx.timing)),
           work: { flops },

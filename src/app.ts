@@ -2,7 +2,12 @@ import type { ApplicationFunction, Probot } from "probot";
 import { classifyPush } from "./events/landed.js";
 import type { PipelineDeps } from "./pipeline/deps.js";
 import { formatZodIssues } from "./results/schema.js";
-import { pushPayloadSchema, workflowRunPayloadSchema } from "./webhook/schemas.js";
+import { CHECK_NAME } from "./github/checks.js";
+import { checkRunPayloadSchema, mergedPullPayloadSchema, pushPayloadSchema, workflowRunPayloadSchema, type RepositoryPayload } from "./webhook/schemas.js";
+
+function repoRef(repository: RepositoryPayload, installationId: number, branch = repository.default_branch) {
+  return { owner: repository.owner.login, repo: repository.name, installationId, cloneUrl: repository.clone_url, branch };
+}
 
 export interface SheriffHooks {
   /** Comment commands; wired when the commands module is present. */
@@ -43,11 +48,27 @@ export function sheriffApp(deps: PipelineDeps, hooks: SheriffHooks = {}): Applic
       const parsed = workflowRunPayloadSchema.safeParse(context.payload);
       if (!parsed.success) return reject("workflow_run", context.id, { issues: formatZodIssues(parsed.error) });
       const { workflow_run: run, repository, installation } = parsed.data;
-      await deps.queues.addControl({
-        type: "actions-run",
-        repo: { owner: repository.owner.login, repo: repository.name, installationId: installation.id, cloneUrl: repository.clone_url, branch: repository.default_branch },
-        runId: run.id,
-        headSha: run.head_sha,
+      await deps.queues.addControl({ type: "actions-run", repo: repoRef(repository, installation.id), runId: run.id, headSha: run.head_sha });
+    });
+
+    // "Re-run" on Sheriff's check run runs the commit's suites again.
+    app.on("check_run.rerequested", async (context) => {
+      const parsed = checkRunPayloadSchema.safeParse(context.payload);
+      if (!parsed.success) return reject("check_run", context.id, { issues: formatZodIssues(parsed.error) });
+      const { check_run: run, repository, installation } = parsed.data;
+      if (run.name !== CHECK_NAME) return;
+      await deps.queues.addControl({ type: "rerun", repo: repoRef(repository, installation.id), sha: run.head_sha, suites: [], requestId: context.id });
+    });
+
+    // Merged PRs land through the push that follows; the merge is noted so `explain` can tell the story.
+    app.on("pull_request.closed", async (context) => {
+      const parsed = mergedPullPayloadSchema.safeParse(context.payload);
+      if (!parsed.success || !parsed.data.pull_request.merged || !parsed.data.pull_request.merge_commit_sha) return;
+      const { pull_request: pr, repository } = parsed.data;
+      await deps.ledger.note(`${repository.owner.login}/${repository.name}`, {
+        kind: "merged",
+        sha: pr.merge_commit_sha!,
+        text: `#${pr.number} "${pr.title}" by @${pr.user.login} merged into ${pr.base.ref}`,
       });
     });
 

@@ -2,10 +2,11 @@ import type { Octokit } from "@octokit/rest";
 import type { CommandActions, CommandContext } from "../commands/handler.js";
 import type { RevertHistory, RevertRecord as LandRevertRecord } from "../land/queue.js";
 import { repoKey, type RepoRef } from "../queue/jobs.js";
-import { jobId, type JobRequest } from "../verdict/types.js";
+import { jobId } from "../verdict/types.js";
 import { loadConfigAt } from "./analyze.js";
 import type { PipelineDeps } from "./deps.js";
 import { dispatchJob } from "./dispatch.js";
+import { rerunSuites } from "./rerun.js";
 
 const short = (sha: string) => sha.slice(0, 7);
 
@@ -63,19 +64,8 @@ export function commandActions(deps: PipelineDeps): CommandActions {
 
     async rerun(ctx) {
       const facts = await landedOrExplain(ctx, "rerun");
-      const key = repoKey(facts.repo);
-      const config = await loadConfigAt(deps, facts.repo, facts.mergeSha);
-      const commit = await deps.ledger.commit(key, facts.mergeSha);
-      const names = ctx.suites.length > 0 ? ctx.suites : (commit?.suites ?? []);
-      const unknown = names.filter((n) => !config.suites.some((s) => s.name === n));
-      if (unknown.length > 0) throw new Error(`no suite named ${unknown.map((n) => `\`${n}\``).join(", ")} in .github/sheriff.yml`);
+      const names = await rerunSuites(deps, facts.repo, facts.mergeSha, ctx.suites);
       if (names.length === 0) return `${short(facts.mergeSha)} touches no suite; name the suites to rerun.`;
-      const jobs = await deps.ledger.jobs(key);
-      for (const name of names) {
-        const attempt = 1 + Math.max(0, ...jobs.filter((j) => j.job.sha === facts.mergeSha && j.job.suite === name && j.job.purpose === "retry").map((j) => j.job.attempt));
-        const job: JobRequest = { sha: facts.mergeSha, suite: name, purpose: "retry", attempt };
-        await dispatchJob(deps, facts.repo, config, config.suites.find((s) => s.name === name)!, job);
-      }
       return `Rerunning ${names.map((n) => `\`${n}\``).join(", ")} at ${short(facts.mergeSha)}.`;
     },
 

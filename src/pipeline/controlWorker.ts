@@ -6,6 +6,7 @@ import { analyzeSuite } from "./analyze.js";
 import type { PipelineDeps } from "./deps.js";
 import { intakePush } from "./intake.js";
 import { collectActionsRun } from "./actionsRun.js";
+import { rerunSuites } from "./rerun.js";
 import { revertCulprit } from "./revert.js";
 
 export async function processControlJob(deps: PipelineDeps, data: unknown): Promise<unknown> {
@@ -25,6 +26,8 @@ export async function processControlJob(deps: PipelineDeps, data: unknown): Prom
       return revertCulprit(deps, job);
     case "actions-run":
       return collectActionsRun(deps, job);
+    case "rerun":
+      return rerunSuites(deps, job.repo, job.sha, job.suites);
   }
 }
 

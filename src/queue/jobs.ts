@@ -77,5 +77,16 @@ export const actionsRunJobSchema = z.object({
 });
 export type ActionsRunJob = z.infer<typeof actionsRunJobSchema>;
 
-export const controlJobSchema = z.discriminatedUnion("type", [intakeJobSchema, analyzeJobSchema, revertJobSchema, actionsRunJobSchema]);
+export const rerunJobSchema = z.object({
+  type: z.literal("rerun"),
+  repo: repoRefSchema,
+  sha: shaSchema,
+  /** Empty: every suite the commit touches. */
+  suites: z.array(z.string().min(1)),
+  /** Distinguishes repeated requests (each click of "Re-run" is a new one). */
+  requestId: z.string().min(1),
+});
+export type RerunJob = z.infer<typeof rerunJobSchema>;
+
+export const controlJobSchema = z.discriminatedUnion("type", [intakeJobSchema, analyzeJobSchema, revertJobSchema, actionsRunJobSchema, rerunJobSchema]);
 export type ControlJob = z.infer<typeof controlJobSchema>;

@@ -22,6 +22,8 @@ export function controlJobId(job: ControlJob): string {
       return safeId(`revert.${repo}.${job.culprit}${job.requestedBy ? `.by.${job.requestedBy}` : ""}`);
     case "actions-run":
       return safeId(`actions-run.${repo}.${job.runId}`);
+    case "rerun":
+      return safeId(`rerun.${repo}.${job.sha}.${job.requestId}`);
     case "analyze":
       // Analyses repeat by design (after every result); each is keyed by a fresh nonce by the caller.
       return safeId(`analyze.${repo}.${job.suite}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}`);

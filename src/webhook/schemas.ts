@@ -47,3 +47,29 @@ export const workflowRunPayloadSchema = z.object({
 export type WorkflowRunPayload = z.infer<typeof workflowRunPayloadSchema>;
 
 export const ZERO_SHA = "0000000000000000000000000000000000000000";
+
+export const checkRunPayloadSchema = z.object({
+  action: z.string(),
+  check_run: z.object({
+    id: z.number().int(),
+    name: z.string(),
+    head_sha: shaSchema,
+    app: z.object({ id: z.number().int() }).nullish(),
+  }),
+  repository: repositorySchema,
+  installation: installationSchema,
+});
+export type CheckRunPayload = z.infer<typeof checkRunPayloadSchema>;
+
+export const mergedPullPayloadSchema = z.object({
+  action: z.literal("closed"),
+  pull_request: z.object({
+    number: z.number().int(),
+    title: z.string(),
+    merged: z.boolean(),
+    merge_commit_sha: shaSchema.nullable(),
+    user: z.object({ login: z.string() }),
+    base: z.object({ ref: z.string() }),
+  }),
+  repository: repositorySchema,
+});

@@ -6,6 +6,7 @@ import { TestRepo } from "../helpers/gitRepo.js";
 import { startSheriff } from "../helpers/sheriff.js";
 
 const pushFixture = JSON.parse(readFileSync(new URL("../fixtures/webhooks/push.json", import.meta.url), "utf8"));
+const checkRunFixture = JSON.parse(readFileSync(new URL("../fixtures/webhooks/check_run.rerequested.json", import.meta.url), "utf8"));
 const commentFixture = JSON.parse(readFileSync(new URL("../fixtures/comments/pr-comment-created.json", import.meta.url), "utf8"));
 const OWNER = "gpu-team";
 const REPO = "flash-kernels";
@@ -94,5 +95,22 @@ describe("comment commands through the real app", () => {
     expect(explanation).toContain("landed");
     expect(explanation).toContain("result `convert`: landed #0: completed, 0 failing of 1");
     expect(explanation).not.toContain(change);
+  });
+
+  it("runs the commit's suites again when someone clicks Re-run on Sheriff's check run", async () => {
+    const { change } = await landOnePr();
+    const s = sheriff!;
+    const payload = {
+      ...checkRunFixture,
+      check_run: { ...checkRunFixture.check_run, head_sha: change },
+      repository: { ...checkRunFixture.repository, clone_url: repo!.bare },
+      installation: { id: INSTALLATION },
+    };
+    await s.deliver("check_run", payload, "rerun-1");
+    await s.deliver("check_run", payload, "rerun-1");
+    await s.deliver("check_run", { ...payload, check_run: { ...payload.check_run, name: "some other app" } }, "rerun-2");
+    await s.waitFor("the rerun", async () => (await s.ledger.runs(`${OWNER}/${REPO}`, "convert")).some((r) => r.job.purpose === "retry") && (await s.idle()));
+    const retries = (await s.ledger.jobs(`${OWNER}/${REPO}`)).filter((j) => j.job.purpose === "retry");
+    expect(retries.map((j) => [j.job.sha, j.job.attempt, j.state])).toEqual([[change, 1, "done"]]);
   });
 });

@@ -65,14 +65,23 @@ async function exists(path: string): Promise<boolean> {
  * are worktrees of it, so a commit's objects are downloaded once per host.
  */
 export class RepoCache {
+  /** Git operations on one mirror run one at a time: jobs on several GPUs of a host share it. */
+  private readonly serials = new Map<string, Promise<unknown>>();
+  private worktrees = 0;
+
   constructor(readonly workDir: string) {}
 
   mirrorPath(owner: string, repo: string): string {
     return join(this.workDir, "repos", owner, `${repo}.git`);
   }
 
-  async sync(owner: string, repo: string, cloneUrl: string, auth?: GitAuth): Promise<string> {
-    const dir = this.mirrorPath(owner, repo);
+  private serial<T>(mirror: string, fn: () => Promise<T>): Promise<T> {
+    const next = (this.serials.get(mirror) ?? Promise.resolve()).then(fn, fn);
+    this.serials.set(mirror, next.catch(() => undefined));
+    return next;
+  }
+
+  private async fetchMirror(dir: string, cloneUrl: string, auth?: GitAuth): Promise<void> {
     if (!(await exists(join(dir, "HEAD")))) {
       await mkdir(dir, { recursive: true });
       await git(["init", "--bare", "--quiet"], { cwd: dir });
@@ -81,29 +90,38 @@ export class RepoCache {
       await git(["remote", "set-url", "origin", cloneUrl], { cwd: dir });
     }
     await git(["fetch", "--quiet", "--prune", "origin", "+refs/heads/*:refs/remotes/origin/*"], { cwd: dir, auth });
+  }
+
+  async sync(owner: string, repo: string, cloneUrl: string, auth?: GitAuth): Promise<string> {
+    const dir = this.mirrorPath(owner, repo);
+    await this.serial(dir, () => this.fetchMirror(dir, cloneUrl, auth));
     return dir;
   }
 
   /** Makes sure `sha` is present, fetching it directly when no branch reaches it any more. */
   async ensureCommit(owner: string, repo: string, cloneUrl: string, sha: string, auth?: GitAuth): Promise<string> {
     const dir = this.mirrorPath(owner, repo);
-    if ((await exists(join(dir, "HEAD"))) && (await hasCommit(dir, sha))) return dir;
-    await this.sync(owner, repo, cloneUrl, auth);
-    if (!(await hasCommit(dir, sha))) await git(["fetch", "--quiet", "origin", sha], { cwd: dir, auth });
+    await this.serial(dir, async () => {
+      if ((await exists(join(dir, "HEAD"))) && (await hasCommit(dir, sha))) return;
+      await this.fetchMirror(dir, cloneUrl, auth);
+      if (!(await hasCommit(dir, sha))) await git(["fetch", "--quiet", "origin", sha], { cwd: dir, auth });
+    });
     return dir;
   }
 
-  /** A detached worktree at `sha`; the caller removes it with `removeWorktree`. */
+  /** A detached worktree at `sha` under a name no other job on this host uses; remove it with `removeWorktree`. */
   async addWorktree(mirror: string, sha: string, name: string): Promise<string> {
-    const path = join(this.workDir, "worktrees", name);
-    await rm(path, { recursive: true, force: true });
-    await git(["worktree", "prune"], { cwd: mirror });
-    await git(["worktree", "add", "--quiet", "--detach", "--force", path, sha], { cwd: mirror });
-    return path;
+    const path = join(this.workDir, "worktrees", `${name}-${++this.worktrees}`);
+    return this.serial(mirror, async () => {
+      await rm(path, { recursive: true, force: true });
+      await git(["worktree", "prune"], { cwd: mirror });
+      await git(["worktree", "add", "--quiet", "--detach", "--force", path, sha], { cwd: mirror });
+      return path;
+    });
   }
 
   async removeWorktree(mirror: string, path: string): Promise<void> {
-    await git(["worktree", "remove", "--force", path], { cwd: mirror }).catch(() => rm(path, { recursive: true, force: true }));
+    await this.serial(mirror, () => git(["worktree", "remove", "--force", path], { cwd: mirror }).catch(() => rm(path, { recursive: true, force: true })));
   }
 }
 

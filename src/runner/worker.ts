@@ -35,7 +35,6 @@ export interface GpuWorkerOptions {
 export function startGpuWorker(options: GpuWorkerOptions): Worker {
   const { queues, ledger, log } = options;
   const pool = new GpuSlots(options.gpus ?? [], options.slots ?? 1);
-  const cache = pool.size > 1 ? serializedRepoCache(options.cache) : options.cache;
   const worker = new Worker(
     GPU_QUEUE,
     async (bullJob: Job) => {
@@ -50,7 +49,7 @@ export function startGpuWorker(options: GpuWorkerOptions): Worker {
       const token = options.access ? (await options.access.forInstallation(job.repo.installationId)).token : undefined;
       // Hold one GPU for the whole job (both sides of an A/B job run on the same GPU).
       const { run, gpu } = await pool.run(async (slot) => {
-        const record = await executeGpuJob(job, { cache, runners: options.runners, ...(token ? { auth: { token } } : {}) });
+        const record = await executeGpuJob(job, { cache: options.cache, runners: options.runners, ...(token ? { auth: { token } } : {}) });
         return {
           gpu: slot?.index,
           run: {
@@ -74,49 +73,4 @@ export function startGpuWorker(options: GpuWorkerOptions): Worker {
     }
   });
   return worker;
-}
-
-/**
- * The repo cache as seen by concurrent jobs on one host: git operations on the shared mirror
- * (fetch, worktree add/prune/remove) run one at a time, and every worktree gets a unique name
- * (two suites of the same commit on two GPUs must not share, or delete, one worktree).
- */
-export function serializedRepoCache(cache: RepoCache): RepoCache {
-  let chain: Promise<unknown> = Promise.resolve();
-  let counter = 0;
-  const lock = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = chain.then(fn, fn);
-    chain = next.catch(() => undefined);
-    return next;
-  };
-  const wrapped = Object.create(cache) as RepoCache;
-  wrapped.ensureCommit = (...args) => lock(() => cache.ensureCommit(...args));
-  wrapped.addWorktree = (mirror, sha, name) => lock(() => cache.addWorktree(mirror, sha, `${name}-${++counter}`));
-  wrapped.removeWorktree = (mirror, path) => lock(() => cache.removeWorktree(mirror, path));
-  return wrapped;
-}
-
-/**
- * Graceful shutdown for `sheriff worker`: on SIGTERM/SIGINT stop taking jobs and wait for the
- * running ones to finish (their results are recorded); a second signal closes at once (the
- * unfinished jobs' locks lapse and BullMQ hands them to another host as stalled jobs).
- */
-export function closeOnSignals(worker: Worker, log: Logger, onClosed: () => void | Promise<void> = () => process.exit(0)): () => void {
-  let closing = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (closing) {
-      log.warn({ signal }, "second signal: closing the GPU worker now");
-      void worker.close(true).finally(onClosed);
-      return;
-    }
-    closing = true;
-    log.info({ signal }, "closing the GPU worker: waiting for running jobs");
-    void worker.close().finally(onClosed);
-  };
-  process.on("SIGTERM", handler);
-  process.on("SIGINT", handler);
-  return () => {
-    process.off("SIGTERM", handler);
-    process.off("SIGINT", handler);
-  };
 }

@@ -13,6 +13,8 @@ const USAGE = `sheriff simulate [options]
   --slowdown R         size of each performance culprit (default ${DEFAULT_OPTIONS.slowdown})
   --gpus N             GPUs running jobs (default ${DEFAULT_OPTIONS.gpus})
   --seed N             PRNG seed (default ${DEFAULT_OPTIONS.seed})
+  --no-cherry-pick     the runner cannot cherry-pick reverts onto a probe (the app's runner today):
+                       culprits masked by a reverted crash or break stay unsearchable
   --matrix             run the issue's matrix: noise 1%,3% x slowdown 3%,5%,10% x flake 0%,5%,15%
   --seeds N            seeds per matrix cell, 1..N (default 3)
   --json PATH          write the full report(s) as JSON
@@ -44,6 +46,7 @@ function parse(argv: string[]): Args | string {
     const flag = argv[i]!;
     const value = argv[i + 1];
     if (flag === "--matrix") args.matrix = true;
+    else if (flag === "--no-cherry-pick") args.options.cherryPick = false;
     else if (flag === "--check") args.check = true;
     else if (flag === "--json" || flag === "--markdown") {
       if (!value) return `${flag} needs a path`;

@@ -66,6 +66,7 @@ export function simulate(partial: Partial<SimOptions> = {}, engine: DecisionEngi
     if ("revertOf" in c) {
       const undone = chain.find((x) => x.sha === c.revertOf)?.effect;
       commit = { sha, parent: parent?.sha ?? "", title: c.title, author: "sheriff", suites: [SUITE], isRevert: true, landedAt: now, active: inherited.filter((e) => e !== undone) };
+      if (undone) commit.undoes = undone;
     } else {
       const active = c.effect ? [...inherited, c.effect] : inherited;
       commit = { sha, parent: parent?.sha ?? "", title: c.title, author: "dev", suites: c.touches ? [SUITE] : [], isRevert: false, landedAt: now, active };
@@ -109,7 +110,7 @@ export function simulate(partial: Partial<SimOptions> = {}, engine: DecisionEngi
   const callEngine = (): void => {
     const pending = [...jobs.values()].filter((q) => !runsById.has(jobId(q.job))).map((q) => q.job);
     const free = gpus.filter((g) => g === undefined).length;
-    const decisions = engine({ suite, commits: chain, runs, pending, rebaselines: [], declared, parallelism: free });
+    const decisions = engine({ suite, commits: chain, runs, pending, rebaselines: [], declared, parallelism: free, capabilities: { cherryPick: o.cherryPick } });
     for (const d of decisions) {
       if (d.type === "run") enqueue(d.job, d.investigation);
       else if (d.type === "flaky") flaky.add(`${d.sha}:${d.tests.join(",")}`);
@@ -135,8 +136,9 @@ export function simulate(partial: Partial<SimOptions> = {}, engine: DecisionEngi
       const q = jobs.get(e.id)!;
       gpus[q.gpu!] = undefined;
       const window = { start: q.startedAt!, end: now, gpuIndex: q.gpu!, jobFactor: Math.exp((o.noise / 3) * rng.normal()) };
-      const run: RunRecord = { job: q.job, result: synthesize(bySha(q.job.sha), o, rng, window) };
-      if (q.job.baselineSha) run.baselineResult = synthesize(bySha(q.job.baselineSha), o, rng, window);
+      const picks = (list: string[] | undefined) => (list ?? []).map(bySha);
+      const run: RunRecord = { job: q.job, result: synthesize(bySha(q.job.sha), o, rng, window, picks(q.job.cherryPicks)) };
+      if (q.job.baselineSha) run.baselineResult = synthesize(bySha(q.job.baselineSha), o, rng, window, picks(q.job.baselineCherryPicks));
       runs.push(run);
       runsById.add(e.id);
     }

@@ -40,6 +40,9 @@ export interface SimulationReport {
   missed: Record<CulpritKind, number> & { total: number };
   /** Missed culprits that were masked when they landed (included in `missed`). */
   missedMasked: number;
+  /** Culprits masked when they landed, and how many of those were found all the same. */
+  masked: number;
+  foundMasked: number;
   /** Whether this run's slowdowns are below the suite threshold, so not reverting them is correct. */
   slowdownBelowThreshold: boolean;
   falseReverts: { sha: string; kind: string; summary: string }[];
@@ -131,6 +134,8 @@ export function summarize(t: SimTrace): SimulationReport {
     found: byKind(found),
     missed: byKind(missed),
     missedMasked: missed.filter((c) => c.masked).length,
+    masked: culprits.filter((c) => c.masked).length,
+    foundMasked: found.filter((c) => c.masked).length,
     slowdownBelowThreshold,
     falseReverts: t.regressions
       .filter((r) => !culpritShas.has(r.decision.culprit))

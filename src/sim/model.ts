@@ -29,6 +29,11 @@ export interface SimOptions {
   /** From the regression decision to the revert landing (PR, checks, merge). */
   revertDelayMin: number;
   samples: number;
+  /**
+   * The simulated runner honours `JobRequest.cherryPicks` (builds a commit with reverts applied).
+   * The app's runner does not yet: run with `false` for the engine as the app drives it today.
+   */
+  cherryPick: boolean;
   tests: number;
   flakyTests: number;
   thresholds: { slowdown: number; pValue: number; retries: number };
@@ -51,6 +56,7 @@ export const DEFAULT_OPTIONS: SimOptions = {
   abJobFactor: 1.6,
   revertDelayMin: 15,
   samples: 30,
+  cherryPick: true,
   tests: 20,
   flakyTests: 3,
   thresholds: { slowdown: 0.05, pValue: 0.01, retries: 2 },
@@ -74,6 +80,8 @@ export interface SimCommit extends LandedCommit {
   active: Effect[];
   /** The culprit effect this commit introduces, if it is a culprit. */
   effect?: Effect;
+  /** For a revert: the culprit effect it takes out (so cherry-picking it elsewhere does too). */
+  undoes?: Effect;
 }
 
 export interface PlannedCommit {
@@ -144,8 +152,10 @@ export interface RunWindow {
   jobFactor: number;
 }
 
-/** One half of a GPU job: what running the suite at `commit` would report. */
-export function synthesize(commit: SimCommit, o: SimOptions, rng: Rng, w: RunWindow): SuiteResult {
+/** One half of a GPU job: what running the suite at `commit`, with `picks` cherry-picked onto it, would report. */
+export function synthesize(at: SimCommit, o: SimOptions, rng: Rng, w: RunWindow, picks: SimCommit[] = []): SuiteResult {
+  const undone = picks.flatMap((p) => (p.undoes ? [p.undoes] : []));
+  const commit = undone.length ? { ...at, active: at.active.filter((e) => !undone.includes(e)) } : at;
   const base = {
     schema: RESULT_SCHEMA_VERSION,
     suite: SUITE,

@@ -9,8 +9,8 @@ export interface CellSummary {
   seeds: number[];
   commits: number;
   testedCommits: number;
-  correctness: { culprits: number; found: number; missedMasked: number };
-  slowdowns: { culprits: number; found: number; belowThreshold: boolean; missedMasked: number };
+  correctness: { culprits: number; found: number; missedMasked: number; masked: number; foundMasked: number };
+  slowdowns: { culprits: number; found: number; belowThreshold: boolean; missedMasked: number; masked: number; foundMasked: number };
   falseReverts: number;
   flakyReports: number;
   gpuJobs: number;
@@ -32,7 +32,8 @@ export function summarizeCell(reports: SimulationReport[]): CellSummary {
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
   const times = found.flatMap((c) => (c.minutesToRevert === undefined ? [] : [c.minutesToRevert]));
   const foundCount = sum((r) => r.found.total);
-  const masked = (slow: boolean) => sum((r) => r.culpritDetails.filter((c) => !c.found && c.masked && (c.kind === "slowdown") === slow).length);
+  const masked = (slow: boolean, found?: boolean) =>
+    sum((r) => r.culpritDetails.filter((c) => (found === undefined || c.found === found) && c.masked && (c.kind === "slowdown") === slow).length);
   return {
     noise: o.noise,
     slowdown: o.slowdown,
@@ -40,8 +41,21 @@ export function summarizeCell(reports: SimulationReport[]): CellSummary {
     seeds: reports.map((r) => r.options.seed),
     commits: sum((r) => r.commits),
     testedCommits: sum((r) => r.testedCommits),
-    correctness: { culprits: sum((r) => r.culprits.correctness + r.culprits.crash), found: sum((r) => r.found.correctness + r.found.crash), missedMasked: masked(false) },
-    slowdowns: { culprits: sum((r) => r.culprits.slowdown), found: sum((r) => r.found.slowdown), belowThreshold: reports[0]!.slowdownBelowThreshold, missedMasked: masked(true) },
+    correctness: {
+      culprits: sum((r) => r.culprits.correctness + r.culprits.crash),
+      found: sum((r) => r.found.correctness + r.found.crash),
+      missedMasked: masked(false, false),
+      masked: masked(false),
+      foundMasked: masked(false, true),
+    },
+    slowdowns: {
+      culprits: sum((r) => r.culprits.slowdown),
+      found: sum((r) => r.found.slowdown),
+      belowThreshold: reports[0]!.slowdownBelowThreshold,
+      missedMasked: masked(true, false),
+      masked: masked(true),
+      foundMasked: masked(true, true),
+    },
     falseReverts: sum((r) => r.falseReverts.length),
     flakyReports: sum((r) => r.flakyReports),
     gpuJobs: sum((r) => r.gpuJobs.total),
@@ -67,6 +81,7 @@ export function markdownTable(cells: CellSummary[]): string {
     "slowdowns found",
     "false reverts",
     "missed corr / slow (of which masked)",
+    "masked when landed: found corr / slow",
     "GPU jobs",
     "jobs/culprit (own inv.)",
     "search jobs/culprit",
@@ -85,6 +100,7 @@ export function markdownTable(cells: CellSummary[]): string {
     `${c.slowdowns.found}/${c.slowdowns.culprits}`,
     String(c.falseReverts),
     `${c.correctness.culprits - c.correctness.found} / ${c.slowdowns.culprits - c.slowdowns.found} (${c.correctness.missedMasked} / ${c.slowdowns.missedMasked})`,
+    `${c.correctness.foundMasked}/${c.correctness.masked} / ${c.slowdowns.foundMasked}/${c.slowdowns.masked}`,
     String(c.gpuJobs),
     f1(c.jobsPerCulprit),
     f1(c.searchJobsPerCulprit),
@@ -107,7 +123,7 @@ export function formatReport(r: SimulationReport): string {
     `  commits with their own landed job: ${r.testedCommits}/${r.commits}`,
     `  correctness culprits found: ${r.found.correctness + r.found.crash}/${r.culprits.correctness + r.culprits.crash} (crashes ${r.found.crash}/${r.culprits.crash})`,
     `  slowdowns found: ${r.found.slowdown}/${r.culprits.slowdown}${r.slowdownBelowThreshold ? " (below the suite threshold: not reverting them is correct)" : ""}`,
-    `  missed culprits that were masked when they landed (live crash, or same test already broken): ${r.missedMasked}`,
+    `  masked when they landed (live crash, or same test already broken): ${r.masked}, found ${r.foundMasked}, missed ${r.missedMasked}${r.options.cherryPick ? "" : " (runner cannot cherry-pick reverts)"}`,
     `  false reverts: ${r.falseReverts.length}${r.falseReverts.map((f) => `\n    ${f.sha.slice(0, 12)} (${f.kind}): ${f.summary}`).join("")}`,
     `  flaky reports: ${r.flakyReports}`,
     `  GPU jobs: ${r.gpuJobs.total} (landed ${r.gpuJobs.landed}, retry ${r.gpuJobs.retry}, bisect ${r.gpuJobs.bisect}, ab ${r.gpuJobs.ab}, baseline ${r.gpuJobs.baseline})`,

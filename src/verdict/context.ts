@@ -7,11 +7,19 @@ export interface SuiteContext {
   name: string;
   commits: LandedCommit[];
   indexOf: Map<string, number>;
-  /** Non-`ab` runs per commit, in input order: every such run observes the commit's own state. */
+  /**
+   * Non-`ab` runs per state, in input order. A state is a commit (key: its sha), or a commit with
+   * reverts cherry-picked onto it (key: `stateKey`); plain runs observe the commit's own state.
+   */
   runsAt: Map<string, RunRecord[]>;
-  /** `ab` runs by `abKey(suspect, baseline)`, in input order. */
+  /** `ab` runs by `abKey(suspect state, baseline state)`, in input order. */
   abRuns: Map<string, RunRecord[]>;
+  /** Jobs in flight per state (same keys as `runsAt`). */
   pendingAt: Map<string, JobRequest[]>;
+  /** Every job, finished or in flight, by commit whatever was cherry-picked: attempt numbering. */
+  jobsAt: Map<string, JobRequest[]>;
+  /** The runner can build a commit with reverts cherry-picked onto it. */
+  cherryPick: boolean;
   known: Set<string>;
   declared: Set<string>;
   parallelism: number;
@@ -24,18 +32,22 @@ export function buildContext(input: EngineInput): SuiteContext {
   const runsAt = new Map<string, RunRecord[]>();
   const abRuns = new Map<string, RunRecord[]>();
   const pendingAt = new Map<string, JobRequest[]>();
+  const jobsAt = new Map<string, JobRequest[]>();
   const known = new Set<string>();
   for (const run of input.runs) {
     if (run.job.suite !== name) continue;
     known.add(jobId(run.job));
     if (!indexOf.has(run.job.sha)) continue;
-    if (run.job.purpose === "ab") push(abRuns, abKey(run.job.sha, run.job.baselineSha ?? ""), run);
-    else push(runsAt, run.job.sha, run);
+    push(jobsAt, run.job.sha, run.job);
+    const state = stateKey(run.job.sha, run.job.cherryPicks);
+    if (run.job.purpose === "ab") push(abRuns, abKey(state, stateKey(run.job.baselineSha ?? "", run.job.baselineCherryPicks)), run);
+    else push(runsAt, state, run);
   }
   for (const job of input.pending) {
     if (job.suite !== name) continue;
     known.add(jobId(job));
-    push(pendingAt, job.sha, job);
+    push(jobsAt, job.sha, job);
+    push(pendingAt, stateKey(job.sha, job.cherryPicks), job);
   }
   return {
     suite: input.suite,
@@ -46,6 +58,8 @@ export function buildContext(input: EngineInput): SuiteContext {
     abRuns,
     pendingAt,
     known,
+    jobsAt,
+    cherryPick: input.capabilities?.cherryPick === true,
     declared: new Set(input.declared),
     parallelism: input.parallelism,
     rebaselines: input.rebaselines.filter((r) => r.suite === name && indexOf.has(r.sha)),
@@ -58,24 +72,78 @@ function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   else map.set(key, [value]);
 }
 
-export function runsOf(ctx: SuiteContext, sha: string): RunRecord[] {
-  return ctx.runsAt.get(sha) ?? [];
+/** The key of the state "commit `sha` with `picks` cherry-picked onto it" (the sha alone without picks). */
+export function stateKey(sha: string, picks?: string[]): string {
+  return picks?.length ? `${sha}+${picks.join("+")}` : sha;
+}
+
+function samePicks(a: string[] | undefined, b: string[] | undefined): boolean {
+  return stateKey("", a) === stateKey("", b);
+}
+
+/** Runs observing `sha`'s own state, or with `picks` cherry-picked onto it. */
+export function runsOf(ctx: SuiteContext, sha: string, picks?: string[]): RunRecord[] {
+  return ctx.runsAt.get(stateKey(sha, picks)) ?? [];
 }
 
 export function abKey(sha: string, baselineSha: string): string {
   return `${sha}|${baselineSha}`;
 }
 
-/** Finished and in-flight interleaved runs of `sha` against `baselineSha`. */
-export function abState(ctx: SuiteContext, sha: string, baselineSha: string): { runs: RunRecord[]; pending: boolean } {
+/** Finished and in-flight interleaved runs of `sha` (with `picks`) against `baselineSha` (with `basePicks`). */
+export function abState(ctx: SuiteContext, sha: string, baselineSha: string, picks?: string[], basePicks?: string[]): { runs: RunRecord[]; pending: boolean } {
   return {
-    runs: ctx.abRuns.get(abKey(sha, baselineSha)) ?? [],
-    pending: (ctx.pendingAt.get(sha) ?? []).some((j) => j.purpose === "ab" && j.baselineSha === baselineSha),
+    runs: ctx.abRuns.get(abKey(stateKey(sha, picks), stateKey(baselineSha, basePicks))) ?? [],
+    pending: (ctx.pendingAt.get(stateKey(sha, picks)) ?? []).some(
+      (j) => j.purpose === "ab" && j.baselineSha === baselineSha && samePicks(j.baselineCherryPicks, basePicks),
+    ),
   };
 }
 
-export function hasPending(ctx: SuiteContext, sha: string): boolean {
-  return (ctx.pendingAt.get(sha) ?? []).some((j) => j.purpose !== "ab");
+export function hasPending(ctx: SuiteContext, sha: string, picks?: string[]): boolean {
+  return (ctx.pendingAt.get(stateKey(sha, picks)) ?? []).some((j) => j.purpose !== "ab");
+}
+
+/**
+ * A declared culprit and the revert of it that landed later: every commit from the culprit up
+ * to (not including) the revert carries its effect on the branch, and can be measured without
+ * it only with the revert cherry-picked on top.
+ */
+export interface MaskWindow {
+  culprit: number;
+  revert: number;
+  revertSha: string;
+}
+
+const REVERT_TITLE = /^Revert "(.*)"$/s;
+
+/**
+ * Windows of declared culprits inside (`fromIndex`, `toIndex`] whose revert also landed by
+ * `toIndex`, kept where `masks` says the culprit hid what is being searched. Empty unless the
+ * runner can cherry-pick. A revert names its culprit by title (`Revert "<title>"`, git's own
+ * form); the nearest earlier declared commit of that title is the one reverted.
+ */
+export function maskWindows(ctx: SuiteContext, fromIndex: number, toIndex: number, masks: (culprit: LandedCommit) => boolean): MaskWindow[] {
+  if (!ctx.cherryPick) return [];
+  const out: MaskWindow[] = [];
+  for (let r = fromIndex + 2; r <= toIndex; r++) {
+    const revert = ctx.commits[r]!;
+    const title = revert.isRevert ? REVERT_TITLE.exec(revert.title)?.[1] : undefined;
+    if (title === undefined) continue;
+    for (let c = r - 1; c > fromIndex; c--) {
+      const culprit = ctx.commits[c]!;
+      if (culprit.title !== title || !ctx.declared.has(culprit.sha)) continue;
+      if (!out.some((w) => w.culprit === c) && masks(culprit)) out.push({ culprit: c, revert: r, revertSha: revert.sha });
+      break;
+    }
+  }
+  return out;
+}
+
+/** The reverts to cherry-pick onto commit index `i`: those of the windows it lies in, in landing order. */
+export function picksAt(windows: MaskWindow[], i: number): string[] | undefined {
+  const picks = windows.filter((w) => w.culprit <= i && i < w.revert).map((w) => w.revertSha);
+  return picks.length ? picks : undefined;
 }
 
 /** Commits that carry a `landed` or `baseline` run: the points the tracks walk; retries and probes only add evidence. */
@@ -91,7 +159,7 @@ export class Requests {
   constructor(private readonly ctx: SuiteContext) {}
 
   add(sha: string, purpose: JobPurpose, reason: string, investigation: string, extra: Partial<JobRequest> = {}): void {
-    const job: JobRequest = { sha, suite: this.ctx.name, purpose, attempt: this.nextAttempt(sha, purpose, extra.baselineSha), ...extra };
+    const job: JobRequest = { sha, suite: this.ctx.name, purpose, attempt: this.nextAttempt(sha, purpose, extra), ...extra };
     const id = jobId(job);
     if (this.ctx.known.has(id) || this.requested.has(id)) return;
     this.requested.add(id);
@@ -105,12 +173,14 @@ export class Requests {
     return have >= total;
   }
 
-  private nextAttempt(sha: string, purpose: JobPurpose, baselineSha: string | undefined): number {
-    const same = (j: JobRequest) => j.sha === sha && j.purpose === purpose && j.baselineSha === baselineSha;
-    const finished = purpose === "ab" ? abState(this.ctx, sha, baselineSha ?? "").runs : runsOf(this.ctx, sha);
-    const used = [...finished.map((r) => r.job), ...(this.ctx.pendingAt.get(sha) ?? [])]
-      .filter(same)
-      .map((j) => j.attempt);
+  private nextAttempt(sha: string, purpose: JobPurpose, extra: Partial<JobRequest>): number {
+    const same = (j: JobRequest) =>
+      j.sha === sha &&
+      j.purpose === purpose &&
+      j.baselineSha === extra.baselineSha &&
+      samePicks(j.cherryPicks, extra.cherryPicks) &&
+      samePicks(j.baselineCherryPicks, extra.baselineCherryPicks);
+    const used = (this.ctx.jobsAt.get(sha) ?? []).filter(same).map((j) => j.attempt);
     for (const d of this.decisions) if (d.type === "run" && same(d.job)) used.push(d.job.attempt);
     return used.length ? Math.max(...used) + 1 : 1;
   }

@@ -1,6 +1,6 @@
 import { MAX_SKIPS, nextBisectStep, suspectsInRange, type BisectPosition } from "../culprit/bisect.js";
-import { checkpoints, hasPending, runsOf, short, type Requests, type SuiteContext } from "./context.js";
-import { classifyNewFailures, failingIn, firstMessage, mixedIn, passingIn, runVerdict } from "./tests.js";
+import { checkpoints, hasPending, maskWindows, picksAt, runsOf, short, type Requests, type SuiteContext } from "./context.js";
+import { classifyNewFailures, failingIn, firstMessage, INCOMPLETE_RUN, mixedIn, passingIn, runVerdict } from "./tests.js";
 import type { Decision, LandedCommit, RunRecord } from "./types.js";
 
 /**
@@ -39,7 +39,9 @@ export function correctnessTrack(ctx: SuiteContext, requests: Requests): Decisio
       continue;
     }
     // A test never seen passing has no good commit to search from: it counts as already broken.
-    const newFails = [...fails].filter((t) => !anchor!.broken.has(t) && lastPass.has(t)).sort();
+    // A known-broken test still failing after its culprit's revert was broken twice: search again.
+    const reopened = (t: string) => anchor!.broken.has(t) && brokenAgain(ctx, t, lastPass.get(t)?.index, anchor!.index, index);
+    const newFails = [...fails].filter((t) => (!anchor!.broken.has(t) || reopened(t)) && lastPass.has(t)).sort();
     const stillBroken = new Set([...anchor.broken].filter((t) => !fixed.has(t) || fails.has(t)));
     if (newFails.length === 0) {
       anchor = { index, sha: x.sha, broken: new Set([...stillBroken, ...[...fails].filter((t) => !lastPass.has(t))]) };
@@ -55,6 +57,31 @@ export function correctnessTrack(ctx: SuiteContext, requests: Requests): Decisio
     seen();
   }
   return out;
+}
+
+/**
+ * Whether `test`, known broken at the anchor, still fails at commit `index` although a declared
+ * culprit that broke it (it failed at that culprit, after the test last passed) was reverted
+ * since the anchor. Another commit inside that culprit's window broke it too: only a runner that
+ * can cherry-pick the revert into the window can find which, so without one this stays false.
+ */
+function brokenAgain(ctx: SuiteContext, test: string, passIndex: number | undefined, anchorIndex: number, index: number): boolean {
+  if (passIndex === undefined) return false;
+  const windows = maskWindows(ctx, passIndex, index, (c) => failingIn(runsOf(ctx, c.sha)).has(test));
+  return windows.some((w) => w.revert > anchorIndex);
+}
+
+/**
+ * Declared culprits in the range that were reverted by its end and hid `tests` while they were
+ * live: they crashed every run, or broke one of the tests themselves. Inside such a window the
+ * branch's own state says nothing about a second break, so the search measures those commits
+ * with the revert cherry-picked on top instead.
+ */
+function hidingWindows(ctx: SuiteContext, fromIndex: number, toIndex: number, tests: string[]) {
+  return maskWindows(ctx, fromIndex, toIndex, (c) => {
+    const fails = failingIn(runsOf(ctx, c.sha));
+    return fails.has(INCOMPLETE_RUN) || tests.some((t) => fails.has(t));
+  });
 }
 
 interface Investigation {
@@ -144,10 +171,20 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
   let lastGood = s.anchor.sha;
   while (remaining.length && start < s.suspects.length) {
     const tests = remaining;
+    const windows = hidingWindows(ctx, s.anchor.index, s.xIndex, tests);
+    const picks = (i: number) => picksAt(windows, s.suspects[i]!);
     const runsAtPos = (i: number): RunRecord[] => {
       const sha = ctx.commits[s.suspects[i]!]!.sha;
-      const own = runsOf(ctx, sha);
-      return i === s.suspects.length - 1 && sha !== s.x.sha ? [...own, ...runsOf(ctx, s.x.sha)] : own;
+      const own = runsOf(ctx, sha, picks(i));
+      return i === s.suspects.length - 1 && !picks(i) && sha !== s.x.sha ? [...own, ...runsOf(ctx, s.x.sha)] : own;
+    };
+    const withPicks = (i: number) => {
+      const p = picks(i);
+      return p ? { cherryPicks: p } : {};
+    };
+    const reverted = (i: number) => {
+      const p = picks(i);
+      return p ? ` with ${p.map(short).join(", ")} cherry-picked` : "";
     };
     const positions: BisectPosition[] = [];
     for (let i = start; i < s.suspects.length; i++) {
@@ -168,7 +205,7 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
       // A commit whose runs never reach the tests (an earlier crash culprit) cannot say where the break is.
       const crashed = runs.length > 0 && runs.every((r) => r.result.status !== "completed");
       const state = verdicts.includes("good") ? "good" : verdicts.includes("bad") ? "bad" : crashed || runs.length >= 2 ? "skip" : "unknown";
-      positions.push({ state, pending: hasPending(ctx, ctx.commits[s.suspects[i]!]!.sha) });
+      positions.push({ state, pending: hasPending(ctx, ctx.commits[s.suspects[i]!]!.sha, picks(i)) });
     }
     if (positions.filter((p) => p.state === "skip").length > MAX_SKIPS) break;
     const step = nextBisectStep(positions, ctx.parallelism);
@@ -178,7 +215,7 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
     if (step.kind === "probe") {
       for (const p of step.positions) {
         const sha = ctx.commits[s.suspects[start + p]!]!.sha;
-        requests.add(sha, "bisect", `bisect ${tests.join(", ")} between ${short(s.anchor.sha)} and ${short(s.x.sha)}`, s.id);
+        requests.add(sha, "bisect", `bisect ${tests.join(", ")} between ${short(s.anchor.sha)} and ${short(s.x.sha)}${reverted(start + p)}`, s.id, withPicks(start + p));
       }
       return { waiting: true, decisions, flaky: [...flaky] };
     }
@@ -188,7 +225,7 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
     const badRuns = culpritRuns.filter((r) => runVerdict(r, tests) === "bad");
     if (badRuns.length < 2) {
       // Flaky-aware boundary: one failing probe could be a flake, so the culprit fails twice before blame.
-      if (!hasPending(ctx, culprit.sha)) requests.add(culprit.sha, "bisect", `repeat at the boundary ${short(culprit.sha)}`, s.id);
+      if (!hasPending(ctx, culprit.sha, picks(hi))) requests.add(culprit.sha, "bisect", `repeat at the boundary ${short(culprit.sha)}${reverted(hi)}`, s.id, withPicks(hi));
       return { waiting: true, decisions, flaky: [...flaky] };
     }
     if (step.lo >= 0) lastGood = ctx.commits[s.suspects[start + step.lo]!]!.sha;
@@ -202,7 +239,7 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
         lastGood,
         failingTests: broken.map((name) => ({ name, message: firstMessage(badRuns, name) })),
         benchmarks: [],
-        summary: `${short(culprit.sha)} "${culprit.title}" breaks ${broken.join(", ")}: failed ${badRuns.length}/${culpritRuns.length} runs, passed at ${short(lastGood)}; searched ${s.suspects.length} suite commits after ${short(s.anchor.sha)}`,
+        summary: `${short(culprit.sha)} "${culprit.title}" breaks ${broken.join(", ")}: failed ${badRuns.length}/${culpritRuns.length} runs, passed at ${short(lastGood)}; searched ${s.suspects.length} suite commits after ${short(s.anchor.sha)}${windows.length ? `, measuring commits under reverted ${windows.map((w) => short(ctx.commits[w.culprit]!.sha)).join(", ")} with the revert cherry-picked` : ""}`,
         investigation: s.id,
         range: { from: s.anchor.sha, to: s.x.sha, suspects: s.suspects.length },
       });

@@ -1,6 +1,6 @@
 import { MAX_SKIPS, nextBisectStep, suspectsInRange, type BisectPosition } from "../culprit/bisect.js";
 import { compareAb, compareLevels, levelOf, levelOfRuns, scaleLevel, slowdowns, type Comparison } from "./benchmarks.js";
-import { abState, checkpoints, runsOf, short, type Requests, type SuiteContext } from "./context.js";
+import { abState, checkpoints, maskWindows, picksAt, runsOf, short, type MaskWindow, type Requests, type SuiteContext } from "./context.js";
 import type { Decision, LandedCommit } from "./types.js";
 
 /**
@@ -94,9 +94,18 @@ type AbOutcome = { kind: "waiting" } | { kind: "failed" } | { kind: "done"; comp
  * that is clear but just under the size bar gets one more attempt, since the estimate's own
  * spread (about 1% at 3% noise) decides such cases more than the code does.
  */
-function abOutcome(ctx: SuiteContext, requests: Requests, sha: string, base: string, reason: string, id: string, adjust = new Map<string, number>()): AbOutcome {
+function abOutcome(
+  ctx: SuiteContext,
+  requests: Requests,
+  sha: string,
+  base: string,
+  reason: string,
+  id: string,
+  adjust = new Map<string, number>(),
+  picks: { cherryPicks?: string[]; baselineCherryPicks?: string[] } = {},
+): AbOutcome {
   const t = ctx.suite.thresholds;
-  const state = abState(ctx, sha, base);
+  const state = abState(ctx, sha, base, picks.cherryPicks, picks.baselineCherryPicks);
   const usable = state.runs.filter((r) => compareAb(r, Infinity) !== null);
   if (usable.length) {
     const comparisons = compareLevels(
@@ -109,8 +118,27 @@ function abOutcome(ctx: SuiteContext, requests: Requests, sha: string, base: str
   }
   if (state.pending) return { kind: "waiting" };
   if (state.runs.length >= AB_ATTEMPTS) return { kind: "failed" };
-  requests.add(sha, "ab", usable.length ? `${reason} (borderline: one more interleaved run)` : reason, id, { baselineSha: base });
+  requests.add(sha, "ab", usable.length ? `${reason} (borderline: one more interleaved run)` : reason, id, { baselineSha: base, ...definedPicks(picks) });
   return { kind: "waiting" };
+}
+
+function definedPicks(picks: { cherryPicks?: string[] | undefined; baselineCherryPicks?: string[] | undefined }): { cherryPicks?: string[]; baselineCherryPicks?: string[] } {
+  const out: { cherryPicks?: string[]; baselineCherryPicks?: string[] } = {};
+  if (picks.cherryPicks?.length) out.cherryPicks = picks.cherryPicks;
+  if (picks.baselineCherryPicks?.length) out.baselineCherryPicks = picks.baselineCherryPicks;
+  return out;
+}
+
+/**
+ * Declared culprits in the range whose every run crashed and that were reverted by its end: no
+ * commit of their window could be timed on the branch, so the search times those commits with
+ * the revert cherry-picked on top (when the runner can).
+ */
+function crashWindows(ctx: SuiteContext, fromIndex: number, toIndex: number): MaskWindow[] {
+  return maskWindows(ctx, fromIndex, toIndex, (c) => {
+    const runs = runsOf(ctx, c.sha);
+    return runs.length > 0 && runs.every((r) => r.result.status !== "completed");
+  });
 }
 
 interface PerfInvestigation {
@@ -165,12 +193,14 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
   // Benchmarks are searched one at a time, largest slowdown first: two culprits slowing different
   // benchmarks in one range are both found, and the A/B probes against the anchor serve every search.
   const decisions: Decision[] = [];
+  const windows = crashWindows(ctx, anchor.index, xIndex);
+  const picks = (p: number) => picksAt(windows, suspectIndexes[p]!);
   let remaining = [...confirmedTop].sort((a, b) => b.ratio - a.ratio);
   while (remaining.length) {
     const lead = remaining[0]!;
     const cut = Math.sqrt(lead.ratio);
     const positions: BisectPosition[] = suspects.slice(0, -1).map((s, p) => {
-      const state = abState(ctx, s.sha, anchor.sha);
+      const state = abState(ctx, s.sha, anchor.sha, picks(p));
       const ratio = state.runs
         .map((r) => compareAb(r, Infinity))
         .find((c) => c !== null)
@@ -180,7 +210,8 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
         return { state: ratio * expected >= cut ? "bad" : "good", pending: false };
       }
       // A commit that could not be timed (it crashed) is skipped at once: crashes repeat.
-      const crashed = runsOf(ctx, s.sha).some((r) => r.result.status === "crashed");
+      // Under a reverted crash it is timed with the revert cherry-picked instead.
+      const crashed = !picks(p) && runsOf(ctx, s.sha).some((r) => r.result.status === "crashed");
       return { state: crashed || (!state.pending && state.runs.length > 0) ? "skip" : "unknown", pending: state.pending };
     });
     positions.push({ state: "bad", pending: false });
@@ -194,7 +225,9 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
     if (step.kind === "probe") {
       for (const p of step.positions) {
         const sha = suspects[p]!.sha;
-        requests.add(sha, "ab", `bisect ${lead.name} ${pct(lead.ratio)} between ${short(anchor.sha)} and ${short(x.sha)}`, id, { baselineSha: anchor.sha });
+        const withPicks = definedPicks({ cherryPicks: picks(p) });
+        const note = withPicks.cherryPicks ? ` with ${withPicks.cherryPicks.map(short).join(", ")} cherry-picked` : "";
+        requests.add(sha, "ab", `bisect ${lead.name} ${pct(lead.ratio)} between ${short(anchor.sha)} and ${short(x.sha)}${note}`, id, { baselineSha: anchor.sha, ...withPicks });
       }
       return { waiting: true, decisions };
     }
@@ -203,7 +236,11 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
       continue;
     }
     const culprit = suspects[step.hi]!;
-    const confirm = abOutcome(ctx, requests, culprit.sha, culprit.parent, `confirm ${short(culprit.sha)} against its parent`, id);
+    const cIndex = suspectIndexes[step.hi]!;
+    const confirm = abOutcome(ctx, requests, culprit.sha, culprit.parent, `confirm ${short(culprit.sha)} against its parent`, id, undefined, {
+      cherryPicks: picksAt(windows, cIndex),
+      baselineCherryPicks: picksAt(windows, cIndex - 1),
+    });
     if (confirm.kind === "waiting") return { waiting: true, decisions };
     const confirmed = confirm.kind === "done" ? slowdowns(confirm.comparisons, t, CONFIRM_FRACTION) : [];
     if (confirmed.some((c) => c.name === lead.name) && !decisions.some((d) => d.type === "regression" && d.culprit === culprit.sha)) {

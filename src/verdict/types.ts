@@ -21,6 +21,15 @@ export interface JobRequest {
   baselineSha?: string;
   /** A hint, not part of the id: retries should run on the runner that saw the failure, where possible. */
   runner?: string;
+  /**
+   * Commits cherry-picked onto `sha` before the run, in order: the reverts of culprits live at
+   * `sha`, so a commit inside a reverted culprit's window (every run crashed, or the test it broke
+   * was already failing) is measured without that culprit. Only requested when
+   * `EngineInput.capabilities.cherryPick` says the runner can build such a state.
+   */
+  cherryPicks?: string[];
+  /** The same for `baselineSha` in an `ab` job. */
+  baselineCherryPicks?: string[];
 }
 
 export interface LandedCommit {
@@ -60,6 +69,18 @@ export interface EngineInput {
   declared: string[];
   /** How many jobs may run at once for this suite (free GPUs); bisection may probe in parallel. */
   parallelism: number;
+  /** What the runner can do beyond running a landed commit; absent means nothing more. */
+  capabilities?: EngineCapabilities;
+}
+
+export interface EngineCapabilities {
+  /**
+   * The runner honours `JobRequest.cherryPicks` / `baselineCherryPicks`: it checks out `sha`,
+   * cherry-picks those commits (a failed pick ends the job as `errored`) and runs the suite.
+   * With it the engine can search ranges a reverted crash, or a reverted break of the same
+   * test, had masked; without it those ranges stay unsearchable, as before.
+   */
+  cherryPick?: boolean;
 }
 
 export interface BenchmarkEvidence {
@@ -101,6 +122,7 @@ export type DecisionEngine = (input: EngineInput) => Decision[];
 
 /** The stable id of a job: a redelivered webhook or a restarted process maps to the same one. */
 export function jobId(job: JobRequest): string {
-  const base = `${job.suite}.${job.sha.slice(0, 12)}.${job.purpose}.${job.attempt}`;
-  return job.baselineSha ? `${base}.vs.${job.baselineSha.slice(0, 12)}` : base;
+  const picks = (list: string[] | undefined) => (list?.length ? `.with.${list.map((s) => s.slice(0, 12)).join("+")}` : "");
+  const base = `${job.suite}.${job.sha.slice(0, 12)}${picks(job.cherryPicks)}.${job.purpose}.${job.attempt}`;
+  return job.baselineSha ? `${base}.vs.${job.baselineSha.slice(0, 12)}${picks(job.baselineCherryPicks)}` : base;
 }

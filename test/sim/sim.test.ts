@@ -32,6 +32,35 @@ describe("simulator", () => {
     expect(r.falseReverts).toEqual([]);
   });
 
+  it("finds culprits masked by a live crash once the crash is reverted", () => {
+    // Seed 2 at 15% flakes: a crash is live while two slowdowns and a test_04 break land, and
+    // again while a later slowdown lands.
+    const options = { flakeRate: 0.15, noise: 0.01, slowdown: 0.05, seed: 2 };
+    const r = runSimulation(options);
+    expect(r.culpritDetails.filter((c) => c.masked === "crash").map((c) => c.kind).sort()).toEqual(["correctness", "slowdown", "slowdown", "slowdown"]);
+    expect(r.missed.total).toBe(0);
+    expect(r.foundMasked).toBe(r.masked);
+    expect(r.falseReverts).toEqual([]);
+    // The same stream with a runner that cannot cherry-pick: the masked culprits stay hidden.
+    const plain = runSimulation({ ...options, cherryPick: false });
+    expect(plain.foundMasked).toBe(0);
+    expect(plain.missedMasked).toBeGreaterThanOrEqual(4);
+    expect(plain.falseReverts).toEqual([]);
+  });
+
+  it("finds a second break of a test that an earlier, still-live culprit already broke", () => {
+    // A denser stream (5% culprits) where one break lands on a test an unreverted break already failed.
+    const options = { commits: 400, culpritRate: 0.05, flakeRate: 0.05, noise: 0.01, slowdown: 0.05, seed: 5 };
+    const r = runSimulation(options);
+    const same = r.culpritDetails.filter((c) => c.masked === "same-test");
+    expect(same).toHaveLength(1);
+    expect(same[0]!.found).toBe(true);
+    expect(r.missed.total).toBe(0);
+    expect(r.falseReverts).toEqual([]);
+    const plain = runSimulation({ ...options, cherryPick: false });
+    expect(plain.culpritDetails.find((c) => c.sha === same[0]!.sha)?.found).toBe(false);
+  });
+
   it("gives the same report for the same seed", () => {
     const a = runSimulation({ commits: 150, seed: 9 });
     const b = runSimulation({ commits: 150, seed: 9 });
@@ -43,6 +72,9 @@ describe("simulator", () => {
     expect(await simulateCli(["--commits", "120", "--flake-rate", "0.05", "--seed", "4"], (l) => out.push(l))).toBe(0);
     expect(out.join("\n")).toMatch(/Simulated 120 commits/);
     expect(out.join("\n")).toMatch(/false reverts: 0/);
+    const plain: string[] = [];
+    expect(await simulateCli(["--commits", "120", "--seed", "4", "--no-cherry-pick"], (l) => plain.push(l))).toBe(0);
+    expect(plain.join("\n")).toMatch(/runner cannot cherry-pick/);
     expect(await simulateCli(["--bogus"], () => {})).toBe(2);
     expect(await simulateCli(["--noise"], () => {})).toBe(2);
   });

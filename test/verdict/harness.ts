@@ -2,11 +2,16 @@ import { suiteConfigSchema, type SuiteConfig } from "../../src/config/schema.js"
 import { RESULT_SCHEMA_VERSION, type SuiteResult } from "../../src/results/schema.js";
 import { Rng } from "../../src/sim/prng.js";
 import { decide } from "../../src/verdict/engine.js";
-import { jobId, type Decision, type EngineInput, type FlakyDecision, type JobRequest, type LandedCommit, type Rebaseline, type RegressionDecision, type RunRecord } from "../../src/verdict/types.js";
+import { jobId, type Decision, type EngineCapabilities, type EngineInput, type FlakyDecision, type JobRequest, type LandedCommit, type Rebaseline, type RegressionDecision, type RunRecord } from "../../src/verdict/types.js";
 
 export const SUITE: SuiteConfig = suiteConfigSchema.parse({ kind: "command", name: "kern", command: "true", paths: ["k/**"] });
 
 export const sha = (i: number): string => (i + 1).toString(16).padStart(12, "0") + "f".repeat(28);
+
+/** Makes commit `at` of `commits` the revert of commit `of` (git's title form, which is how the engine pairs them). */
+export function revertOf(commits: LandedCommit[], at: number, of: number): LandedCommit[] {
+  return commits.map((c, i) => (i === at ? { ...c, isRevert: true, title: `Revert "${commits[of]!.title}"`, author: "sheriff" } : c));
+}
 
 /** A linear history; `touches(i)` says whether commit i touches the suite (default: all do). */
 export function history(n: number, touches: (i: number) => boolean = () => true, revertAt: number[] = []): LandedCommit[] {
@@ -54,7 +59,10 @@ export function result(commit: string, spec: Spec, rng: Rng): SuiteResult {
   };
 }
 
-/** How commit `index` behaves on its `n`-th run (0-based, counted per commit). */
+/**
+ * How commit `index` behaves on its `n`-th run (0-based, counted per commit). For the baseline
+ * half of an A/B job, `job` is seen from that side: `sha` is the baseline, `cherryPicks` its picks.
+ */
 export type Behaviour = (index: number, n: number, job: JobRequest) => Spec;
 
 export interface Drive {
@@ -77,6 +85,7 @@ export function drive(opts: {
   parallelism?: number;
   rebaselines?: Rebaseline[];
   seed?: number;
+  capabilities?: EngineCapabilities;
 }): Drive {
   const rng = new Rng(opts.seed ?? 7);
   const counts = new Map<number, number>();
@@ -95,15 +104,19 @@ export function drive(opts: {
     const record: RunRecord = { job, result: exec(job, factor) };
     if (job.baselineSha) {
       const j = index.get(job.baselineSha)!;
-      record.baselineResult = result(job.baselineSha, { jobFactor: factor, ...opts.behave(j, counts.get(j) ?? 0, job) }, rng);
+      const side: JobRequest = { ...job, sha: job.baselineSha };
+      delete side.cherryPicks;
+      if (job.baselineCherryPicks) side.cherryPicks = job.baselineCherryPicks;
+      record.baselineResult = result(job.baselineSha, { jobFactor: factor, ...opts.behave(j, counts.get(j) ?? 0, side) }, rng);
     }
     out.runs.push(record);
   };
   for (const i of opts.landed) run({ sha: sha(i), suite: SUITE.name, purpose: "landed", attempt: 0 });
   for (let round = 0; round < 200; round++) {
-    const input: EngineInput = { suite: SUITE, commits: opts.commits, runs: out.runs, pending: [], rebaselines: opts.rebaselines ?? [], declared, parallelism: opts.parallelism ?? 1 };
+    const input: EngineInput = { suite: SUITE, commits: opts.commits, runs: out.runs, pending: [], rebaselines: opts.rebaselines ?? [], declared, parallelism: opts.parallelism ?? 1, ...(opts.capabilities ? { capabilities: opts.capabilities } : {}) };
     const decisions = decide(input);
     out.calls.push(decisions);
+    const declaredBefore = declared.length;
     for (const d of decisions) {
       if (d.type === "regression" && !declared.includes(d.culprit)) {
         declared.push(d.culprit);
@@ -112,7 +125,8 @@ export function drive(opts: {
       if (d.type === "flaky" && !out.flaky.some((f) => f.sha === d.sha && f.tests.join() === d.tests.join())) out.flaky.push(d);
     }
     const jobs = decisions.flatMap((d) => (d.type === "run" ? [d.job] : []));
-    if (!jobs.length) return out;
+    // A new declaration changes the input (like a revert landing does in the app): call once more.
+    if (!jobs.length && declared.length === declaredBefore) return out;
     const ids = new Set(out.runs.map((r) => jobId(r.job)));
     for (const job of jobs) if (!ids.has(jobId(job))) run(job);
   }

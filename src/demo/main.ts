@@ -1,7 +1,8 @@
 import { mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { pino, type Logger } from "pino";
+import { destination, pino, type Logger } from "pino";
 import { runConfiguredCommand } from "../runner/execute.js";
 import { discoverGpus } from "../runner/gpus.js";
 import { createBuiltinRunner, type HarnessOptions } from "../runner/harness.js";
@@ -32,9 +33,12 @@ export async function startDemoWorld(options: { log: Logger; redisUrl?: string; 
 export async function demoCli(argv: string[]): Promise<number> {
   const keep = argv.includes("--keep");
   const print = (line: string) => console.log(line);
-  const world = await startDemoWorld({ log: pino({ level: process.env.LOG_LEVEL ?? "warn" }) });
+  // Sheriff's structured log goes to a file, so the timeline stays readable.
+  const logPath = join(tmpdir(), `sheriff-demo-${process.pid}.log`);
+  const world = await startDemoWorld({ log: pino({ level: process.env.LOG_LEVEL ?? "info" }, destination({ dest: logPath, sync: false })) });
   try {
     print(`Sheriff demo: a GitHub stand-in at ${world.sandbox.url} and Sheriff in one process; suites run ${world.cuda ? "on the GPU" : "on the CPU (host execution of the kernel code against the references)"}.`);
+    print(`Sheriff's own log: ${logPath}`);
     const report = await playStory(world, PROJECT_ROOT, print);
     await printSummary(report, print);
     if (keep) {

@@ -153,7 +153,7 @@ export async function playStory(world: World, projectRoot: string, print: (line:
   return report(world, steps);
 }
 
-const NARRATED_KINDS = ["regression", "flaky", "revert-pr-opened", "revert-commented", "revert-conflict", "job"];
+const NARRATED_KINDS = ["superseded", "regression", "flaky", "revert-pr-opened", "revert-commented", "revert-conflict", "job"];
 
 /** Prints what Sheriff did since the last call, from its own ledger. */
 async function narrate(world: World, steps: StepOutcome[], print: (line: string) => void, narrated: Set<string>): Promise<void> {

@@ -37,9 +37,11 @@ export async function refreshCheckRun(deps: PipelineDeps, repo: RepoRef, sha: st
   const suites = [...new Set(atSha.map((j) => j.job.suite))];
   const runs = await deps.ledger.runsAt(key, sha, suites);
   const pendingSuites = atSha.filter((j) => j.state === "queued" || j.state === "running").map((j) => j.job.suite);
+  const supersededSuites = atSha.filter((j) => j.state === "superseded").map((j) => j.job.suite);
   const confirmed = verdicts.flatMap((v) => (v.decision.type === "regression" && v.decision.culprit === sha ? [v.decision.suite] : []));
   const { octokit } = await deps.access.forInstallation(repo.installationId);
-  await upsertCheckRun(octokit, deps.ledger, repo, sha, { done: pendingSuites.length === 0, summary: summarizeCommit(runs, pendingSuites, confirmed) });
+  const summary = summarizeCommit(runs, pendingSuites, confirmed, supersededSuites);
+  await upsertCheckRun(octokit, deps.ledger, repo, sha, { done: pendingSuites.length === 0, summary });
 }
 
 /**
@@ -69,7 +71,7 @@ export async function analyzeSuite(deps: PipelineDeps, job: AnalyzeJob): Promise
       continue;
     }
     await deps.ledger.note(key, { kind: "regression", sha: decision.culprit, suite: decision.suite, text: decision.summary });
-    log.error({ culprit: decision.culprit, kind: decision.kind }, "regression confirmed");
+    log.warn({ culprit: decision.culprit, kind: decision.kind }, "regression confirmed");
     await deps.queues.addControl({ type: "revert", repo, suite: decision.suite, culprit: decision.culprit, configSha: job.configSha });
     await refreshCheckRun(deps, repo, decision.culprit);
   }

@@ -2,7 +2,6 @@ import type { Octokit } from "@octokit/rest";
 import type { CommandActions, CommandContext } from "../commands/handler.js";
 import type { RevertHistory, RevertRecord as LandRevertRecord } from "../land/queue.js";
 import { repoKey, type RepoRef } from "../queue/jobs.js";
-import { jobId } from "../verdict/types.js";
 import { loadConfigAt } from "./analyze.js";
 import type { PipelineDeps } from "./deps.js";
 import { dispatchJob } from "./dispatch.js";
@@ -114,7 +113,7 @@ export function commandActions(deps: PipelineDeps): CommandActions {
       const sha = facts.mergeSha ?? facts.headSha;
       const queued = (await deps.ledger.jobs(key)).filter((j) => j.job.sha === sha && j.state === "queued");
       for (const record of queued) {
-        await deps.queues.gpu.remove(`${facts.repo.owner}/${facts.repo.repo}.${jobId(record.job)}`);
+        await deps.queues.withdrawGpu(facts.repo, record.job);
         await deps.ledger.setJobState(key, record.job, "failed", `cancelled by @${ctx.requestedBy}`);
       }
       return queued.length > 0 ? `Cancelled ${queued.length} queued GPU job(s) at ${short(sha)}.` : null;

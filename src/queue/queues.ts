@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { RedisHandle } from "../store/redis.js";
-import { jobId } from "../verdict/types.js";
-import type { ControlJob, GpuJob } from "./jobs.js";
+import { jobId, type JobRequest } from "../verdict/types.js";
+import type { ControlJob, GpuJob, RepoRef } from "./jobs.js";
 
 export const CONTROL_QUEUE = "control";
 export const GPU_QUEUE = "gpu";
@@ -11,6 +11,10 @@ const RETRY: JobsOptions = { attempts: 5, backoff: { type: "exponential", delay:
 /** BullMQ forbids ':' in custom ids; ours are built from names and shas only. */
 function safeId(id: string): string {
   return id.replace(/[^A-Za-z0-9._/-]/g, "_");
+}
+
+export function gpuJobId(repo: Pick<RepoRef, "owner" | "repo">, job: JobRequest): string {
+  return safeId(`${repo.owner}/${repo.repo}.${jobId(job)}`);
 }
 
 export function controlJobId(job: ControlJob): string {
@@ -50,10 +54,15 @@ export class Queues {
     await this.gpu.add(job.suite.name, job, {
       attempts: 3,
       backoff: { type: "exponential", delay: 5000 },
-      jobId: safeId(`${job.repo.owner}/${job.repo.repo}.${jobId(job.job)}`),
+      jobId: gpuJobId(job.repo, job.job),
       removeOnComplete: 1000,
       removeOnFail: 5000,
     });
+  }
+
+  /** Takes a GPU job off the queue if no worker has started it; true when it was removed. */
+  async withdrawGpu(repo: Pick<RepoRef, "owner" | "repo">, job: JobRequest): Promise<boolean> {
+    return (await this.gpu.remove(gpuJobId(repo, job))) === 1;
   }
 
   async close(): Promise<void> {

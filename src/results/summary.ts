@@ -29,7 +29,7 @@ export interface CommitSummary {
  * A failing suite is `neutral` until a verdict confirms a regression: a single
  * failure may be a flake, and a red mark on main should mean Sheriff is sure.
  */
-export function summarizeCommit(runs: RunRecord[], pendingSuites: string[], confirmedSuites: string[]): CommitSummary {
+export function summarizeCommit(runs: RunRecord[], pendingSuites: string[], confirmedSuites: string[], supersededSuites: string[] = []): CommitSummary {
   const latest = new Map<string, RunRecord>();
   for (const run of runs) latest.set(run.job.suite, run);
   const rows = [...latest.values()].map(({ job, result }) => {
@@ -40,14 +40,18 @@ export function summarizeCommit(runs: RunRecord[], pendingSuites: string[], conf
     return `| \`${job.suite}\` | ${state} | ${passed}/${result.tests.length} | ${failed.join(", ") || "none"} | ${benches || "–"} |`;
   });
   for (const suite of pendingSuites) if (!latest.has(suite)) rows.push(`| \`${suite}\` | queued | – | – | – |`);
+  const untested = supersededSuites.filter((suite) => !latest.has(suite) && !pendingSuites.includes(suite));
+  for (const suite of untested) rows.push(`| \`${suite}\` | not tested on its own: a newer commit was tested, bisection covers this one | – | – | – |`);
   const failing = [...latest.values()].filter((r) => suiteConclusion(r.result) === "fail").length;
-  const conclusion = confirmedSuites.length > 0 ? "failure" : failing > 0 ? "neutral" : "success";
+  const conclusion = confirmedSuites.length > 0 ? "failure" : failing > 0 || (latest.size === 0 && untested.length > 0) ? "neutral" : "success";
   const title =
     confirmedSuites.length > 0
       ? `Regression in ${confirmedSuites.join(", ")}`
       : failing > 0
         ? `${failing} suite(s) failing, being re-checked`
-        : `${latest.size} suite(s) passed`;
+        : latest.size === 0 && untested.length > 0
+          ? "Not tested on its own: a newer commit was tested instead"
+          : `${latest.size} suite(s) passed`;
   const text = ["| suite | state | tests passed | failing | benchmarks (median, ratio vs reference) |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");
   return { conclusion, title, text };
 }

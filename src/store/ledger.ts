@@ -13,7 +13,8 @@ export interface StoredCommit extends LandedCommit {
   landedAt: string;
 }
 
-export type JobState = "queued" | "running" | "done" | "failed";
+/** `superseded`: a queued `landed` job dropped because a newer commit of the suite landed first. */
+export type JobState = "queued" | "running" | "done" | "failed" | "superseded";
 
 export interface JobRecord {
   id: string;

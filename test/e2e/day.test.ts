@@ -84,6 +84,11 @@ describe("end to end through the real app, queue and GitHub stand-in", () => {
     expect(report.reverts.map((r) => r.suite).sort()).toEqual(["cuda-events", "half-precision", "index-reduce"]);
     expect(report.flaky.length).toBeGreaterThan(0);
     expect(report.flaky.every((f) => f.suite === "smoke")).toBe(true);
+    // The batch: the bf16 commit's own job was withdrawn when the next commit landed, so bisection found it.
+    const bf16 = report.steps.find((s) => s.step.breaks === "half-precision")!;
+    const jobsAtBf16 = (await w.deps.ledger.jobs(`${OWNER}/${REPO}`)).filter((j) => j.job.sha === bf16.sha && j.job.suite === "half-precision");
+    expect(jobsAtBf16.find((j) => j.job.purpose === "landed")?.state).toBe("superseded");
+    expect(jobsAtBf16.some((j) => j.job.purpose === "bisect")).toBe(true);
     expectTrueReverts(w, report);
 
     const landed = report.steps.find((s) => s.step.landByComment)!;

@@ -42,6 +42,13 @@ describe("summarizeCommit", () => {
     expect(summarizeCommit([run("fail")], [], []).conclusion).toBe("neutral");
     expect(summarizeCommit([run("fail")], [], ["half-precision"])).toMatchObject({ conclusion: "failure", title: "Regression in half-precision" });
   });
+  it("says when a commit was not tested on its own", () => {
+    const s = summarizeCommit([], [], [], ["half-precision"]);
+    expect(s).toMatchObject({ conclusion: "neutral", title: "Not tested on its own: a newer commit was tested instead" });
+    expect(s.text).toContain("bisection covers this one");
+    expect(summarizeCommit([run("pass")], [], [], ["half-precision"]).conclusion).toBe("success");
+  });
+
   it("lists suites still queued", () => {
     expect(summarizeCommit([], ["index-reduce"], []).text).toContain("| `index-reduce` | queued |");
   });

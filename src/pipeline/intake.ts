@@ -4,7 +4,7 @@ import { isWatchedBranch } from "../events/landed.js";
 import { planLandedJobs, toLandedCommit } from "../plan/plan.js";
 import { repoKey, type IntakeJob } from "../queue/jobs.js";
 import { commitInfo, git, landedCommits } from "../repo/git.js";
-import { summarizeCommit } from "../results/summary.js";
+import { summarizeCommit, summarizeUncovered } from "../results/summary.js";
 import type { PipelineDeps } from "./deps.js";
 import { dispatchJob } from "./dispatch.js";
 
@@ -50,7 +50,8 @@ export async function intakePush(deps: PipelineDeps, job: IntakeJob): Promise<In
 
   const firstSight = (await deps.ledger.chain(key, repo.branch)).length === 0;
   const shas = await landedCommits(mirror, before, job.after);
-  const commits = await Promise.all(shas.map(async (sha) => toLandedCommit(await commitInfo(mirror, sha), config)));
+  const infos = await Promise.all(shas.map((sha) => commitInfo(mirror, sha)));
+  const commits = infos.map((info) => toLandedCommit(info, config));
   const newCommits = await deps.ledger.recordCommits(key, repo.branch, commits);
   for (const c of commits) await deps.ledger.note(key, { kind: "landed", sha: c.sha, text: `${c.title} (suites: ${c.suites.join(", ") || "none"})` });
 
@@ -65,6 +66,11 @@ export async function intakePush(deps: PipelineDeps, job: IntakeJob): Promise<In
   for (const request of jobs) suitesBySha.set(request.sha, [...(suitesBySha.get(request.sha) ?? []), request.suite]);
   for (const [sha, suites] of suitesBySha) {
     await upsertCheckRun(octokit, deps.ledger, repo, sha, { done: false, summary: summarizeCommit([], suites, []) });
+  }
+  for (const [i, commit] of commits.entries()) {
+    if (commit.suites.length === 0 && !suitesBySha.has(commit.sha)) {
+      await upsertCheckRun(octokit, deps.ledger, repo, commit.sha, { done: true, summary: summarizeUncovered(infos[i]!.files.length) });
+    }
   }
   log.info({ commits: commits.length, newCommits, jobs: jobs.length }, "push planned");
   return { kind: "planned", commits: commits.length, newCommits, jobs: jobs.length, rewritten };

@@ -19,7 +19,7 @@ function suiteConclusion(result: SuiteResult): "pass" | "fail" {
 }
 
 export interface CommitSummary {
-  conclusion: "success" | "failure" | "neutral";
+  conclusion: "success" | "failure" | "neutral" | "skipped";
   title: string;
   text: string;
 }
@@ -54,4 +54,13 @@ export function summarizeCommit(runs: RunRecord[], pendingSuites: string[], conf
           : `${latest.size} suite(s) passed`;
   const text = ["| suite | state | tests passed | failing | benchmarks (median, ratio vs reference) |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");
   return { conclusion, title, text };
+}
+
+/** The check run of a landed commit whose files no suite's paths cover: nothing to run, nothing it can break. */
+export function summarizeUncovered(files: number): CommitSummary {
+  return {
+    conclusion: "skipped",
+    title: "No suite covers the files this commit changed",
+    text: `None of the ${files} changed file(s) matches a suite's \`paths\` in .github/sheriff.yml, so no post-land GPU job runs and this commit is never a suspect.`,
+  };
 }

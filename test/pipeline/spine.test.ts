@@ -168,6 +168,9 @@ describe("the spine: landed commit to revert PR", () => {
     await s.deliver("push", pushPayload(repo, root, docs));
     await s.waitFor("the docs push", async () => (await s.ledger.chain(`${OWNER}/${REPO}`, "main")).length === 2 && (await s.idle()));
     expect((await s.ledger.chain(`${OWNER}/${REPO}`, "main"))[1]).toMatchObject({ sha: docs, suites: [] });
+    expect([...github.checkRuns.values()].filter((c) => c.head_sha === docs)).toEqual([
+      expect.objectContaining({ name: "Sheriff / post-land GPU", status: "completed", conclusion: "skipped" }),
+    ]);
     expect(await s.ledger.jobs(`${OWNER}/${REPO}`)).toHaveLength(1);
   });
 

@@ -23,6 +23,14 @@ import sklib  # noqa: E402
 
 PEAK_BF16_TFLOPS = 989.0   # H100 SXM dense bf16 (datasheet); floors use it
 COPY_GBS = 3000.0          # replaced by the measured copy bandwidth below
+# prefill variants timed (SK_ATTN_VARIANT): 1/2 mma.sync, 3/4 wgmma (128/64-key tiles)
+BENCH_VARIANTS = [v for v in os.environ.get("BENCH_ATTN_VARIANTS", "1,2,3,4,5").split(",") if v]
+
+
+def default_variant(D, max_q):
+    """The library's default prefill variant on an H100 (attention.cu default_variant_sm90)."""
+    return "4" if D == 64 else "5"
+
 
 
 def seqlens(gen, B, nominal):
@@ -124,7 +132,7 @@ def bench_attention(lib, gen, results, quick=False):
         row = {"shape": name, "D": D, "causal": causal, "B": B, "nominal": sh["nominal"], "decode": decode,
                "flops": flops, "bytes": bytes_, "floor_us": t_floor_us,
                "padded_flops": 4.0 * B * Lq_max * Lk_max * D * H * (0.5 if causal and not decode else 1.0)}
-        variants = [("ours", None)] if decode else [("ours_v1", "1"), ("ours_v2", "2")]
+        variants = [("ours", None)] if decode else [(f"ours_v{v}", v) for v in BENCH_VARIANTS]
         for label, fn in [(v[0], ours) for v in variants] + [("varlen_attn_fa2", fa2), ("cudnn_padded", cudnn)]:
             try:
                 var = dict(variants).get(label)
@@ -140,7 +148,7 @@ def bench_attention(lib, gen, results, quick=False):
                 row[label] = {"error": f"{type(e).__name__}: {str(e)[:200]}"}
                 torch.cuda.synchronize()
         if not decode:
-            default = "ours_v2" if D == 128 else "ours_v1"  # the library's default (attention.cu)
+            default = f"ours_v{default_variant(D, max(lq))}"  # the library's default (attention.cu)
             row["ours"] = dict(row[default], variant=default)
         o = row["ours"].get("median_us")
         for ref in ("varlen_attn_fa2", "cudnn_padded"):
@@ -149,7 +157,7 @@ def bench_attention(lib, gen, results, quick=False):
         results["attention"].append(row)
         f = lambda x: f"{x:7.1f}" if isinstance(x, (int, float)) and x is not None else "    n/a"  # noqa: E731
         if not decode:
-            print(f"    v1 {f(row['ours_v1'].get('tflops'))} TF/s  v2 {f(row['ours_v2'].get('tflops'))} TF/s")
+            print("    " + "  ".join(f"v{v} {f(row[f'ours_v{v}'].get('tflops'))}" for v in BENCH_VARIANTS) + " TF/s")
         print(f"{name:<36} ours {f(row['ours'].get('tflops'))} TF/s  fa2 {f(row['varlen_attn_fa2'].get('tflops'))}  "
               f"cudnn {f(row['cudnn_padded'].get('tflops'))} (padded {f(row['cudnn_padded'].get('tflops_padded'))})  "
               f"x_fa2 {row['speedup_vs_varlen_attn_fa2'] or float('nan'):.2f} x_cudnn {row['speedup_vs_cudnn_padded'] or float('nan'):.2f}"
@@ -250,12 +258,12 @@ def markdown(results):
          f"Timing: sheriff timing library, median of 20 reps (15 for index_reduce), L2 flushed (256 MiB memset) "
          f"before every attention rep; spread = (p90-p10)/median.", "",
          "## Varlen attention forward, bf16, H=16 (TFLOP/s on useful FLOPs; causal FLOPs halved)", "",
-         "| shape | floor us | ours us (default variant) | ours TF/s (v1 / v2) | FA2 varlen_attn TF/s | cuDNN padded TF/s (padded-FLOP rate) | ours/FA2 | ours/cuDNN | spread |",
+         "| shape | floor us | ours us (default variant) | ours TF/s (" + " / ".join(f"v{v}" for v in BENCH_VARIANTS) + ") | FA2 varlen_attn TF/s | cuDNN padded TF/s (padded-FLOP rate) | ours/FA2 | ours/cuDNN | spread |",
          "|---|---|---|---|---|---|---|---|---|"]
     g = lambda d, k: d.get(k) if isinstance(d, dict) else None  # noqa: E731
     fmt = lambda x, p=1: ("%.*f" % (p, x)) if isinstance(x, (int, float)) else "n/a"  # noqa: E731
     for r in results["attention"]:
-        L.append(f"| {r['shape']} | {fmt(r['floor_us'],0)} | {fmt(g(r['ours'],'median_us'),0)} | {fmt(g(r['ours'],'tflops'))} ({fmt(g(r.get('ours_v1', {}),'tflops'))} / {fmt(g(r.get('ours_v2', {}),'tflops'))}) | "
+        L.append(f"| {r['shape']} | {fmt(r['floor_us'],0)} | {fmt(g(r['ours'],'median_us'),0)} | {fmt(g(r['ours'],'tflops'))} ({' / '.join(fmt(g(r.get(f'ours_v{v}', {}),'tflops')) for v in BENCH_VARIANTS)}) | "
                  f"{fmt(g(r['varlen_attn_fa2'],'tflops'))} | {fmt(g(r['cudnn_padded'],'tflops'))} ({fmt(g(r['cudnn_padded'],'tflops_padded'))}) | "
                  f"{fmt(r['speedup_vs_varlen_attn_fa2'],2)} | {fmt(r['speedup_vs_cudnn_padded'],2)} | {fmt(g(r['ours'],'spread'),3)} |")
     L += ["", "## Conversions (n = 2^28, bytes = 6 n)", "", "| op | ours GB/s | torch GB/s | ours/torch | ours/copy |", "|---|---|---|---|---|"]

@@ -4,15 +4,25 @@
 #include <cmath>
 #include <cstdlib>
 #include "attn_kernel.cuh"
+#include "attn_wgmma.cuh"
 
 namespace sk_attn {
 int block_m_64(int); int block_m_128(int); int block_m_256(int);
 int block_n_64(int); int block_n_128(int); int block_n_256(int);
 }
 
-// Measured on H100 (bench v6): d128 faster with the skip-rescale variant (2),
-// d64 faster with variant 1; d256 not benchmarked (variant 1).
+// Measured on H100 (bench v6): without wgmma, d128 is faster with the
+// skip-rescale variant (2), d64 with variant 1; d256 not benchmarked (variant 1).
 static int default_prefill_variant(int D) { return D == 128 ? 2 : 1; }
+// Hopper (CC 9.0, sm_90a image): the wgmma kernels (bench v9-v11): d64 64-key
+// tiles (4, 109 registers, 2 CTAs/SM); d128 64-key tiles capped at 128
+// registers for 2 CTAs/SM (5), faster than 3 and 4 on every d128 shape.
+static int default_variant_sm90(int D, int max_q) {
+  (void)max_q;
+  if (D == 64) return 4;
+  if (D == 128) return 5;
+  return default_prefill_variant(D);
+}
 
 static int sm_count() {
   static int sms = 0;
@@ -62,11 +72,17 @@ extern "C" SK_API int sk_varlen_attn_fwd(const sk_attn_params* p, void* stream_)
   const int D = p->head_dim;
   // variant: 0 decode kernel (warps split keys) for short queries; otherwise
   // the prefill kernel (1: 2 m-tiles x 4 warps, 2: 1 m-tile x 8 warps).
-  // SK_ATTN_VARIANT=1|2 overrides the prefill choice (benchmarking).
-  int variant = p->max_seqlen_q <= 16 ? 0 : default_prefill_variant(D);
+  // 3/4: wgmma (Hopper sm_90a) with 128/64-key tiles, head dims 64 and 128 only.
+  // SK_ATTN_VARIANT=1|2|3|4 overrides the prefill choice (benchmarking); 3/4
+  // fall back to the default where wgmma is unavailable.
+  int variant = p->max_seqlen_q <= 16 ? 0
+                : (D != 256 && sk_attn::wgmma_supported()) ? default_variant_sm90(D, p->max_seqlen_q)
+                                                           : default_prefill_variant(D);
   if (variant != 0) {
     const char* ev = std::getenv("SK_ATTN_VARIANT");
-    if (ev && (ev[0] == '1' || ev[0] == '2')) variant = ev[0] - '0';
+    if (ev && ev[0] >= '1' && ev[0] <= '5') variant = ev[0] - '0';
+    if (variant == 5 && D != 128) variant = 4;
+    if (variant >= 3 && !(D != 256 && sk_attn::wgmma_supported())) variant = default_prefill_variant(D);
   }
   const int bm = D == 64 ? sk_attn::block_m_64(variant) : D == 128 ? sk_attn::block_m_128(variant) : sk_attn::block_m_256(variant);
   const int bn = D == 64 ? sk_attn::block_n_64(variant) : D == 128 ? sk_attn::block_n_128(variant) : sk_attn::block_n_256(variant);

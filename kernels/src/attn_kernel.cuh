@@ -101,6 +101,8 @@ struct Cfg {
   static constexpr int NKW = WSPLIT ? BN / NW : BN;  // keys per warp per tile
   static constexpr int SMEM = (BM * D + 4 * BN * D) * 2;
   static_assert(NKW % 16 == 0, "keys per warp must be a multiple of 16");
+  // shared-memory offset (elements) of (key row, col) in a K/V tile
+  static __device__ __forceinline__ int koff(int r, int c) { return swz<D>(r, c); }
 };
 
 // Load K or V tile rows [row0, row0 + BN) of sequence b (keys), head kvh.
@@ -131,7 +133,7 @@ __device__ __forceinline__ void load_rows(uint16_t* s, const uint16_t* base_flat
     for (int i = 0; i < ITERS; ++i) {
       const int r = r0 + i * RSTEP;
       const bool valid = full || r < nrows_valid;
-      cp_async16(s + swz<C::D>(r, ch * 8), valid ? (const void*)(g0 + (int64_t)i * RSTEP * rstride) : (const void*)base_flat, valid);
+      cp_async16(s + C::koff(r, ch * 8), valid ? (const void*)(g0 + (int64_t)i * RSTEP * rstride) : (const void*)base_flat, valid);
     }
   } else {
 #pragma unroll
@@ -144,7 +146,7 @@ __device__ __forceinline__ void load_rows(uint16_t* s, const uint16_t* base_flat
         const int page = __ldg(a.page_table + (int64_t)b * a.max_pages + j / a.page_size);
         g = base_flat + ((int64_t)page * a.page_size + j % a.page_size) * rstride + (int64_t)kvh * C::D + ch * 8;
       }
-      cp_async16(s + swz<C::D>(r, ch * 8), g, valid);
+      cp_async16(s + C::koff(r, ch * 8), g, valid);
     }
   }
 }

@@ -2,7 +2,8 @@
 import { createProbot, run, type Probot } from "probot";
 import { sheriffApp } from "./app.js";
 import { probotAccess } from "./github/access.js";
-import { discoverGpus, pinnedCommandRunner } from "./runner/gpus.js";
+import { runConfiguredCommand } from "./runner/execute.js";
+import { discoverGpus } from "./runner/gpus.js";
 import { createBuiltinRunner } from "./runner/harness.js";
 import { startGpuWorker } from "./runner/worker.js";
 import { createRuntime, defaultLogger, pipelineDeps } from "./runtime.js";
@@ -60,7 +61,7 @@ async function worker(): Promise<void> {
     queues: runtime.queues,
     ledger: runtime.ledger,
     cache: runtime.cache,
-    runners: { command: pinnedCommandRunner, builtin: createBuiltinRunner({ workDir: runtime.cache.workDir }) },
+    runners: { command: runConfiguredCommand, builtin: createBuiltinRunner({ workDir: runtime.cache.workDir }) },
     log,
     gpus,
     slots: 1,

@@ -4,13 +4,17 @@ import type { GitAuth, RepoCache } from "../repo/git.js";
 import type { SuiteResult } from "../results/schema.js";
 import type { RunRecord } from "../verdict/types.js";
 import { runCommandSuite } from "./command.js";
+import { currentGpu, gpuEnv, withGpuIndex } from "./gpus.js";
 
 /** Runs one suite in a checkout of one commit. Built-in kernel suites plug in here. */
 export type SuiteRunner = (input: { dir: string; suite: SuiteConfig; sha: string }) => Promise<SuiteResult>;
 
+/** The command-suite runner; on a GPU worker the command is pinned to the job's GPU (CUDA_VISIBLE_DEVICES). */
 export const runConfiguredCommand: SuiteRunner = async ({ dir, suite, sha }) => {
   if (suite.kind !== "command") throw new Error(`suite ${suite.name} is not a command suite`);
-  return runCommandSuite({ dir, suite: suite.name, command: suite.command, sha, timeoutMs: suite.timeoutSeconds * 1000 });
+  const slot = currentGpu();
+  const result = await runCommandSuite({ dir, suite: suite.name, command: suite.command, sha, timeoutMs: suite.timeoutSeconds * 1000, env: gpuEnv(slot) });
+  return withGpuIndex(result, slot);
 };
 
 export interface ExecuteDeps {

@@ -1,8 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { runCommandSuite } from "./command.js";
-import type { SuiteRunner } from "./execute.js";
 import type { SuiteResult } from "../results/schema.js";
 
 const execFileAsync = promisify(execFile);
@@ -116,14 +114,3 @@ export function withGpuIndex(result: SuiteResult, slot: GpuSlot | undefined): Su
   if (!slot) return result;
   return { ...result, environment: { ...result.environment, gpuIndex: slot.index } };
 }
-
-/**
- * The command-suite runner, pinned: like `runConfiguredCommand`, with CUDA_VISIBLE_DEVICES set to
- * the job's GPU. Pass it as `runners.command` on a multi-GPU host.
- */
-export const pinnedCommandRunner: SuiteRunner = async ({ dir, suite, sha }) => {
-  if (suite.kind !== "command") throw new Error(`suite ${suite.name} is not a command suite`);
-  const slot = currentGpu();
-  const result = await runCommandSuite({ dir, suite: suite.name, command: suite.command, sha, timeoutMs: suite.timeoutSeconds * 1000, env: gpuEnv(slot) });
-  return withGpuIndex(result, slot);
-};

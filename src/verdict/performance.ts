@@ -195,11 +195,28 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
   const decisions: Decision[] = [];
   const windows = crashWindows(ctx, anchor.index, xIndex);
   const picks = (p: number) => picksAt(windows, suspectIndexes[p]!);
-  let remaining = [...confirmedTop].sort((a, b) => b.ratio - a.ratio);
+  // A lead is one benchmark's slowdown still to place: searched from suspect position `start`,
+  // with `factor` the part of its ratio that culprits found earlier in this range explain.
+  interface Lead {
+    name: string;
+    ratio: number;
+    start: number;
+    factor: number;
+    lowered: boolean;
+  }
+  let remaining: Lead[] = [...confirmedTop].sort((a, b) => b.ratio - a.ratio).map((c) => ({ name: c.name, ratio: c.ratio, start: 0, factor: 1, lowered: false }));
+  const lowCut = 1 + SCREEN_FRACTION * t.slowdown;
   while (remaining.length) {
     const lead = remaining[0]!;
-    const cut = Math.sqrt(lead.ratio);
+    const residual = lead.ratio / lead.factor;
+    // The geometric midpoint of the (residual) ratio is the widest margin for one culprit. Two
+    // culprits of similar size put the midpoint right at the first one's level, where noise picks
+    // the boundary: if its confirmation fails, the search runs once more with a low cut, which
+    // finds the earliest commit that slowed the benchmark at all.
+    const cut = lead.lowered ? Math.min(lowCut, Math.sqrt(residual)) : Math.sqrt(residual);
     const positions: BisectPosition[] = suspects.slice(0, -1).map((s, p) => {
+      // Up to the culprit found before, the benchmark is explained: search after it.
+      if (p < lead.start) return { state: "good", pending: false };
       const state = abState(ctx, s.sha, anchor.sha, picks(p));
       const ratio = state.runs
         .map((r) => compareAb(r, Infinity))
@@ -207,7 +224,7 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
         ?.find((c) => c.name === lead.name)?.ratio;
       if (ratio !== undefined) {
         const expected = inv.factorsAt(suspectIndexes[p]!).get(lead.name) ?? 1;
-        return { state: ratio * expected >= cut ? "bad" : "good", pending: false };
+        return { state: (ratio * expected) / lead.factor >= cut ? "bad" : "good", pending: false };
       }
       // A commit that could not be timed (it crashed) is skipped at once: crashes repeat.
       // Under a reverted crash it is timed with the revert cherry-picked instead.
@@ -227,7 +244,7 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
         const sha = suspects[p]!.sha;
         const withPicks = definedPicks({ cherryPicks: picks(p) });
         const note = withPicks.cherryPicks ? ` with ${withPicks.cherryPicks.map(short).join(", ")} cherry-picked` : "";
-        requests.add(sha, "ab", `bisect ${lead.name} ${pct(lead.ratio)} between ${short(anchor.sha)} and ${short(x.sha)}${note}`, id, { baselineSha: anchor.sha, ...withPicks });
+        requests.add(sha, "ab", `bisect ${lead.name} ${pct(residual)} between ${short(anchor.sha)} and ${short(x.sha)}${note}`, id, { baselineSha: anchor.sha, ...withPicks });
       }
       return { waiting: true, decisions };
     }
@@ -243,10 +260,20 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
     });
     if (confirm.kind === "waiting") return { waiting: true, decisions };
     const confirmed = confirm.kind === "done" ? slowdowns(confirm.comparisons, t, CONFIRM_FRACTION) : [];
-    if (confirmed.some((c) => c.name === lead.name) && !decisions.some((d) => d.type === "regression" && d.culprit === culprit.sha)) {
+    const mine = confirmed.find((c) => c.name === lead.name);
+    if (mine && !decisions.some((d) => d.type === "regression" && d.culprit === culprit.sha)) {
       decisions.push(...regression(culprit, culprit.parent, confirmed).decisions);
     }
-    remaining = remaining.filter((c) => c !== lead && !confirmed.some((k) => k.name === c.name));
+    if (!mine) {
+      if (!lead.lowered && lowCut < cut) remaining = [{ ...lead, lowered: true }, ...remaining.slice(1)];
+      else remaining = remaining.slice(1);
+      continue;
+    }
+    // What this culprit explains comes off the lead; a clear remainder is a second culprit after it.
+    const factor = lead.factor * mine.ratio;
+    const rest = remaining.slice(1).filter((c) => !confirmed.some((k) => k.name === c.name));
+    const more = lead.ratio / factor >= 1 + CONFIRM_FRACTION * t.slowdown && step.hi + 1 < suspects.length;
+    remaining = more ? [{ ...lead, start: step.hi + 1, factor, lowered: false }, ...rest] : rest;
   }
   return { waiting: false, decisions };
 }

@@ -90,3 +90,26 @@ describe("performance", () => {
     }
   });
 });
+
+describe("performance: several culprits on one benchmark", () => {
+  const two = (a: number, b: number, size: number) => (i: number): Spec => ({ bench: { attn: 500 * (i >= a ? 1 + size : 1) * (i >= b ? 1 + size : 1), copy: 80 }, noise: 0.01 });
+
+  it("finds both of two equal slowdowns of one benchmark in one range", () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const d = drive({ commits: history(16), landed: [0, 15], behave: two(5, 11, 0.1), seed });
+      expect(d.regressions.map((r) => [r.kind, r.culprit])).toEqual([
+        ["performance", sha(5)],
+        ["performance", sha(11)],
+      ]);
+      // The second is confirmed against its own parent too.
+      expect(d.jobs).toContainEqual(expect.objectContaining({ purpose: "ab", sha: sha(11), baselineSha: sha(10) }));
+    }
+  });
+
+  it("declares nothing more after one culprit explains the whole slowdown", () => {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const d = drive({ commits: history(16), landed: [0, 15], behave: level(6, 0.1), seed });
+      expect(d.regressions.map((r) => r.culprit)).toEqual([sha(6)]);
+    }
+  });
+});

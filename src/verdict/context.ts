@@ -16,6 +16,8 @@ export interface SuiteContext {
   abRuns: Map<string, RunRecord[]>;
   /** Jobs in flight per state (same keys as `runsAt`). */
   pendingAt: Map<string, JobRequest[]>;
+  /** Non-`ab` runs by commit, whatever was cherry-picked onto it: what a commit was seen to do in any state. */
+  anyRunsAt: Map<string, RunRecord[]>;
   /** Every job, finished or in flight, by commit whatever was cherry-picked: attempt numbering. */
   jobsAt: Map<string, JobRequest[]>;
   /** The runner can build a commit with reverts cherry-picked onto it. */
@@ -33,6 +35,7 @@ export function buildContext(input: EngineInput): SuiteContext {
   const abRuns = new Map<string, RunRecord[]>();
   const pendingAt = new Map<string, JobRequest[]>();
   const jobsAt = new Map<string, JobRequest[]>();
+  const anyRunsAt = new Map<string, RunRecord[]>();
   const known = new Set<string>();
   for (const run of input.runs) {
     if (run.job.suite !== name) continue;
@@ -41,7 +44,10 @@ export function buildContext(input: EngineInput): SuiteContext {
     push(jobsAt, run.job.sha, run.job);
     const state = stateKey(run.job.sha, run.job.cherryPicks);
     if (run.job.purpose === "ab") push(abRuns, abKey(state, stateKey(run.job.baselineSha ?? "", run.job.baselineCherryPicks)), run);
-    else push(runsAt, state, run);
+    else {
+      push(runsAt, state, run);
+      push(anyRunsAt, run.job.sha, run);
+    }
   }
   for (const job of input.pending) {
     if (job.suite !== name) continue;
@@ -59,6 +65,7 @@ export function buildContext(input: EngineInput): SuiteContext {
     pendingAt,
     known,
     jobsAt,
+    anyRunsAt,
     cherryPick: input.capabilities?.cherryPick === true,
     declared: new Set(input.declared),
     parallelism: input.parallelism,
@@ -138,6 +145,14 @@ export function maskWindows(ctx: SuiteContext, fromIndex: number, toIndex: numbe
     }
   }
   return out;
+}
+
+/**
+ * Every non-`ab` run of `sha`, plain or with reverts cherry-picked: how a culprit showed itself.
+ * A culprit found inside another culprit's window was only ever run with that one's revert applied.
+ */
+export function anyRunsOf(ctx: SuiteContext, sha: string): RunRecord[] {
+  return ctx.anyRunsAt.get(sha) ?? [];
 }
 
 /** The reverts to cherry-pick onto commit index `i`: those of the windows it lies in, in landing order. */

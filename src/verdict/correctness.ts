@@ -1,5 +1,5 @@
 import { MAX_SKIPS, nextBisectStep, suspectsInRange, type BisectPosition } from "../culprit/bisect.js";
-import { checkpoints, hasPending, maskWindows, picksAt, runsOf, short, type Requests, type SuiteContext } from "./context.js";
+import { anyRunsOf, checkpoints, hasPending, maskWindows, picksAt, runsOf, short, type Requests, type SuiteContext } from "./context.js";
 import { classifyNewFailures, failingIn, firstMessage, INCOMPLETE_RUN, mixedIn, passingIn, runVerdict } from "./tests.js";
 import type { Decision, LandedCommit, RunRecord } from "./types.js";
 
@@ -67,7 +67,7 @@ export function correctnessTrack(ctx: SuiteContext, requests: Requests): Decisio
  */
 function brokenAgain(ctx: SuiteContext, test: string, passIndex: number | undefined, anchorIndex: number, index: number): boolean {
   if (passIndex === undefined) return false;
-  const windows = maskWindows(ctx, passIndex, index, (c) => failingIn(runsOf(ctx, c.sha)).has(test));
+  const windows = maskWindows(ctx, passIndex, index, (c) => failingIn(anyRunsOf(ctx, c.sha)).has(test));
   return windows.some((w) => w.revert > anchorIndex);
 }
 
@@ -79,7 +79,7 @@ function brokenAgain(ctx: SuiteContext, test: string, passIndex: number | undefi
  */
 function hidingWindows(ctx: SuiteContext, fromIndex: number, toIndex: number, tests: string[]) {
   return maskWindows(ctx, fromIndex, toIndex, (c) => {
-    const fails = failingIn(runsOf(ctx, c.sha));
+    const fails = failingIn(anyRunsOf(ctx, c.sha));
     return fails.has(INCOMPLETE_RUN) || tests.some((t) => fails.has(t));
   });
 }

@@ -1,6 +1,6 @@
 import { MAX_SKIPS, nextBisectStep, suspectsInRange, type BisectPosition } from "../culprit/bisect.js";
 import { compareAb, compareLevels, levelOf, levelOfRuns, scaleLevel, slowdowns, type Comparison } from "./benchmarks.js";
-import { abState, checkpoints, maskWindows, picksAt, runsOf, short, type MaskWindow, type Requests, type SuiteContext } from "./context.js";
+import { abState, anyRunsOf, checkpoints, maskWindows, picksAt, runsOf, short, type MaskWindow, type Requests, type SuiteContext } from "./context.js";
 import type { Decision, LandedCommit } from "./types.js";
 
 /**
@@ -136,7 +136,7 @@ function definedPicks(picks: { cherryPicks?: string[] | undefined; baselineCherr
  */
 function crashWindows(ctx: SuiteContext, fromIndex: number, toIndex: number): MaskWindow[] {
   return maskWindows(ctx, fromIndex, toIndex, (c) => {
-    const runs = runsOf(ctx, c.sha);
+    const runs = anyRunsOf(ctx, c.sha);
     return runs.length > 0 && runs.every((r) => r.result.status !== "completed");
   });
 }

@@ -100,6 +100,20 @@ describe("culprits masked by a reverted culprit", () => {
     expect(plain.regressions.map((r) => r.culprit)).toEqual([sha(4)]);
   });
 
+  it("unwinds nested windows: a crash found under another crash, then a break under both", () => {
+    // Crash 4 (reverted at 14) hides crash 8 (reverted at 18), which is only ever run with 14
+    // cherry-picked; both hide commit 10's break of t_a.
+    const commits = revertOf(revertOf(history(22), 14, 4), 18, 8);
+    const behave = (i: number, _n: number, job: JobRequest): Spec => {
+      const a = i >= 4 && i < 14 && !picked(job, 14);
+      const b = i >= 8 && i < 18 && !picked(job, 18);
+      return a || b ? { status: "crashed" } : { fail: i >= 10 ? ["t_a"] : [] };
+    };
+    const d = drive({ commits, landed: [0, 6, 14, 18, 21], behave, capabilities: CHERRY });
+    expect(d.regressions.map((r) => r.culprit)).toEqual([sha(4), sha(8), sha(10)]);
+    expect(d.jobs).toContainEqual(expect.objectContaining({ purpose: "bisect", sha: sha(10), cherryPicks: [sha(14), sha(18)] }));
+  });
+
   it("gives cherry-picked jobs their own ids and leaves plain ids as they were", () => {
     const job: JobRequest = { sha: sha(5), suite: SUITE.name, purpose: "bisect", attempt: 1 };
     expect(jobId(job)).toBe(`${SUITE.name}.${sha(5).slice(0, 12)}.bisect.1`);

@@ -1,5 +1,5 @@
-// Instantiations for head_dim 256 (separate TU so the build parallelises).
-#include "attn_kernel.cuh"
+// Configurations for head_dim 256 (separate TU so the build parallelises).
+#include "attn_launch.cuh"
 
 namespace sk_attn {
 
@@ -7,37 +7,16 @@ using Main256 = Cfg<256, 1, 32, 4, false>;
 using Alt256 = Cfg<256, 1, 32, 8, false, 1>;
 using Dec256 = Cfg<256, 1, 64, 4, true>;
 
-template <class C, bool BF16>
-static int run_cfg(const Args& a, int batch, cudaStream_t stream) {
-  static bool attr_set = false;  // benign race: idempotent
-  if (!attr_set) {
-    SK_CUDA_TRY(cudaFuncSetAttribute(attn_fwd<C, BF16>, cudaFuncAttributeMaxDynamicSharedMemorySize, C::SMEM));
-    attr_set = true;
-  }
-  return 0;
-}
-
 template <>
 int launch<256>(const Args& a, bool bf16, int variant, int max_q, int batch, cudaStream_t stream) {
-  auto go = [&](auto cfg, auto bf) -> int {
-    using C = decltype(cfg);
-    constexpr bool BF = decltype(bf)::value;
-    if (int st = run_cfg<C, BF>(a, batch, stream)) return st;
-    dim3 grid((max_q + C::BM - 1) / C::BM, a.H, batch * a.num_splits);
-    attn_fwd<C, BF><<<grid, C::NT, C::SMEM, stream>>>(a);
-    SK_LAUNCH_CHECK("varlen_attn_fwd");
-    if (a.num_splits > 1) {
-      const int64_t warps = (int64_t)a.total_q * a.H;
-      if (warps > 0) attn_combine<256, BF><<<(unsigned)((warps + 3) / 4), 128, 0, stream>>>(a);
-      SK_LAUNCH_CHECK("varlen_attn_combine");
-    }
-    return 0;
-  };
-  using T = std::true_type;
-  using F = std::false_type;
-  if (variant == 0) return bf16 ? go(Dec256{}, T{}) : go(Dec256{}, F{});
-  if (variant == 2) return bf16 ? go(Alt256{}, T{}) : go(Alt256{}, F{});
-  return bf16 ? go(Main256{}, T{}) : go(Main256{}, F{});
+  switch (variant) {
+    case 0:
+      return launch_dtype<256, Dec256>(a, bf16, max_q, batch, stream);
+    case 2:
+      return launch_dtype<256, Alt256>(a, bf16, max_q, batch, stream);
+    default:
+      return launch_dtype<256, Main256>(a, bf16, max_q, batch, stream);
+  }
 }
 
 int block_m_256(int v) { return v == 0 ? Dec256::BM : v == 2 ? Alt256::BM : Main256::BM; }

@@ -119,11 +119,11 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     async close() {
       await gpuWorker.close();
       await services.close();
-      await runtime.queues.control.obliterate({ force: true }).catch(() => undefined);
-      await runtime.queues.gpu.obliterate({ force: true }).catch(() => undefined);
+      await runtime.queues.close();
+      // Last, so nothing recreates a key after the sweep.
       const keys = await runtime.store.redis.keys(`${runtime.store.prefix}:*`);
       if (keys.length > 0) await runtime.store.redis.del(...keys);
-      await runtime.close();
+      await runtime.store.redis.quit();
       await sandbox.close();
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });

@@ -40,7 +40,8 @@ export async function refreshCheckRun(deps: PipelineDeps, repo: RepoRef, sha: st
   const supersededSuites = atSha.filter((j) => j.state === "superseded").map((j) => j.job.suite);
   const confirmed = verdicts.flatMap((v) => (v.decision.type === "regression" && v.decision.culprit === sha ? [v.decision.suite] : []));
   const { octokit } = await deps.access.forInstallation(repo.installationId);
-  const summary = summarizeCommit(runs, pendingSuites, confirmed, supersededSuites);
+  const flaky = verdicts.flatMap((v) => (v.decision.type === "flaky" && v.decision.sha === sha ? v.decision.tests.map((t) => `${v.decision.suite}: ${t}`) : []));
+  const summary = summarizeCommit(runs, pendingSuites, confirmed, supersededSuites, flaky);
   await upsertCheckRun(octokit, deps.ledger, repo, sha, { done: pendingSuites.length === 0, summary });
 }
 
@@ -68,6 +69,7 @@ export async function analyzeSuite(deps: PipelineDeps, job: AnalyzeJob): Promise
     if (decision.type === "flaky") {
       await deps.ledger.note(key, { kind: "flaky", sha: decision.sha, suite: decision.suite, text: decision.summary });
       log.warn({ tests: decision.tests }, "flaky tests: reported, never reverted for");
+      await refreshCheckRun(deps, repo, decision.sha);
       continue;
     }
     await deps.ledger.note(key, { kind: "regression", sha: decision.culprit, suite: decision.suite, text: decision.summary });

@@ -29,7 +29,13 @@ export interface CommitSummary {
  * A failing suite is `neutral` until a verdict confirms a regression: a single
  * failure may be a flake, and a red mark on main should mean Sheriff is sure.
  */
-export function summarizeCommit(runs: RunRecord[], pendingSuites: string[], confirmedSuites: string[], supersededSuites: string[] = []): CommitSummary {
+export function summarizeCommit(
+  runs: RunRecord[],
+  pendingSuites: string[],
+  confirmedSuites: string[],
+  supersededSuites: string[] = [],
+  flakyTests: string[] = [],
+): CommitSummary {
   const latest = new Map<string, RunRecord>();
   for (const run of runs) latest.set(run.job.suite, run);
   const rows = [...latest.values()].map(({ job, result }) => {
@@ -52,7 +58,9 @@ export function summarizeCommit(runs: RunRecord[], pendingSuites: string[], conf
         : latest.size === 0 && untested.length > 0
           ? "Not tested on its own: a newer commit was tested instead"
           : `${latest.size} suite(s) passed`;
-  const text = ["| suite | state | tests passed | failing | benchmarks (median, ratio vs reference) |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");
+  const table = ["| suite | state | tests passed | failing | benchmarks (median, ratio vs reference) |", "| --- | --- | --- | --- | --- |", ...rows];
+  const flaky = flakyTests.length > 0 ? ["", `Flaky, not reverted for: ${flakyTests.map((t) => `\`${t}\``).join(", ")}.`] : [];
+  const text = [...table, ...flaky].join("\n");
   return { conclusion, title, text };
 }
 

@@ -84,6 +84,8 @@ describe("end to end through the real app, queue and GitHub stand-in", () => {
     expect(report.reverts.map((r) => r.suite).sort()).toEqual(["cuda-events", "half-precision", "index-reduce"]);
     expect(report.flaky.length).toBeGreaterThan(0);
     expect(report.flaky.every((f) => f.suite === "smoke")).toBe(true);
+    const flakyCheck = (await maintainer().rest.checks.listForRef({ owner: OWNER, repo: REPO, ref: report.flaky[0]!.sha })).data.check_runs[0]!;
+    expect(flakyCheck.output.summary).toContain("Flaky, not reverted for: `smoke: smoke`");
     // The batch: the bf16 commit's own job was withdrawn when the next commit landed, so bisection found it.
     const bf16 = report.steps.find((s) => s.step.breaks === "half-precision")!;
     const jobsAtBf16 = (await w.deps.ledger.jobs(`${OWNER}/${REPO}`)).filter((j) => j.job.sha === bf16.sha && j.job.suite === "half-precision");

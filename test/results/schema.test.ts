@@ -49,6 +49,12 @@ describe("summarizeCommit", () => {
     expect(summarizeCommit([run("pass")], [], [], ["half-precision"]).conclusion).toBe("success");
   });
 
+  it("names flaky tests without turning the check red", () => {
+    const s = summarizeCommit([run("pass")], [], [], [], ["smoke: smoke"]);
+    expect(s.conclusion).toBe("success");
+    expect(s.text).toContain("Flaky, not reverted for: `smoke: smoke`.");
+  });
+
   it("lists suites still queued", () => {
     expect(summarizeCommit([], ["index-reduce"], []).text).toContain("| `index-reduce` | queued |");
   });

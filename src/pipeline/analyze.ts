@@ -26,7 +26,9 @@ export async function engineInput(deps: PipelineDeps, repo: RepoRef, config: She
     deps.ledger.declaredCulprits(key, suiteName),
   ]);
   const pending = jobs.filter((j) => j.job.suite === suiteName && (j.state === "queued" || j.state === "running")).map((j) => j.job);
-  return { suite, commits, runs, pending, rebaselines, declared, parallelism: deps.parallelism };
+  // The queue worker builds a commit with reverts cherry-picked on top; the Actions workflow does not (yet).
+  const capabilities = { cherryPick: config.runner.mode === "queue" };
+  return { suite, commits, runs, pending, rebaselines, declared, parallelism: deps.parallelism, capabilities };
 }
 
 /** Refreshes the check run of a commit from everything the ledger knows about it. */

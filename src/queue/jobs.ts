@@ -25,6 +25,9 @@ export const jobRequestSchema = z.object({
   purpose: z.enum(["landed", "retry", "bisect", "baseline", "ab"]),
   attempt: z.number().int().nonnegative(),
   baselineSha: shaSchema.optional(),
+  runner: z.string().optional(),
+  cherryPicks: z.array(shaSchema).optional(),
+  baselineCherryPicks: z.array(shaSchema).optional(),
 });
 
 export const gpuJobSchema = z.object({

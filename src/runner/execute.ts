@@ -1,7 +1,7 @@
 import type { SuiteConfig } from "../config/schema.js";
 import type { GpuJob } from "../queue/jobs.js";
-import type { GitAuth, RepoCache } from "../repo/git.js";
-import type { SuiteResult } from "../results/schema.js";
+import { git, type GitAuth, type RepoCache } from "../repo/git.js";
+import { RESULT_SCHEMA_VERSION, type SuiteResult } from "../results/schema.js";
 import type { RunRecord } from "../verdict/types.js";
 import { runCommandSuite } from "./command.js";
 import { currentGpu, gpuEnv, withGpuIndex } from "./gpus.js";
@@ -25,16 +25,41 @@ export interface ExecuteDeps {
   abRounds?: number;
 }
 
-async function runAt(deps: ExecuteDeps, job: GpuJob, sha: string): Promise<SuiteResult> {
+async function runAt(deps: ExecuteDeps, job: GpuJob, sha: string, cherryPicks: string[] = []): Promise<SuiteResult> {
   const runner = deps.runners[job.suite.kind];
   if (!runner) throw new Error(`no runner for ${job.suite.kind} suites on this host`);
-  const mirror = await deps.cache.ensureCommit(job.repo.owner, job.repo.repo, job.repo.cloneUrl, sha, deps.auth);
-  const dir = await deps.cache.addWorktree(mirror, sha, `${job.repo.owner}-${job.repo.repo}-${sha.slice(0, 12)}-${process.pid}`);
+  const { owner, repo, cloneUrl } = job.repo;
+  let mirror = await deps.cache.ensureCommit(owner, repo, cloneUrl, sha, deps.auth);
+  for (const pick of cherryPicks) mirror = await deps.cache.ensureCommit(owner, repo, cloneUrl, pick, deps.auth);
+  const dir = await deps.cache.addWorktree(mirror, sha, `${owner}-${repo}-${sha.slice(0, 12)}-${process.pid}`);
   try {
+    if (cherryPicks.length > 0) {
+      // The state the engine asked for: the commit with the reverts of culprits live at it applied.
+      const failed = await git(["cherry-pick", "--allow-empty", ...cherryPicks], { cwd: dir }).then(
+        () => null,
+        (err: Error) => err.message,
+      );
+      if (failed) return cherryPickFailed(job, sha, cherryPicks, failed);
+    }
     return await runner({ dir, suite: job.suite, sha });
   } finally {
     await deps.cache.removeWorktree(mirror, dir);
   }
+}
+
+function cherryPickFailed(job: GpuJob, sha: string, picks: string[], message: string): SuiteResult {
+  const at = new Date().toISOString();
+  return {
+    schema: RESULT_SCHEMA_VERSION,
+    suite: job.suite.name,
+    commit: sha,
+    status: "error",
+    startedAt: at,
+    finishedAt: at,
+    tests: [{ name: job.suite.name, outcome: "error", message: `cherry-picking ${picks.map((p) => p.slice(0, 7)).join(", ")} onto ${sha.slice(0, 7)} failed: ${message}` }],
+    benchmarks: [],
+    environment: { commit: sha, runner: "cherry-pick" },
+  };
 }
 
 /** Concatenates the samples of repeated runs of one commit and keeps the worst outcome per test. */
@@ -67,13 +92,13 @@ export function mergeRepeatedRuns(runs: SuiteResult[]): SuiteResult {
  */
 export async function executeGpuJob(job: GpuJob, deps: ExecuteDeps): Promise<RunRecord> {
   if (job.job.purpose !== "ab" || !job.job.baselineSha) {
-    return { job: job.job, result: await runAt(deps, job, job.job.sha) };
+    return { job: job.job, result: await runAt(deps, job, job.job.sha, job.job.cherryPicks) };
   }
   const suspect: SuiteResult[] = [];
   const baseline: SuiteResult[] = [];
   for (let round = 0; round < (deps.abRounds ?? 3); round++) {
-    suspect.push(await runAt(deps, job, job.job.sha));
-    baseline.push(await runAt(deps, job, job.job.baselineSha));
+    suspect.push(await runAt(deps, job, job.job.sha, job.job.cherryPicks));
+    baseline.push(await runAt(deps, job, job.job.baselineSha, job.job.baselineCherryPicks));
   }
   return { job: job.job, result: mergeRepeatedRuns(suspect), baselineResult: mergeRepeatedRuns(baseline) };
 }

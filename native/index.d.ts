@@ -1,7 +1,16 @@
-// Types of sheriff_native.node (see README.md). Kept in step with src/runner/builtin/native.ts.
+// Types of sheriff_native.node (see README.md); src/runner/builtin/native.ts re-exports them.
 export type KernelMode = "cuda" | "host" | "ref";
 export type DtypeCode = 0 | 1 | 2;
-export interface TimingOptions { warmup?: number; reps?: number; flushBytes?: number; holdUs?: number; verifyStream?: boolean }
+export interface TimingOptions {
+  warmup?: number;
+  reps?: number;
+  /** >0: memset a buffer this big before every rep (L2 flush). */
+  flushBytes?: number;
+  /** >0: enqueue a spin kernel of this many µs before the reps, so launch overhead stays out. */
+  holdUs?: number;
+  /** Needs a non-default stream; the addon times on the default stream, so leave it off. */
+  verifyStream?: boolean;
+}
 export interface IndexReduceArgs {
   dtype: DtypeCode; self: Float32Array | Uint16Array; selfRows: number; rowSize: number;
   index: BigInt64Array; source: Float32Array | Uint16Array; reduce: number; includeSelf: boolean;
@@ -11,7 +20,9 @@ export interface AttentionArgs {
   maxSeqlenQ: number; maxSeqlenK: number; softmaxScale?: number; causal?: boolean; windowLeft?: number; windowRight?: number;
   q?: Uint16Array; k?: Uint16Array; v?: Uint16Array; cuSeqlensQ?: Int32Array; cuSeqlensK?: Int32Array; sequsedK?: Int32Array;
   kCache?: Uint16Array; vCache?: Uint16Array; pageTable?: Int32Array; numPages?: number; pageSize?: number; maxPagesPerSeq?: number;
-  out?: Uint16Array; lse?: Float32Array; numSplits?: number; alloc?: boolean;
+  out?: Uint16Array; lse?: Float32Array; numSplits?: number;
+  /** CUDA mode: use the "returns a new output" entry point (sk_varlen_attn_fwd_alloc). */
+  alloc?: boolean;
 }
 export interface TimingStats { n: number; median: number; mean: number; min: number; max: number; p10: number; p90: number; stdev: number; spread: number }
 export interface KernelLibrary {

@@ -3,121 +3,16 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Typed surface of Sheriff's native addon (native/src/addon.cc; documented in native/README.md). */
+/** The addon's typed surface is declared once, beside it (native/index.d.ts; documented in native/README.md). */
+import type * as Addon from "../../../native/index.js";
 
-export type KernelMode = "cuda" | "host" | "ref";
-export type DtypeCode = 0 | 1 | 2;
+export type { AttentionArgs, DeviceInfo, DtypeCode, IndexReduceArgs, KernelLibrary, KernelMode, TimingOptions, TimingStats } from "../../../native/index.js";
+export type NativeAddon = typeof Addon;
+
 export const DTYPE = { f32: 0, f16: 1, bf16: 2 } as const;
 export type DtypeName = keyof typeof DTYPE;
 export const REDUCE = { prod: 0, mean: 1, amax: 2, amin: 3 } as const;
 export type ReduceName = keyof typeof REDUCE;
-
-export interface TimingOptions {
-  warmup?: number;
-  reps?: number;
-  /** >0: memset a buffer this big before every rep (L2 flush). */
-  flushBytes?: number;
-  /** >0: enqueue a spin kernel of this many µs before the reps, so launch overhead stays out. */
-  holdUs?: number;
-  /** Needs a non-default stream; the addon times on the default stream, so leave it off. */
-  verifyStream?: boolean;
-}
-
-export interface IndexReduceArgs {
-  dtype: DtypeCode;
-  self: Float32Array | Uint16Array;
-  selfRows: number;
-  rowSize: number;
-  index: BigInt64Array;
-  source: Float32Array | Uint16Array;
-  reduce: number;
-  includeSelf: boolean;
-}
-
-export interface AttentionArgs {
-  dtype: DtypeCode;
-  batch: number;
-  numHeads: number;
-  numHeadsKv: number;
-  headDim: number;
-  totalQ: number;
-  totalK?: number;
-  maxSeqlenQ: number;
-  maxSeqlenK: number;
-  softmaxScale?: number;
-  causal?: boolean;
-  windowLeft?: number;
-  windowRight?: number;
-  q?: Uint16Array;
-  k?: Uint16Array;
-  v?: Uint16Array;
-  cuSeqlensQ?: Int32Array;
-  cuSeqlensK?: Int32Array;
-  sequsedK?: Int32Array;
-  kCache?: Uint16Array;
-  vCache?: Uint16Array;
-  pageTable?: Int32Array;
-  numPages?: number;
-  pageSize?: number;
-  maxPagesPerSeq?: number;
-  out?: Uint16Array;
-  lse?: Float32Array;
-  numSplits?: number;
-  /** CUDA mode: use the "returns a new output" entry point (sk_varlen_attn_fwd_alloc). */
-  alloc?: boolean;
-}
-
-export interface TimingStats {
-  n: number;
-  median: number;
-  mean: number;
-  min: number;
-  max: number;
-  p10: number;
-  p90: number;
-  stdev: number;
-  spread: number;
-}
-
-export interface LibraryStatus {
-  abiVersion: number;
-  builtWithCuda: boolean;
-  cuda: boolean;
-  message: string;
-}
-
-export interface KernelLibrary {
-  readonly path: string;
-  abiVersion(): number;
-  builtWithCuda(): boolean;
-  cudaAvailable(): boolean;
-  status(): LibraryStatus;
-  convert(mode: KernelMode, srcDtype: DtypeCode, src: Float32Array | Uint16Array, dstDtype: DtypeCode, dst: Float32Array | Uint16Array, n?: number): void;
-  indexReduce(mode: KernelMode, args: IndexReduceArgs): void;
-  varlenAttention(mode: "cuda" | "ref", args: AttentionArgs): void;
-  checkAttentionParams(args: AttentionArgs): { status: number; code: string; message: string };
-  timeConvert(srcDtype: DtypeCode, src: Float32Array | Uint16Array, dstDtype: DtypeCode, timing?: TimingOptions): Float32Array;
-  timeIndexReduce(args: IndexReduceArgs, timing?: TimingOptions): Float32Array;
-  timeVarlenAttention(args: AttentionArgs, timing?: TimingOptions): Float32Array;
-  timeSpin(us: number, timing?: TimingOptions): Float32Array;
-  summarize(samples: Float32Array): TimingStats;
-  /** The library's host self-check of its event handling; null for libraries that predate it. */
-  timingSelfcheck(): { failed: number; report: string } | null;
-}
-
-export interface DeviceInfo {
-  driverLoaded: boolean;
-  cudaDriverVersion?: string;
-  deviceCount: number;
-  devices: { index: number; name?: string; totalMemory?: number }[];
-  message: string;
-}
-
-export interface NativeAddon {
-  load(libPath: string): KernelLibrary;
-  deviceInfo(): DeviceInfo;
-  abiVersion: number;
-}
 
 /** Error thrown by the addon: `status` is the sk_status code when the kernels library failed. */
 export type NativeError = Error & { status?: number; code?: string };

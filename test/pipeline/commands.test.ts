@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import nock from "nock";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { appTestHooks, type Sheriff } from "../helpers/appHooks.js";
 import { FakeGitHub } from "../helpers/fakeGitHub.js";
 import { TestRepo } from "../helpers/gitRepo.js";
 import { startSheriff } from "../helpers/sheriff.js";
@@ -16,23 +16,12 @@ suites:
   - { name: convert, kind: command, command: "sh test.sh", paths: ["kernels/**"], timeoutSeconds: 30 }
 `;
 
-type Sheriff = Awaited<ReturnType<typeof startSheriff>>;
-
 describe("comment commands through the real app", () => {
   let sheriff: Sheriff | undefined;
   let repo: TestRepo | undefined;
   let github: FakeGitHub | undefined;
 
-  beforeAll(() => {
-    nock.disableNetConnect();
-    nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-  });
-
-  afterEach(async () => {
-    await sheriff?.close();
-    github?.close();
-    repo?.remove();
-  });
+  appTestHooks(() => ({ sheriff, github, repo }));
 
   async function landOnePr() {
     repo = new TestRepo();

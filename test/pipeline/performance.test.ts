@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import nock from "nock";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { appTestHooks, type Sheriff } from "../helpers/appHooks.js";
 import { FakeGitHub } from "../helpers/fakeGitHub.js";
 import { TestRepo } from "../helpers/gitRepo.js";
 import { startSheriff } from "../helpers/sheriff.js";
@@ -36,20 +36,11 @@ fs.writeFileSync(process.env.SHERIFF_RESULT, JSON.stringify({
 `;
 
 describe("a slowdown, end to end through the app", () => {
-  let sheriff: Awaited<ReturnType<typeof startSheriff>> | undefined;
+  let sheriff: Sheriff | undefined;
   let repo: TestRepo | undefined;
   let github: FakeGitHub | undefined;
 
-  beforeAll(() => {
-    nock.disableNetConnect();
-    nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-  });
-
-  afterEach(async () => {
-    await sheriff?.close();
-    github?.close();
-    repo?.remove();
-  });
+  appTestHooks(() => ({ sheriff, github, repo }));
 
   const push = (r: TestRepo, before: string, after: string, extra: Record<string, unknown> = {}) => ({
     ...fixture,

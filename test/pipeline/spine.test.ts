@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import nock from "nock";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { appTestHooks, type Sheriff } from "../helpers/appHooks.js";
 import { FakeGitHub } from "../helpers/fakeGitHub.js";
 import { TestRepo } from "../helpers/gitRepo.js";
 import { startSheriff } from "../helpers/sheriff.js";
@@ -40,23 +40,12 @@ function pushPayload(repo: TestRepo, before: string, after: string, overrides: R
   };
 }
 
-type Sheriff = Awaited<ReturnType<typeof startSheriff>>;
-
 describe("the spine: landed commit to revert PR", () => {
   let sheriff: Sheriff | undefined;
   let repo: TestRepo | undefined;
   let github: FakeGitHub | undefined;
 
-  beforeAll(() => {
-    nock.disableNetConnect();
-    nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-  });
-
-  afterEach(async () => {
-    await sheriff?.close();
-    github?.close();
-    repo?.remove();
-  });
+  appTestHooks(() => ({ sheriff, github, repo }));
 
   async function landGoodThenBad(
     autoRevert: "on" | "off" | "shadow",

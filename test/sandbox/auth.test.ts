@@ -3,6 +3,9 @@ import { generateKeyPairSync } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { APP_ID, harness, PRIVATE_KEY, type Harness } from "./helpers.js";
 
+// Response bodies are GitHub-shaped JSON; the assertions check their fields.
+type Json = Record<string, any>;
+
 let h: Harness;
 beforeEach(async () => {
   h = await harness();
@@ -19,20 +22,20 @@ describe("app authentication", () => {
     const good = jwt.sign({ iat: now - 30, exp: now + 540, iss: APP_ID }, PRIVATE_KEY, { algorithm: "RS256" });
     const ok = await call(`${h.sb.apiUrl}/app`, `Bearer ${good}`);
     expect(ok.status).toBe(200);
-    expect((await ok.json()).slug).toBe("sheriff-test");
+    expect(((await ok.json()) as Json).slug).toBe("sheriff-test");
 
     const other = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
     const forged = jwt.sign({ iat: now - 30, exp: now + 540, iss: APP_ID }, other.privateKey, { algorithm: "RS256" });
     const r1 = await call(`${h.sb.apiUrl}/app`, `Bearer ${forged}`);
     expect(r1.status).toBe(401);
-    const b1 = await r1.json();
+    const b1 = (await r1.json()) as Json;
     expect(b1.message).toMatch(/could not be decoded/);
     expect(b1.documentation_url).toMatch(/^https:\/\/docs\.github\.com/);
 
     const expired = jwt.sign({ iat: now - 1200, exp: now - 600, iss: APP_ID }, PRIVATE_KEY, { algorithm: "RS256" });
     const r2 = await call(`${h.sb.apiUrl}/app`, `Bearer ${expired}`);
     expect(r2.status).toBe(401);
-    expect((await r2.json()).message).toMatch(/'Expiration time' claim/);
+    expect(((await r2.json()) as Json).message).toMatch(/'Expiration time' claim/);
 
     // within GitHub's clock-skew tolerance
     const skewed = jwt.sign({ iat: now + 30, exp: now - 30 + 600, iss: APP_ID }, PRIVATE_KEY, { algorithm: "RS256" });
@@ -53,7 +56,7 @@ describe("app authentication", () => {
     expect(Date.parse(tok.expires_at)).toBeGreaterThan(Date.now() + 50 * 60_000);
 
     const repos = await call(`${h.sb.apiUrl}/installation/repositories`, `token ${tok.token}`);
-    expect((await repos.json()).repositories.map((r: any) => r.full_name)).toEqual(["acme/kernels"]);
+    expect(((await repos.json()) as Json).repositories.map((r: any) => r.full_name)).toEqual(["acme/kernels"]);
     // Bearer works too
     expect((await call(`${h.sb.apiUrl}/repos/acme/kernels`, `Bearer ${tok.token}`)).status).toBe(200);
     // the installation token is not an app JWT
@@ -63,7 +66,7 @@ describe("app authentication", () => {
     expect((await call(`${h.sb.apiUrl}/repos/other/stuff`, `token ${tok.token}`)).status).toBe(404);
     const bad = await call(`${h.sb.apiUrl}/repos/acme/kernels`, "token ghs_nope");
     expect(bad.status).toBe(401);
-    expect((await bad.json()).message).toBe("Bad credentials");
+    expect(((await bad.json()) as Json).message).toBe("Bad credentials");
 
     // the octokit app auth strategy (as Probot uses it) works end to end
     const { data: repo } = await h.app.rest.repos.get({ owner: "acme", repo: "kernels" });
@@ -93,7 +96,7 @@ describe("app authentication", () => {
     const tok = h.sb.installationToken(7);
     const r = await call(`${h.sb.apiUrl}/repos/acme/kernels/deployments`, `token ${tok}`, { method: "POST", body: "{}" });
     expect(r.status).toBe(501);
-    expect((await r.json()).message).toBe("sandbox does not implement POST /api/v3/repos/acme/kernels/deployments");
+    expect(((await r.json()) as Json).message).toBe("sandbox does not implement POST /api/v3/repos/acme/kernels/deployments");
     await expect(h.app.request("GET /repos/{owner}/{repo}/releases", { owner: "acme", repo: "kernels" })).rejects.toMatchObject({ status: 501 });
   });
 });

@@ -3,9 +3,9 @@ import { connectRedis, type RedisHandle } from "../../src/store/redis.js";
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
-/** A Redis handle under a prefix no other test uses; `cleanup` deletes every key under it. */
-export function testRedis(name: string): RedisHandle & { cleanup(): Promise<void>; dropConnections(): Promise<number> } {
-  const prefix = `sheriff-test-${name}-${randomBytes(4).toString("hex")}`;
+/** A Redis handle under a prefix no other test uses (or the given one, to restart on it); `cleanup` deletes every key under it. */
+export function testRedis(name: string, reuse?: string): RedisHandle & { cleanup(): Promise<void>; dropConnections(): Promise<number> } {
+  const prefix = reuse ?? `sheriff-test-${name}-${randomBytes(4).toString("hex")}`;
   // Named connections (BullMQ's duplicates keep the name), so a test can cut exactly its own.
   const handle = connectRedis(REDIS_URL, prefix, { connectionName: prefix });
   return {

@@ -20,9 +20,9 @@ import { testRedis } from "./redis.js";
 export const WEBHOOK_SECRET = "test-webhook-secret";
 
 /** The real app: Probot with signature checks, BullMQ queues and workers on real Redis, real git. */
-export async function startSheriff(name: string, options: { baseUrl?: string } = {}) {
-  const store = testRedis(name);
-  const workDir = mkdtempSync(join(tmpdir(), "sheriff-work-"));
+export async function startSheriff(name: string, options: { baseUrl?: string; restartOn?: { prefix: string; workDir: string } } = {}) {
+  const store = testRedis(name, options.restartOn?.prefix);
+  const workDir = options.restartOn?.workDir ?? mkdtempSync(join(tmpdir(), "sheriff-work-"));
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const probot = new Probot({
@@ -68,6 +68,13 @@ export async function startSheriff(name: string, options: { baseUrl?: string } =
     probot,
     deps,
     store,
+    workDir,
+    /** Stops this process's part and keeps everything in Redis and on disk, as a process exit would. */
+    async stop() {
+      await Promise.all([...workers.map((w) => w.close()), services.close()]);
+      await queues.close();
+      await store.redis.quit();
+    },
     ledger,
     queues,
     deliver,

@@ -209,4 +209,25 @@ describe("the spine: landed commit to revert PR", () => {
     await s.waitFor("quiet queues", () => s.idle(), 60_000);
     expect(github!.pulls.filter((p) => p.user === "sheriff[bot]")).toHaveLength(1);
   }, 90_000);
+
+  it("picks up where it was after the process stops mid-flow and a new one starts on the same Redis", async () => {
+    repo = new TestRepo();
+    github = new FakeGitHub(OWNER, REPO, repo.bare, INSTALLATION);
+    const first = await startSheriff("spine-restart");
+    const root = repo.commit("Initial kernels", { ".github/sheriff.yml": config("on"), "kernels/convert/round.sh": GOOD, "kernels/convert/test.sh": TEST });
+    repo.push();
+    await first.deliver("push", pushPayload(repo, "0".repeat(40), root, { created: true }));
+    await first.waitFor("the baseline", async () => (await first.ledger.runs(`${OWNER}/${REPO}`, "half-precision")).length >= 1);
+    const bad = repo.commit("Faster bf16 conversion", { "kernels/convert/round.sh": BAD });
+    repo.push();
+    await first.deliver("push", pushPayload(repo, root, bad));
+    await first.stop();
+
+    sheriff = await startSheriff("spine-restart", { restartOn: { prefix: first.store.prefix, workDir: first.workDir } });
+    const s = sheriff;
+    const record = await s.waitFor("the revert", async () => (await s.ledger.reverts(`${OWNER}/${REPO}`))[0], 60_000);
+    expect(record).toMatchObject({ culprit: bad, outcome: "pr-opened" });
+    expect((await s.ledger.chain(`${OWNER}/${REPO}`, "main")).map((c) => c.sha)).toEqual([root, bad]);
+    expect(github.pulls.filter((p) => p.user === "sheriff[bot]")).toHaveLength(1);
+  });
 });

@@ -26,8 +26,8 @@ export async function engineInput(deps: PipelineDeps, repo: RepoRef, config: She
     deps.ledger.declaredCulprits(key, suiteName),
   ]);
   const pending = jobs.filter((j) => j.job.suite === suiteName && (j.state === "queued" || j.state === "running")).map((j) => j.job);
-  // The queue worker builds a commit with reverts cherry-picked on top; the Actions workflow does not (yet).
-  const capabilities = { cherryPick: config.runner.mode === "queue" };
+  // Both runners (the queue worker, and run-suite in the Actions workflow) cherry-pick the reverts a job names.
+  const capabilities = { cherryPick: true };
   return { suite, commits, runs, pending, rebaselines, declared, parallelism: deps.parallelism, capabilities };
 }
 

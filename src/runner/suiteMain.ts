@@ -2,17 +2,20 @@ import { execFileSync } from "node:child_process";
 import { existsSync, realpathSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parseConfig } from "../config/parse.js";
 import { BUILTIN_SUITES, CONFIG_PATH, type SuiteConfig } from "../config/schema.js";
-import { jobRequestSchema } from "../queue/jobs.js";
+import { jobRequestSchema, type GpuJob } from "../queue/jobs.js";
+import { RepoCache } from "../repo/git.js";
 import { formatZodIssues, type SuiteResult } from "../results/schema.js";
 import { runBuiltinInProcess } from "./builtin/index.js";
 import { runCommandSuite } from "./command.js";
-import { gpuEnv, type GpuSlot } from "./gpus.js";
-import { prepareKernels, runBuiltinSuite } from "./harness.js";
+import { executeGpuJob, runConfiguredCommand } from "./execute.js";
+import { GpuSlots, gpuEnv, type GpuSlot } from "./gpus.js";
+import { createBuiltinRunner, prepareKernels, runBuiltinSuite, type HarnessOptions } from "./harness.js";
+import type { RunRecord } from "../verdict/types.js";
 
 /**
  * Two entry points:
@@ -123,7 +126,7 @@ export async function runSuiteCli(argv: string[]): Promise<number> {
       return 1;
     }
   }
-  let job: unknown;
+  let job: GpuJob["job"] | undefined;
   if (values.job) {
     const parsed = jobRequestSchema.safeParse(JSON.parse(values.job));
     if (!parsed.success) {
@@ -132,7 +135,7 @@ export async function runSuiteCli(argv: string[]): Promise<number> {
     }
     job = parsed.data;
   }
-  const sha = values.sha ?? (job as { sha?: string } | undefined)?.sha ?? execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, encoding: "utf8" }).trim();
+  const sha = values.sha ?? job?.sha ?? execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, encoding: "utf8" }).trim();
   const cuda = cudaOpt;
   const gpu: GpuSlot | undefined = values.gpu !== undefined ? { index: Number(values.gpu) } : process.env.SHERIFF_GPU_INDEX ? { index: Number(process.env.SHERIFF_GPU_INDEX) } : undefined;
   let suite: SuiteConfig;
@@ -143,19 +146,30 @@ export async function runSuiteCli(argv: string[]): Promise<number> {
     return 2;
   }
   const timeoutMs = (values.timeout ? Number(values.timeout) : suite.timeoutSeconds) * 1000;
+  const harness: HarnessOptions = { workDir, ...(cuda ? { cuda } : {}), quick: values.quick ?? false, ...(values.reps ? { reps: Number(values.reps) } : {}), log: (m: string) => console.log(m) };
+  if (job) {
+    // The same executor as `sheriff worker`: an A/B job alternates two commits, and reverts the
+    // engine asks for are cherry-picked, all from the history of the checkout in --dir.
+    const limited = { ...suite, timeoutSeconds: Math.ceil(timeoutMs / 1000) };
+    const gpuJob = { repo: { owner: "local", repo: basename(dir), installationId: 0, cloneUrl: dir, branch: "HEAD" }, job, suite: limited };
+    const runners = { command: runConfiguredCommand, builtin: createBuiltinRunner(harness) };
+    const record = await new GpuSlots(gpu ? [gpu] : []).run(() => executeGpuJob(gpuJob, { cache: new RepoCache(workDir), runners }));
+    return report(record.result, sha, resolve(values.out ?? "run.json"), record);
+  }
   let result: SuiteResult;
   if (suite.kind === "builtin") {
-    result = await runBuiltinSuite(
-      { dir, suite: suite.builtin, sha, timeoutMs, ...(gpu ? { gpu } : {}) },
-      { workDir, ...(cuda ? { cuda } : {}), quick: values.quick ?? false, ...(values.reps ? { reps: Number(values.reps) } : {}), log: (m) => console.log(m) },
-    );
+    result = await runBuiltinSuite({ dir, suite: suite.builtin, sha, timeoutMs, ...(gpu ? { gpu } : {}) }, harness);
     result = { ...result, suite: suite.name };
   } else {
     result = await runCommandSuite({ dir, suite: suite.name, command: suite.command, sha, timeoutMs, env: gpuEnv(gpu) });
     if (gpu) result = { ...result, environment: { ...result.environment, gpuIndex: gpu.index } };
   }
-  const out = resolve(values.out ?? (job ? "run.json" : "result.json"));
-  writeFileSync(out, JSON.stringify(job ? { job, result } : result, null, 1));
+  return report(result, sha, resolve(values.out ?? "result.json"));
+}
+
+/** Writes the result (or, for a job, run.json = {job, result, baselineResult}) and prints what failed. */
+function report(result: SuiteResult, sha: string, out: string, record?: RunRecord): number {
+  writeFileSync(out, JSON.stringify(record ?? result, null, 1));
   const failing = result.tests.filter((t) => t.outcome === "fail" || t.outcome === "error");
   console.log(`${result.suite} @ ${sha.slice(0, 12)}: ${result.status}, ${result.tests.length} tests (${failing.length} failing), ${result.benchmarks.length} benchmarks -> ${out}`);
   for (const t of failing.slice(0, 20)) console.log(`  ${t.outcome.toUpperCase()} ${t.name}${t.message ? `: ${t.message.slice(0, 300)}` : ""}`);

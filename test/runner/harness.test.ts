@@ -150,6 +150,22 @@ describe("sheriff run-suite (what workflows/post-land-gpu.yml runs)", () => {
       const bad = run(repo.bf16Truncation);
       expect(bad.code).toBe(1);
       expect(bad.result.tests.some((t) => t.outcome === "fail")).toBe(true);
+
+      // An A/B job: suspect and baseline alternate, from the history of the checkout.
+      const ab = { sha: repo.bf16Truncation, suite: "half-precision", purpose: "ab", attempt: 0, baselineSha: repo.good };
+      const abOut = join(out, "ab.json");
+      try {
+        execFileSync(process.execPath, [options.entry!, "run-suite", "--suite", "half-precision", "--dir", repo.checkout(repo.good), "--job", JSON.stringify(ab), "--out", abOut, "--work-dir", SHARED_WORK_DIR, "--cuda", "off", "--quick", "--reps", "2"], { stdio: "pipe" });
+      } catch {
+        // exit 1: the suspect fails
+      }
+      const file = JSON.parse(readFileSync(abOut, "utf8")) as { result: unknown; baselineResult: unknown };
+      const suspect = parseSuiteResult(file.result, "ab suspect");
+      const baseline = parseSuiteResult(file.baselineResult, "ab baseline");
+      expect([suspect.commit, baseline.commit]).toEqual([repo.bf16Truncation, repo.good]);
+      expect(suspect.tests.some((t) => t.outcome === "fail")).toBe(true);
+      expect(baseline.tests.every((t) => t.outcome !== "fail")).toBe(true);
+      expect(suspect.benchmarks[0]!.samples.length).toBe(3 * bad.result.benchmarks[0]!.samples.length);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { pino, type Logger } from "pino";
 import type { Probot } from "probot";
 import { probotAccess } from "./github/access.js";
+import { ConfigCache } from "./github/config.js";
 import type { PipelineDeps } from "./pipeline/deps.js";
 import { Queues } from "./queue/queues.js";
 import { RepoCache } from "./repo/git.js";
@@ -37,6 +38,7 @@ export function createRuntime(settings: Settings): Runtime {
 export function pipelineDeps(runtime: Runtime, probot: Probot, settings: Settings, log: Logger = probot.log): PipelineDeps {
   return {
     access: probotAccess(probot, apiBaseUrl(settings)),
+    configs: new ConfigCache(),
     ledger: runtime.ledger,
     queues: runtime.queues,
     cache: runtime.cache,

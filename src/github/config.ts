@@ -24,3 +24,22 @@ export async function readConfig(octokit: Octokit, owner: string, repo: string, 
     throw err;
   }
 }
+
+/**
+ * Configs by commit: the file at a sha never changes, so analyses of the same head (one after
+ * every result) read it from GitHub once. Bounded, oldest dropped first.
+ */
+export class ConfigCache {
+  private readonly entries = new Map<string, SheriffConfig>();
+
+  constructor(private readonly capacity = 500) {}
+
+  async get(key: string, load: () => Promise<SheriffConfig>): Promise<SheriffConfig> {
+    const hit = this.entries.get(key);
+    if (hit) return hit;
+    const config = await load();
+    this.entries.set(key, config);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    return config;
+  }
+}

@@ -8,10 +8,12 @@ import type { PipelineDeps } from "./deps.js";
 import { dispatchJob } from "./dispatch.js";
 
 export async function loadConfigAt(deps: PipelineDeps, repo: RepoRef, sha: string): Promise<SheriffConfig> {
-  const { octokit } = await deps.access.forInstallation(repo.installationId);
-  const lookup = await readConfig(octokit, repo.owner, repo.repo, sha);
-  if (lookup.kind === "ok") return lookup.config;
-  throw new Error(lookup.kind === "missing" ? `no .github/sheriff.yml at ${sha}` : lookup.error.message);
+  return deps.configs.get(`${repoKey(repo)}@${sha}`, async () => {
+    const { octokit } = await deps.access.forInstallation(repo.installationId);
+    const lookup = await readConfig(octokit, repo.owner, repo.repo, sha);
+    if (lookup.kind === "ok") return lookup.config;
+    throw new Error(lookup.kind === "missing" ? `no .github/sheriff.yml at ${sha}` : lookup.error.message);
+  });
 }
 
 export async function engineInput(deps: PipelineDeps, repo: RepoRef, config: SheriffConfig, suiteName: string): Promise<EngineInput> {

@@ -7,6 +7,7 @@ import { Probot, ProbotOctokit } from "probot";
 import type { Worker } from "bullmq";
 import { sheriffApp } from "../../src/app.js";
 import { probotAccess } from "../../src/github/access.js";
+import { ConfigCache } from "../../src/github/config.js";
 import { startAppServices } from "../../src/services.js";
 import type { PipelineDeps } from "../../src/pipeline/deps.js";
 import { Queues } from "../../src/queue/queues.js";
@@ -36,7 +37,7 @@ export async function startSheriff(name: string, options: { baseUrl?: string; re
   const queues = new Queues(store);
   const ledger = new Ledger(store);
   const cache = new RepoCache(workDir);
-  const deps: PipelineDeps = { access: probotAccess(probot, options.baseUrl), ledger, queues, cache, engine: decide, log, parallelism: 1 };
+  const deps: PipelineDeps = { access: probotAccess(probot, options.baseUrl), configs: new ConfigCache(), ledger, queues, cache, engine: decide, log, parallelism: 1 };
   const services = await startAppServices(deps, { landTiming: { pollIntervalMs: 200, discoverIntervalMs: 200 } });
   await probot.load(sheriffApp(deps, services.hooks));
   const workers: Worker[] = [startGpuWorker({ queues, ledger, cache, runners: { command: runConfiguredCommand }, log, slots: 1 })];

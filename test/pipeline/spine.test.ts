@@ -95,6 +95,8 @@ describe("the spine: landed commit to revert PR", () => {
     expect(verdicts.map((v) => v.decision)).toEqual([expect.objectContaining({ type: "regression", culprit: bad, lastGood: good })]);
     const checks = [...github!.checkRuns.values()].filter((c) => c.head_sha === bad);
     expect(checks).toHaveLength(1);
+    // The config is read once per push by intake and once per head by the analyses, however many results arrive.
+    expect(github!.callsTo("GET", /\/contents\//).map((c) => c.path.split("ref=")[1])).toEqual([good, good, bad, bad]);
     expect(checks[0]).toMatchObject({ name: "Sheriff / post-land GPU", conclusion: "failure" });
   });
 

@@ -37,6 +37,25 @@ struct Args {
   float* lse_part;          // [splits, H, total_q]
 };
 
+// Key tiles [x, y) of BN keys that an m-block of BM query rows starting at m_start attends to:
+// the sliding window (aligned bottom-right, Lk - Lq) clips the range, then split-KV takes this
+// split's share. Both forward kernels use it, so they always cover the same keys.
+template <int BM, int BN>
+__device__ __forceinline__ int2 key_tiles(const Args& a, int m_start, int Lq, int Lk, int split) {
+  const int off = Lk - Lq;
+  int n_lo = 0, n_hi = Lk;
+  if (a.wl >= 0) n_lo = max(0, m_start + off - a.wl);
+  if (a.wr >= 0) n_hi = min(Lk, min(Lq, m_start + BM) - 1 + off + a.wr + 1);
+  int t_lo = n_lo / BN, t_hi = n_hi > n_lo ? (n_hi + BN - 1) / BN : t_lo;
+  if (a.num_splits > 1) {
+    const int per = (t_hi - t_lo + a.num_splits - 1) / a.num_splits;
+    const int s_lo = t_lo + split * per;
+    t_hi = min(t_hi, s_lo + per);
+    t_lo = min(s_lo, t_hi);
+  }
+  return make_int2(t_lo, t_hi);
+}
+
 __device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
   const unsigned s = (unsigned)__cvta_generic_to_shared(smem);
   const int sz = valid ? 16 : 0;
@@ -179,18 +198,8 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int off = Lk - Lq;
 
-  // key range touched by this m-block
-  int n_lo = 0, n_hi = Lk;
-  if (a.wl >= 0) n_lo = max(0, m_start + off - a.wl);
-  if (a.wr >= 0) n_hi = min(Lk, min(Lq, m_start + BM) - 1 + off + a.wr + 1);
-  int t_lo = n_lo / BN, t_hi = n_hi > n_lo ? (n_hi + BN - 1) / BN : t_lo;
-  if (a.num_splits > 1) {
-    const int nt = t_hi - t_lo;
-    const int per = (nt + a.num_splits - 1) / a.num_splits;
-    const int s_lo = t_lo + split * per;
-    t_hi = min(t_hi, s_lo + per);
-    t_lo = min(s_lo, t_hi);
-  }
+  const int2 tiles = key_tiles<BM, BN>(a, m_start, Lq, Lk, split);
+  const int t_lo = tiles.x, t_hi = tiles.y;
 
   const uint16_t* qbase = a.q + ((int64_t)q0 * a.H + h) * D;
   // load Q (zero rows past Lq)

@@ -82,17 +82,8 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd_wg(const Args a) {
   const int wg = warp / 4;
   const int off = Lk - Lq;
 
-  int n_lo = 0, n_hi = Lk;
-  if (a.wl >= 0) n_lo = max(0, m_start + off - a.wl);
-  if (a.wr >= 0) n_hi = min(Lk, min(Lq, m_start + BM) - 1 + off + a.wr + 1);
-  int t_lo = n_lo / BN, t_hi = n_hi > n_lo ? (n_hi + BN - 1) / BN : t_lo;
-  if (a.num_splits > 1) {
-    const int nt = t_hi - t_lo;
-    const int per = (nt + a.num_splits - 1) / a.num_splits;
-    const int s_lo = t_lo + split * per;
-    t_hi = min(t_hi, s_lo + per);
-    t_lo = min(s_lo, t_hi);
-  }
+  const int2 tiles = key_tiles<BM, BN>(a, m_start, Lq, Lk, split);
+  const int t_lo = tiles.x, t_hi = tiles.y;
 
   const uint16_t* qbase = a.q + ((int64_t)q0 * a.H + h) * D;
   {

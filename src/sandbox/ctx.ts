@@ -2,7 +2,7 @@
 import type { Auth } from "./auth.js";
 import type { Core } from "./core.js";
 import { resolveCommit } from "./git.js";
-import { HttpError, notFound, type Json, asObject, type Router } from "./http.js";
+import { HttpError, notFound, nowIso, type Json, asObject, type Router } from "./http.js";
 import type { Account, Issue, Repo } from "./state.js";
 
 export interface Ctx {
@@ -46,4 +46,22 @@ export async function commitOr(ctx: Ctx, ref: string, status = 404): Promise<str
 
 export function repoApi(ctx: Ctx): string {
   return `${ctx.core.urls.apiUrl}/repos/${ctx.repo.fullName}`;
+}
+
+/** A new open issue by the request's actor; issues and pull requests share one number sequence, as on GitHub. */
+export function newIssue(ctx: Ctx, repo: Repo, title: string, text: string | null): Issue {
+  const now = nowIso();
+  return {
+    number: repo.nextNumber++,
+    id: ctx.core.state.nextId(),
+    title,
+    body: text,
+    state: "open",
+    user: ctx.actor,
+    labels: [],
+    createdAt: now,
+    updatedAt: now,
+    closedAt: null,
+    reactions: [],
+  };
 }

@@ -1,5 +1,5 @@
 // Issue routes: issues, comments, labels, reactions.
-import { body, issueOr404, type Ctx, type SandboxRouter } from "./ctx.js";
+import { body, issueOr404, newIssue, type Ctx, type SandboxRouter } from "./ctx.js";
 import { HttpError, notFound, nowIso, ok, paginate, str, validationFailed } from "./http.js";
 import { commentJson, issueJson, labelJson, reactionJson } from "./shapes.js";
 import type { Comment, Issue, Label, Reaction } from "./state.js";
@@ -61,20 +61,7 @@ function listReactions(ctx: Ctx, list: Reaction[]): ReturnType<typeof ok> {
 export function registerIssueRoutes(r: SandboxRouter): void {
   r.add("POST", "/repos/:owner/:repo/issues", { auth: "repo", level: "read" }, (ctx) => {
     const b = body(ctx);
-    const now = nowIso();
-    const issue: Issue = {
-      number: ctx.repo.nextNumber++,
-      id: ctx.core.state.nextId(),
-      title: str(b, "title", true)!,
-      body: str(b, "body") ?? null,
-      state: "open",
-      user: ctx.actor,
-      labels: [],
-      createdAt: now,
-      updatedAt: now,
-      closedAt: null,
-      reactions: [],
-    };
+    const issue = newIssue(ctx, ctx.repo, str(b, "title", true)!, str(b, "body") ?? null);
     if (Array.isArray(b.labels)) issue.labels = labelNames(b.labels).map((n) => ensureLabel(ctx, n).name);
     ctx.repo.issues.set(issue.number, issue);
     emitIssueEvent(ctx, issue, "opened");

@@ -1,5 +1,5 @@
 // Pull request routes: create/list/get/update, merge, update-branch, reviews, commits, files.
-import { body, pullOr404, type Ctx, type SandboxRouter } from "./ctx.js";
+import { body, newIssue, pullOr404, type Ctx, type SandboxRouter } from "./ctx.js";
 import { commitTree, diffFiles, isAncestor, mergeBase, mergeTree, readCommit, revList, revParse, updateRef } from "./git.js";
 import { HttpError, notFound, nowIso, ok, paginate, str, validationFailed } from "./http.js";
 import { baseHead, buildMerge, computeMergeability, failingRequiredChecks, pullCommits, type MergeMethod, type PullIssue } from "./pulls-git.js";
@@ -57,19 +57,8 @@ export function registerPullRoutes(r: SandboxRouter): void {
     if ((await revList(repo.dir, [headSha!, `^${baseSha!}`])).length === 0) {
       throw validationFailed("Validation Failed", [{ resource: "PullRequest", code: "custom", message: `No commits between ${base} and ${head}` }]);
     }
-    const now = nowIso();
     const issue: PullIssue = {
-      number: repo.nextNumber++,
-      id: ctx.core.state.nextId(),
-      title,
-      body: str(b, "body") ?? null,
-      state: "open",
-      user: ctx.actor,
-      labels: [],
-      createdAt: now,
-      updatedAt: now,
-      closedAt: null,
-      reactions: [],
+      ...newIssue(ctx, repo, title, str(b, "body") ?? null),
       pull: {
         id: ctx.core.state.nextId(),
         headRef: head,

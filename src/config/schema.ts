@@ -9,8 +9,13 @@ const thresholdsSchema = z
     slowdown: z.number().positive().max(10).default(0.05),
     /** Largest p-value at which a slowdown counts as statistically clear. */
     pValue: z.number().positive().max(0.5).default(0.01),
-    /** How many times a newly failing test is retried at the commit and at the last good one. */
-    retries: z.number().int().min(0).max(10).default(2),
+    /** How many times a newly failing test is retried at the commit and at the last good one (at least once). */
+    retries: z.number().int().min(1).max(10).default(1),
+    /**
+     * For a test already seen flaking: the largest chance, at its observed flake rate, that its
+     * flakiness alone produced the run of failures at the suspect. Lower means more retries.
+     */
+    flakeRisk: z.number().positive().max(0.1).default(0.001),
   })
   .strict();
 

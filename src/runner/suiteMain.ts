@@ -6,7 +6,7 @@ import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parseConfig } from "../config/parse.js";
-import { BUILTIN_SUITES, CONFIG_PATH, type SuiteConfig } from "../config/schema.js";
+import { BUILTIN_SUITES, CONFIG_PATH, suiteConfigSchema, type SuiteConfig } from "../config/schema.js";
 import { jobRequestSchema, type GpuJob } from "../queue/jobs.js";
 import { RepoCache } from "../repo/git.js";
 import { formatZodIssues, type SuiteResult } from "../results/schema.js";
@@ -77,7 +77,7 @@ async function suiteConfigFor(dir: string, name: string): Promise<SuiteConfig> {
     if (found) return found;
   }
   if ((BUILTIN_SUITES as readonly string[]).includes(name)) {
-    return { kind: "builtin", builtin: name as (typeof BUILTIN_SUITES)[number], name, paths: ["kernels/**"], timeoutSeconds: 1800, thresholds: { slowdown: 0.05, pValue: 0.01, retries: 2 } };
+    return suiteConfigSchema.parse({ kind: "builtin", builtin: name, name, paths: ["kernels/**"] });
   }
   throw new Error(`no suite "${name}" in ${CONFIG_PATH} and no built-in suite of that name (built-in: ${BUILTIN_SUITES.join(", ")})`);
 }

@@ -107,6 +107,6 @@ function targetsMet(reports: SimulationReport[]): boolean {
   return reports.every((r) => {
     const t = r.targets;
     const falseRevertTarget = r.options.flakeRate > 0.05 || t.noFalseRevert;
-    return falseRevertTarget && t.everyCorrectnessCulpritFound && t.everySlowdownFound !== false && t.searchJobsWithinBound;
+    return falseRevertTarget && t.everyCorrectnessCulpritFound && t.everySlowdownFound !== false && t.jobsWithinBound;
   });
 }

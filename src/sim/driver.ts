@@ -109,7 +109,8 @@ export function simulate(partial: Partial<SimOptions> = {}, engine: DecisionEngi
 
   const callEngine = (): void => {
     const pending = [...jobs.values()].filter((q) => !runsById.has(jobId(q.job))).map((q) => q.job);
-    const free = gpus.filter((g) => g === undefined).length;
+    // A GPU that a queued job is about to take is not free for an extra probe.
+    const free = Math.max(1, gpus.filter((g) => g === undefined).length - queue.length);
     const decisions = engine({ suite, commits: chain, runs, pending, rebaselines: [], declared, parallelism: free, capabilities: { cherryPick: o.cherryPick } });
     for (const d of decisions) {
       if (d.type === "run") enqueue(d.job, d.investigation);

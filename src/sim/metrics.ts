@@ -63,7 +63,8 @@ export interface SimulationReport {
     everyCorrectnessCulpritFound: boolean;
     /** null where it does not apply (slowdown under 5% or noise over 1%). */
     everySlowdownFound: boolean | null;
-    searchJobsWithinBound: boolean;
+    /** Every job of each culprit's own investigation, retries included, within ceil(log2(range)) + 3. */
+    jobsWithinBound: boolean;
   };
   culpritDetails: CulpritOutcome[];
 }
@@ -125,6 +126,7 @@ export function summarize(t: SimTrace): SimulationReport {
   const missed = culprits.filter((c) => !c.found);
   const slowdownBelowThreshold = o.slowdown < o.thresholds.slowdown;
   const searchWithin = single.filter((c) => c.searchJobs! <= c.bound! + 2).length;
+  const jobsWithin = single.filter((c) => c.jobs! <= c.bound! + 2).length;
   return {
     options: o,
     simulatedHours: t.endedAt / 60,
@@ -148,14 +150,14 @@ export function summarize(t: SimTrace): SimulationReport {
       overheadInclusiveMean: found.length ? (executed.length - gpuJobs.landed) / found.length : null,
       singleCulpritRanges: single.length,
       searchWithinBoundPlus2: searchWithin,
-      jobsWithinBoundPlus2: single.filter((c) => c.jobs! <= c.bound! + 2).length,
+      jobsWithinBoundPlus2: jobsWithin,
     },
     minutesToRevert: times.length ? { median: quantile(times, 0.5), p90: quantile(times, 0.9), max: Math.max(...times) } : null,
     targets: {
       noFalseRevert: t.regressions.every((r) => culpritShas.has(r.decision.culprit)),
       everyCorrectnessCulpritFound: missed.every((c) => c.kind === "slowdown"),
       everySlowdownFound: !slowdownBelowThreshold && o.noise <= 0.01 ? missed.every((c) => c.kind !== "slowdown") : null,
-      searchJobsWithinBound: searchWithin === single.length,
+      jobsWithinBound: jobsWithin === single.length,
     },
     culpritDetails: culprits,
   };

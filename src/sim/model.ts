@@ -1,3 +1,4 @@
+import { suiteConfigSchema, type SuiteConfig } from "../config/schema.js";
 import { RESULT_SCHEMA_VERSION, type SuiteResult } from "../results/schema.js";
 import type { LandedCommit } from "../verdict/types.js";
 import { Rng } from "./prng.js";
@@ -36,7 +37,7 @@ export interface SimOptions {
   cherryPick: boolean;
   tests: number;
   flakyTests: number;
-  thresholds: { slowdown: number; pValue: number; retries: number };
+  thresholds: SuiteConfig["thresholds"];
 }
 
 export const DEFAULT_OPTIONS: SimOptions = {
@@ -59,7 +60,7 @@ export const DEFAULT_OPTIONS: SimOptions = {
   cherryPick: true,
   tests: 20,
   flakyTests: 3,
-  thresholds: { slowdown: 0.05, pValue: 0.01, retries: 2 },
+  thresholds: suiteConfigSchema.parse({ kind: "command", name: "sim", command: "sim", paths: ["**"] }).thresholds,
 };
 
 export const SUITE = "sim-kernels";

@@ -1,5 +1,6 @@
 import { MAX_SKIPS, nextBisectStep, suspectsInRange, type BisectPosition } from "../culprit/bisect.js";
 import { anyRunsOf, checkpoints, hasPending, maskWindows, picksAt, runsOf, short, type Requests, type SuiteContext } from "./context.js";
+import { FlakeHistory } from "./flakes.js";
 import { classifyNewFailures, failingIn, firstMessage, INCOMPLETE_RUN, mixedIn, passingIn, runVerdict } from "./tests.js";
 import type { Decision, LandedCommit, RunRecord } from "./types.js";
 
@@ -20,7 +21,7 @@ interface Anchor {
 
 export function correctnessTrack(ctx: SuiteContext, requests: Requests): Decision[] {
   const out: Decision[] = [];
-  const knownFlaky = new Set<string>();
+  const history = new FlakeHistory(ctx);
   // Where each test last passed: after a crash hid the tests, "last good" must mean last seen passing.
   const lastPass = new Map<string, { index: number; sha: string }>();
   let anchor: Anchor | undefined;
@@ -49,10 +50,10 @@ export function correctnessTrack(ctx: SuiteContext, requests: Requests): Decisio
       continue;
     }
     const good = newFails.map((t) => lastPass.get(t)!).reduce((a, b) => (b.index < a.index ? b : a));
-    const inv = investigate(ctx, requests, { ...good, broken: anchor.broken }, x, index, newFails, knownFlaky);
+    history.advanceTo(good.index + 1);
+    const inv = investigate(ctx, requests, { ...good, broken: anchor.broken }, x, index, newFails, history);
     out.push(...inv.decisions);
     if (inv.waiting) break;
-    for (const t of inv.flaky) knownFlaky.add(t);
     anchor = { index, sha: x.sha, broken: new Set([...stillBroken, ...inv.deterministic]) };
     seen();
   }
@@ -88,7 +89,6 @@ interface Investigation {
   waiting: boolean;
   decisions: Decision[];
   deterministic: string[];
-  flaky: string[];
 }
 
 function investigate(
@@ -98,18 +98,23 @@ function investigate(
   x: LandedCommit,
   xIndex: number,
   newFails: string[],
-  knownFlaky: Set<string>,
+  history: FlakeHistory,
 ): Investigation {
   const id = `correctness:${short(anchor.sha)}..${short(x.sha)}`;
-  const retries = ctx.suite.thresholds.retries;
+  const { retries, flakeRisk } = ctx.suite.thresholds;
   const xRuns = runsOf(ctx, x.sha);
   const runner = xRuns.find((r) => r.result.status !== "completed" || failingIn([r]).size > 0)?.result.environment.runner;
-  // A test already caught flaking needs a longer streak before its failure is believed.
-  const needed = newFails.some((t) => knownFlaky.has(t)) ? 2 * retries + 1 : retries + 1;
+  // A test already caught flaking needs a streak its own flake rate is unlikely to produce; one
+  // that has since passed here or failed at the last good commit is flaky and needs nothing more.
+  const settled = new Set([...passingIn(xRuns), ...failingIn(runsOf(ctx, anchor.sha))]);
+  const open = newFails.filter((t) => !settled.has(t));
+  const needed = Math.max(retries + 1, ...open.map((t) => history.failuresNeeded(t, retries, flakeRisk)));
   const reason = `new failure of ${newFails.join(", ")} at ${short(x.sha)}: retry here and at last good ${short(anchor.sha)}`;
-  const xDone = requests.ensureRuns(x.sha, Math.max(2, needed), "retry", reason, id, runner);
+  // Past the first retries, one at a time: a flaky test usually passes on the next run, which ends it.
+  const xTarget = Math.min(needed, Math.max(retries + 1, xRuns.length + 1));
+  const xDone = requests.ensureRuns(x.sha, xTarget, "retry", reason, id, runner) && xTarget >= needed;
   const gDone = requests.ensureRuns(anchor.sha, retries + 1, "retry", reason, id, runner);
-  const waiting: Investigation = { waiting: true, decisions: [], deterministic: [], flaky: [] };
+  const waiting: Investigation = { waiting: true, decisions: [], deterministic: [] };
   if (!xDone || !gDone || hasPending(ctx, x.sha) || hasPending(ctx, anchor.sha)) return waiting;
 
   const verdict = classifyNewFailures(newFails, xRuns, runsOf(ctx, anchor.sha));
@@ -123,12 +128,7 @@ function investigate(
       summary: `${verdict.flaky.join(", ")} failed intermittently at ${short(x.sha)} or also at last good ${short(anchor.sha)}; not a regression`,
     });
   }
-  const done = (extraFlaky: string[] = []): Investigation => ({
-    waiting: false,
-    decisions,
-    deterministic: verdict.deterministic,
-    flaky: [...verdict.flaky, ...extraFlaky],
-  });
+  const done = (): Investigation => ({ waiting: false, decisions, deterministic: verdict.deterministic });
   if (!verdict.deterministic.length) return done();
 
   const suspects = suspectsInRange(ctx.commits, anchor.index, xIndex, ctx.name);
@@ -140,12 +140,12 @@ function investigate(
       tests: verdict.deterministic,
       summary: `${verdict.deterministic.join(", ")} fail at ${short(x.sha)} but no commit since ${short(anchor.sha)} touches the suite: environment, not a commit`,
     });
-    return done(verdict.deterministic);
+    return done();
   }
-  const search = searchCulprits(ctx, requests, { id, anchor, x, xIndex, suspects, tests: verdict.deterministic });
+  const search = searchCulprits(ctx, requests, { id, anchor, x, xIndex, suspects, tests: verdict.deterministic, needed });
   decisions.push(...search.decisions);
   if (search.waiting) return { ...waiting, decisions };
-  return done(search.flaky);
+  return done();
 }
 
 interface SearchInput {
@@ -156,6 +156,8 @@ interface SearchInput {
   /** Commit indexes of the suite-touching commits in (anchor, x]. */
   suspects: number[];
   tests: string[];
+  /** Failing runs the suspect `x` needed before the search; the culprit is blamed on one more. */
+  needed: number;
 }
 
 /**
@@ -163,9 +165,8 @@ interface SearchInput {
  * after it for whatever tests it did not break (two culprits in one range). The last suspect
  * also carries the evidence of `x` itself, whose state it shares.
  */
-function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): { waiting: boolean; decisions: Decision[]; flaky: string[] } {
+function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): { waiting: boolean; decisions: Decision[] } {
   const decisions: Decision[] = [];
-  const flaky = new Set<string>();
   let remaining = s.tests;
   let start = 0;
   let lastGood = s.anchor.sha;
@@ -192,7 +193,6 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
       const verdicts = runs.map((r) => runVerdict(r, tests));
       const mixed = mixedIn(runs).filter((t) => tests.includes(t));
       if (mixed.length) {
-        mixed.forEach((t) => flaky.add(t));
         decisions.push({
           type: "flaky",
           suite: ctx.name,
@@ -211,22 +211,25 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
     const step = nextBisectStep(positions, ctx.parallelism);
     // Unmeasurable commits hide the boundary: blaming any one of them would be a guess.
     if (step.kind === "none" || step.kind === "ambiguous") break;
-    if (step.kind === "wait") return { waiting: true, decisions, flaky: [...flaky] };
+    if (step.kind === "wait") return { waiting: true, decisions };
     if (step.kind === "probe") {
       for (const p of step.positions) {
         const sha = ctx.commits[s.suspects[start + p]!]!.sha;
         requests.add(sha, "bisect", `bisect ${tests.join(", ")} between ${short(s.anchor.sha)} and ${short(s.x.sha)}${reverted(start + p)}`, s.id, withPicks(start + p));
       }
-      return { waiting: true, decisions, flaky: [...flaky] };
+      return { waiting: true, decisions };
     }
     const hi = start + step.hi;
     const culprit = ctx.commits[s.suspects[hi]!]!;
     const culpritRuns = runsAtPos(hi);
     const badRuns = culpritRuns.filter((r) => runVerdict(r, tests) === "bad");
-    if (badRuns.length < 2) {
-      // Flaky-aware boundary: one failing probe could be a flake, so the culprit fails twice before blame.
+    // Flaky-aware boundary: the culprit fails at least twice, and the search ends with one run
+    // more than the suspect needed (a culprit found at the suspect itself runs there once more).
+    let failures = 0;
+    for (let i = hi; i < s.suspects.length; i++) failures += runsAtPos(i).filter((r) => runVerdict(r, tests) === "bad").length;
+    if (badRuns.length < 2 || failures < s.needed + 1) {
       if (!hasPending(ctx, culprit.sha, picks(hi))) requests.add(culprit.sha, "bisect", `repeat at the boundary ${short(culprit.sha)}${reverted(hi)}`, s.id, withPicks(hi));
-      return { waiting: true, decisions, flaky: [...flaky] };
+      return { waiting: true, decisions };
     }
     if (step.lo >= 0) lastGood = ctx.commits[s.suspects[start + step.lo]!]!.sha;
     const broken = tests.filter((t) => failingIn(badRuns).has(t));
@@ -248,5 +251,5 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
     start = hi + 1;
     lastGood = culprit.sha;
   }
-  return { waiting: false, decisions, flaky: [...flaky] };
+  return { waiting: false, decisions };
 }

@@ -20,7 +20,7 @@ describe("simulator", () => {
       expect(r.falseReverts).toEqual([]);
       const unmaskedMisses = r.culpritDetails.filter((c) => !c.found && !c.masked);
       expect(unmaskedMisses).toEqual([]);
-      expect(r.perCulprit.searchWithinBoundPlus2).toBe(r.perCulprit.singleCulpritRanges);
+      expect(r.perCulprit.jobsWithinBoundPlus2).toBe(r.perCulprit.singleCulpritRanges);
       expect(r.minutesToRevert!.median).toBeGreaterThan(0);
     }
   });
@@ -33,24 +33,23 @@ describe("simulator", () => {
   });
 
   it("finds culprits masked by a live crash once the crash is reverted", () => {
-    // Seed 2 at 15% flakes: a crash is live while two slowdowns and a test_04 break land, and
-    // again while a later slowdown lands.
-    const options = { flakeRate: 0.15, noise: 0.01, slowdown: 0.05, seed: 2 };
+    // Seed 5 at 15% flakes: a break and two slowdowns land while a crash culprit is live.
+    const options = { flakeRate: 0.15, noise: 0.01, slowdown: 0.05, seed: 5 };
     const r = runSimulation(options);
-    expect(r.culpritDetails.filter((c) => c.masked === "crash").map((c) => c.kind).sort()).toEqual(["correctness", "slowdown", "slowdown", "slowdown"]);
+    expect(r.culpritDetails.filter((c) => c.masked === "crash").map((c) => c.kind).sort()).toEqual(["correctness", "slowdown", "slowdown"]);
     expect(r.missed.total).toBe(0);
     expect(r.foundMasked).toBe(r.masked);
     expect(r.falseReverts).toEqual([]);
     // The same stream with a runner that cannot cherry-pick: the masked culprits stay hidden.
     const plain = runSimulation({ ...options, cherryPick: false });
     expect(plain.foundMasked).toBe(0);
-    expect(plain.missedMasked).toBeGreaterThanOrEqual(4);
+    expect(plain.missedMasked).toBeGreaterThanOrEqual(3);
     expect(plain.falseReverts).toEqual([]);
   });
 
   it("finds a second break of a test that an earlier, still-live culprit already broke", () => {
     // A denser stream (5% culprits) where one break lands on a test an unreverted break already failed.
-    const options = { commits: 400, culpritRate: 0.05, flakeRate: 0.05, noise: 0.01, slowdown: 0.05, seed: 5 };
+    const options = { commits: 400, culpritRate: 0.05, flakeRate: 0.05, noise: 0.01, slowdown: 0.05, seed: 3 };
     const r = runSimulation(options);
     const same = r.culpritDetails.filter((c) => c.masked === "same-test");
     expect(same).toHaveLength(1);

@@ -20,10 +20,59 @@ describe("correctness", () => {
     const r = d.regressions[0]!;
     expect(r).toMatchObject({ kind: "correctness", culprit: sha(5), lastGood: sha(4), failingTests: [{ name: "t_a" }] });
     const retries = d.jobs.filter((j) => j.purpose === "retry");
-    expect(retries.filter((j) => j.sha === sha(9))).toHaveLength(2);
-    expect(retries.filter((j) => j.sha === sha(0))).toHaveLength(2);
-    const search = d.jobs.filter((j) => j.purpose === "bisect").length;
-    expect(search).toBeLessThanOrEqual(probeBudget(9) + 2);
+    expect(retries.filter((j) => j.sha === sha(9))).toHaveLength(1);
+    expect(retries.filter((j) => j.sha === sha(0))).toHaveLength(1);
+    // The culprit failed at its probe and once more at the boundary.
+    expect(d.jobs.filter((j) => j.sha === sha(5) && j.purpose === "bisect")).toHaveLength(2);
+  });
+
+  it("spends at most ceil(log2(range)) + 3 jobs on a culprit at any position of any range, retries included", () => {
+    for (let n = 1; n <= 33; n++) {
+      for (let c = 1; c <= n; c++) {
+        const d = drive({ commits: history(n + 1), landed: [0, n], behave: breaksFrom(c) });
+        expect(d.regressions.map((r) => r.culprit)).toEqual([sha(c)]);
+        expect(d.jobs.filter((j) => j.purpose !== "landed").length).toBeLessThanOrEqual(probeBudget(n) + 2);
+      }
+    }
+  });
+
+  it("runs a culprit found at the suspect itself once more before blaming it", () => {
+    const d = drive({ commits: history(6), landed: [0, 5], behave: breaksFrom(5) });
+    expect(d.regressions.map((r) => r.culprit)).toEqual([sha(5)]);
+    expect(d.runs.filter((r) => r.job.sha === sha(5)).map((r) => r.job.purpose)).toEqual(["landed", "retry", "bisect"]);
+  });
+
+  it("does not blame the suspect when its boundary repeat passes", () => {
+    // A stable test flakes twice in a row at commit 5 (the landed run and the retry), then passes.
+    const d = drive({ commits: history(6), landed: [0, 5], behave: (i, n) => ({ fail: i === 5 && n < 2 ? ["t_b"] : [] }) });
+    expect(d.regressions).toEqual([]);
+    expect(d.flaky.flatMap((f) => f.tests)).toContain("t_b");
+  });
+
+  it("holds a test seen flaking to a streak its flake rate is unlikely to produce", () => {
+    // t_c flakes at commit 4 (the landed run fails, the retry passes); commit 12 then really breaks it.
+    const behave = (i: number, n: number) => ({ fail: (i === 4 && n === 0) || i >= 12 ? ["t_c"] : [] });
+    const d = drive({ commits: history(16), landed: [0, 2, 4, 6, 8, 10, 15], behave });
+    expect(d.flaky.map((f) => [f.sha, f.tests])).toEqual([[sha(4), ["t_c"]]]);
+    expect(d.regressions.map((r) => r.culprit)).toEqual([sha(12)]);
+    // Seen flaking once in the runs up to the last good commit 10: Laplace rate (1 + 1) / (runs + 2).
+    const runsUpToGood = d.runs.filter((r) => Number.parseInt(r.job.sha.slice(0, 12), 16) - 1 <= 10).length;
+    const rate = 2 / (runsUpToGood + 2);
+    const streak = 1 + Math.ceil(Math.log(SUITE.thresholds.flakeRisk) / Math.log(rate));
+    expect(streak).toBeGreaterThan(2);
+    expect(d.jobs.filter((j) => j.sha === sha(15) && j.purpose === "retry")).toHaveLength(streak - 1);
+    // A stable test breaking in the same place needs one retry.
+    const stable = drive({ commits: history(16), landed: [0, 2, 4, 6, 8, 10, 15], behave: (i, n) => ({ fail: [...((i === 4 && n === 0) ? ["t_c"] : []), ...(i >= 12 ? ["t_a"] : [])] }) });
+    expect(stable.regressions.map((r) => r.culprit)).toEqual([sha(12)]);
+    expect(stable.jobs.filter((j) => j.sha === sha(15) && j.purpose === "retry")).toHaveLength(1);
+  });
+
+  it("asks for the retries past the first one at a time, and stops once a flaky test passes", () => {
+    const behave = (i: number, n: number) => ({ fail: [...((i === 2 && n === 0) || (i === 6 && n < 2) ? ["t_c"] : []), ...(i >= 5 ? ["t_a"] : [])] });
+    const d = drive({ commits: history(8), landed: [0, 2, 4, 6], behave });
+    expect(d.regressions.map((r) => r.culprit)).toEqual([sha(5)]);
+    const retryRounds = d.calls.map((c) => c.filter((x) => x.type === "run" && x.job.purpose === "retry" && x.job.sha === sha(6)).length).filter((n) => n > 0);
+    expect(retryRounds).toEqual([1, 1]);
   });
 
   it("marks a failure that does not repeat as flaky and never blames anyone", () => {
@@ -33,7 +82,7 @@ describe("correctness", () => {
   });
 
   it("marks a failure that also shows up at the last good commit as flaky", () => {
-    const d = drive({ commits: history(6), landed: [0, 5], behave: (i, n) => ({ fail: i === 5 || (i === 0 && n === 2) ? ["t_c"] : [] }) });
+    const d = drive({ commits: history(6), landed: [0, 5], behave: (i, n) => ({ fail: i === 5 || (i === 0 && n === 1) ? ["t_c"] : [] }) });
     expect(d.regressions).toEqual([]);
     expect(d.flaky.map((f) => f.tests)).toEqual([["t_c"]]);
   });

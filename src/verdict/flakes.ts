@@ -1,0 +1,77 @@
+import { runsOf, type SuiteContext } from "./context.js";
+import { outcomesOf } from "./tests.js";
+
+/**
+ * What the suite's own history says about each test's flakiness. A test is seen flaking when
+ * it both failed and passed at one commit (a deterministic break never passes, so that is
+ * proof); its flake rate is those intermittent failures over every run that observed it.
+ *
+ * The evidence a new failure needs follows from that rate. A test never seen flaking must fail
+ * again in one retry (`retries`, default 1) before the search starts, which keeps bisection
+ * within a few jobs of log2 of the range. A test seen flaking at rate f must fail n times in a
+ * row where f^(n-1) <= `flakeRisk`: the chance that its own flakiness produced the streak.
+ * Only commits up to the investigation's last good one count, so the requirement of a settled
+ * investigation stays fixed while later runs arrive.
+ */
+
+/** Runs at one commit beyond which proving a break of a very flaky test is not worth the GPUs. */
+export const MAX_RUNS_AT_SUSPECT = 11;
+
+interface TestRecord {
+  runs: number;
+  intermittent: number;
+}
+
+export class FlakeHistory {
+  private readonly tests = new Map<string, TestRecord>();
+  private next = 0;
+
+  constructor(private readonly ctx: SuiteContext) {}
+
+  /** Folds in the plain-state runs of every commit before index `end` not yet counted (the walk only moves forward). */
+  advanceTo(end: number): void {
+    for (; this.next < end && this.next < this.ctx.commits.length; this.next++) {
+      const runs = runsOf(this.ctx, this.ctx.commits[this.next]!.sha);
+      if (!runs.length) continue;
+      const fails = new Map<string, number>();
+      const passes = new Map<string, number>();
+      for (const r of runs) {
+        const o = outcomesOf(r.result);
+        for (const t of o.fails.keys()) fails.set(t, (fails.get(t) ?? 0) + 1);
+        for (const t of o.passes) passes.set(t, (passes.get(t) ?? 0) + 1);
+      }
+      for (const t of new Set([...fails.keys(), ...passes.keys()])) {
+        const rec = this.record(t);
+        const failed = fails.get(t) ?? 0;
+        const passed = passes.get(t) ?? 0;
+        rec.runs += failed + passed;
+        if (passed) rec.intermittent += failed;
+      }
+    }
+  }
+
+  /** The observed flake rate (Laplace's rule of succession), or undefined for a test never seen flaking. */
+  flakeRate(test: string): number | undefined {
+    const rec = this.tests.get(test);
+    if (!rec?.intermittent) return undefined;
+    return (rec.intermittent + 1) / (rec.runs + 2);
+  }
+
+  /** How many runs at the suspect must all fail before a new failure of `test` is believed. */
+  failuresNeeded(test: string, retries: number, flakeRisk: number): number {
+    const floor = Math.max(2, retries + 1);
+    const f = this.flakeRate(test);
+    if (f === undefined) return floor;
+    const streak = 1 + Math.ceil(Math.log(flakeRisk) / Math.log(f));
+    return Math.min(MAX_RUNS_AT_SUSPECT, Math.max(floor, streak));
+  }
+
+  private record(test: string): TestRecord {
+    let rec = this.tests.get(test);
+    if (!rec) {
+      rec = { runs: 0, intermittent: 0 };
+      this.tests.set(test, rec);
+    }
+    return rec;
+  }
+}

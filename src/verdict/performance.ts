@@ -8,7 +8,7 @@ import type { Decision, LandedCommit } from "./types.js";
  * one job (GPU clocks, thermals, neighbours), so a cross-job comparison only screens; every
  * verdict rests on interleaved A/B jobs, where suspect and baseline share one GPU and one
  * time window:
- *   1. screen each checkpoint against the anchor level (ratio of medians + rank-sum);
+ *   1. screen each checkpoint against the last few accepted levels (ratio of medians + rank-sum);
  *   2. confirm the whole range with one A/B (last suspect against the anchor) - noise stops here;
  *   3. bisect with A/B probes against the anchor, splitting at the geometric midpoint of the
  *      confirmed ratio;
@@ -23,6 +23,8 @@ export const SCREEN_FRACTION = 0.6;
  */
 export const CONFIRM_FRACTION = 0.8;
 const AB_ATTEMPTS = 2;
+/** Accepted levels a checkpoint is screened against. */
+const RECENT_LEVELS = 3;
 
 interface PerfAnchor {
   index: number;
@@ -36,7 +38,8 @@ export function performanceTrack(ctx: SuiteContext, requests: Requests): Decisio
   const t = ctx.suite.thresholds;
   const rebaselines = [...ctx.rebaselines].sort((a, b) => ctx.indexOf.get(a.sha)! - ctx.indexOf.get(b.sha)!);
   let next = 0;
-  let anchor: PerfAnchor | undefined;
+  // The levels later commits are held to, oldest first; the last is the latest accepted one.
+  let anchors: PerfAnchor[] = [];
   // Slowdowns this walk confirmed, by culprit: a revert of one is expected to take its ratio back off,
   // and without that a new slowdown landing next to the revert would cancel against it unseen.
   const effects = new Map<string, Comparison[]>();
@@ -60,29 +63,39 @@ export function performanceTrack(ctx: SuiteContext, requests: Requests): Decisio
     while (next < rebaselines.length && ctx.indexOf.get(rebaselines[next]!.sha)! <= index) {
       const r = rebaselines[next++]!;
       const rIndex = ctx.indexOf.get(r.sha)!;
-      if (anchor && rIndex <= anchor.index) continue;
+      const latest = anchors[anchors.length - 1];
+      if (latest && rIndex <= latest.index) continue;
       const runs = runsOf(ctx, r.sha);
       if (!levelOfRuns(runs).size) {
         if (runs.length >= AB_ATTEMPTS) continue;
         requests.ensureRuns(r.sha, runs.length + 1, "baseline", `measure the rebaselined level at ${short(r.sha)}`, `rebaseline:${short(r.sha)}`);
         return out;
       }
-      anchor = { index: rIndex, sha: r.sha, note: `rebaseline at ${short(r.sha)} by ${r.by} (${r.at}): ${r.reason}` };
+      anchors = [{ index: rIndex, sha: r.sha, note: `rebaseline at ${short(r.sha)} by ${r.by} (${r.at}): ${r.reason}` }];
     }
-    if (!anchor || anchor.sha === x.sha) {
-      anchor ??= { index, sha: x.sha };
+    const latest = anchors[anchors.length - 1];
+    if (!latest || latest.sha === x.sha) {
+      if (!latest) anchors = [{ index, sha: x.sha }];
       continue;
     }
-    const from = anchor.index;
-    const expected = scaleLevel(levelOfRuns(runsOf(ctx, anchor.sha)), factorsBetween(from, index));
-    const suspicious = slowdowns(compareLevels(level, expected, 1 + SCREEN_FRACTION * t.slowdown), t, SCREEN_FRACTION);
-    if (suspicious.length) {
+    // The latest level first, then the older ones: a step that hid in one job's noise when it
+    // landed still shows against the levels before it at the next checkpoint. A dismissed alarm
+    // against one level does not excuse the others.
+    let shifted = false;
+    for (const anchor of [...anchors].reverse()) {
+      const from = anchor.index;
+      const expected = scaleLevel(levelOfRuns(runsOf(ctx, anchor.sha)), factorsBetween(from, index));
+      const suspicious = slowdowns(compareLevels(level, expected, 1 + SCREEN_FRACTION * t.slowdown), t, SCREEN_FRACTION);
+      if (!suspicious.length) continue;
       const inv = investigate(ctx, requests, { anchor, x, xIndex: index, suspicious, effects, factorsAt: (i) => factorsBetween(from, i) });
       out.push(...inv.decisions);
-      if (inv.waiting) break;
+      if (inv.waiting) return out;
+      shifted = inv.shifted;
+      if (shifted) break;
     }
-    // Confirmed, dismissed or clean, this level is what later commits are held to; a revert brings it back down.
-    anchor = { index, sha: x.sha };
+    // Confirmed, dismissed or clean, this level is what later commits are held to; a revert brings
+    // it back down. Past a confirmed shift (blamed or not) the older levels would only find it again.
+    anchors = shifted ? [{ index, sha: x.sha }] : [...anchors, { index, sha: x.sha }].slice(-RECENT_LEVELS);
   }
   return out;
 }
@@ -151,11 +164,18 @@ interface PerfInvestigation {
   factorsAt: (i: number) => Map<string, number>;
 }
 
-function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigation): { waiting: boolean; decisions: Decision[] } {
+/** `shifted`: the interleaved A/B of the range confirmed a slowdown, whether or not a culprit could be blamed. */
+interface PerfOutcome {
+  waiting: boolean;
+  decisions: Decision[];
+  shifted: boolean;
+}
+
+function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigation): PerfOutcome {
   const { anchor, x, xIndex, suspicious } = inv;
   const id = `performance:${short(anchor.sha)}..${short(x.sha)}`;
-  const waiting = { waiting: true, decisions: [] };
-  const dismissed = { waiting: false, decisions: [] };
+  const waiting = { waiting: true, decisions: [], shifted: false };
+  const dismissed = { waiting: false, decisions: [], shifted: false };
   const suspectIndexes = suspectsInRange(ctx.commits, anchor.index, xIndex, ctx.name);
   const suspects = suspectIndexes.map((i) => ctx.commits[i]!);
   // A level shift with no suite commit in range is the machine, not the code.
@@ -170,9 +190,9 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
   if (topAb.kind === "failed") return dismissed;
   const confirmedTop = slowdowns(topAb.comparisons, t, CONFIRM_FRACTION);
   if (!confirmedTop.length) return dismissed;
-  const regression = (culprit: LandedCommit, base: string, evidence: Comparison[]): { waiting: boolean; decisions: Decision[] } => {
+  const regression = (culprit: LandedCommit, base: string, evidence: Comparison[]): Decision[] => {
     inv.effects.set(culprit.sha, evidence);
-    if (ctx.declared.has(culprit.sha)) return { waiting: false, decisions: [] };
+    if (ctx.declared.has(culprit.sha)) return [];
     const slows = evidence.map((c) => `${c.name} by ${pct(c.ratio)} (p=${c.pValue.toPrecision(2)})`).join(", ");
     const decision: Decision = {
       type: "regression",
@@ -186,9 +206,9 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
       investigation: id,
       range: { from: anchor.sha, to: x.sha, suspects: suspects.length },
     };
-    return { waiting: false, decisions: [decision] };
+    return [decision];
   };
-  if (suspects.length === 1) return regression(top, topBase, confirmedTop);
+  if (suspects.length === 1) return { waiting: false, decisions: regression(top, topBase, confirmedTop), shifted: true };
 
   // Benchmarks are searched one at a time, largest slowdown first: two culprits slowing different
   // benchmarks in one range are both found, and the A/B probes against the anchor serve every search.
@@ -238,7 +258,7 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
       continue;
     }
     const step = nextBisectStep(positions, ctx.parallelism);
-    if (step.kind === "wait") return { waiting: true, decisions };
+    if (step.kind === "wait") return { ...waiting, decisions };
     if (step.kind === "probe") {
       for (const p of step.positions) {
         const sha = suspects[p]!.sha;
@@ -246,7 +266,7 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
         const note = withPicks.cherryPicks ? ` with ${withPicks.cherryPicks.map(short).join(", ")} cherry-picked` : "";
         requests.add(sha, "ab", `bisect ${lead.name} ${pct(residual)} between ${short(anchor.sha)} and ${short(x.sha)}${note}`, id, { baselineSha: anchor.sha, ...withPicks });
       }
-      return { waiting: true, decisions };
+      return { ...waiting, decisions };
     }
     if (step.kind !== "boundary") {
       remaining = remaining.slice(1);
@@ -258,11 +278,11 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
       cherryPicks: picksAt(windows, cIndex),
       baselineCherryPicks: picksAt(windows, cIndex - 1),
     });
-    if (confirm.kind === "waiting") return { waiting: true, decisions };
+    if (confirm.kind === "waiting") return { ...waiting, decisions };
     const confirmed = confirm.kind === "done" ? slowdowns(confirm.comparisons, t, CONFIRM_FRACTION) : [];
     const mine = confirmed.find((c) => c.name === lead.name);
     if (mine && !decisions.some((d) => d.type === "regression" && d.culprit === culprit.sha)) {
-      decisions.push(...regression(culprit, culprit.parent, confirmed).decisions);
+      decisions.push(...regression(culprit, culprit.parent, confirmed));
     }
     if (!mine) {
       if (!lead.lowered && lowCut < cut) remaining = [{ ...lead, lowered: true }, ...remaining.slice(1)];
@@ -275,7 +295,7 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
     const more = lead.ratio / factor >= 1 + CONFIRM_FRACTION * t.slowdown && step.hi + 1 < suspects.length;
     remaining = more ? [{ ...lead, start: step.hi + 1, factor, lowered: false }, ...rest] : rest;
   }
-  return { waiting: false, decisions };
+  return { waiting: false, decisions, shifted: true };
 }
 
 function pct(ratio: number): string {

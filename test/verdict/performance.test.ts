@@ -50,6 +50,15 @@ describe("performance", () => {
     expect(d.regressions).toEqual([]);
   });
 
+  it("catches a slowdown the first checkpoint after it hid, against the level before it", () => {
+    // Commit 5 slows attn by 6%, but the landed job at 6 ran on a machine 6% faster: it screens clean.
+    const behave = (i: number, n: number, job: { purpose: string }): Spec => ({ ...level(5, 0.06)(i), jobFactor: i === 6 && job.purpose === "landed" ? 0.94 : 1 });
+    const d = drive({ commits: history(12), landed: [0, 3, 6, 9], behave });
+    expect(d.regressions.map((r) => r.culprit)).toEqual([sha(5)]);
+    // Searched from the level before the hidden step (3), not from the latest accepted one (6).
+    expect(d.regressions[0]!.range).toMatchObject({ from: sha(3), to: sha(9) });
+  });
+
   it("finds two slowdowns of different benchmarks in one range", () => {
     const d = drive({ commits: history(12), landed: [0, 11], behave: (i) => ({ bench: { attn: i >= 3 ? 540 : 500, copy: i >= 8 ? 88 : 80 } }) });
     expect(d.regressions.map((r) => r.culprit).sort()).toEqual([sha(3), sha(8)]);

@@ -12,10 +12,10 @@ const thresholdsSchema = z
     /** How many times a newly failing test is retried at the commit and at the last good one (at least once). */
     retries: z.number().int().min(1).max(10).default(1),
     /**
-     * For a test already seen flaking: the largest chance, at its observed flake rate, that its
-     * flakiness alone produced the run of failures at the suspect. Lower means more retries.
+     * For a test already seen flaking at rate f: it must fail n runs in a row at the suspect with
+     * f^n <= flakeRisk, the chance per run of the suite that its flakiness alone gets that far.
      */
-    flakeRisk: z.number().positive().max(0.1).default(0.001),
+    flakeRisk: z.number().positive().max(0.1).default(0.00001),
   })
   .strict();
 

@@ -2,7 +2,7 @@ import { quantile } from "simple-statistics";
 import { probeBudget } from "../culprit/bisect.js";
 import type { JobPurpose } from "../verdict/types.js";
 import type { SimTrace } from "./driver.js";
-import type { Effect, SimOptions } from "./model.js";
+import { testNames, type Effect, type SimOptions } from "./model.js";
 
 export type CulpritKind = "correctness" | "crash" | "slowdown";
 
@@ -27,6 +27,8 @@ export interface CulpritOutcome {
   bound?: number;
   /** No other culprit of the same track inside the searched range. */
   singleCulpritRange?: boolean;
+  /** A break of one of the suite's flaky tests, which needs a longer streak before it is believed. */
+  breaksFlakyTest?: boolean;
 }
 
 export interface SimulationReport {
@@ -87,6 +89,7 @@ export function summarize(t: SimTrace): SimulationReport {
   const index = new Map(t.chain.map((c, i) => [c.sha, i] as const));
   const executed = [...t.jobs.values()].filter((q) => q.startedAt !== undefined);
   const decisionBy = new Map(t.regressions.map((r) => [r.decision.culprit, r.decision] as const));
+  const flakyTests = new Set(testNames(o).flaky);
   const culprits: CulpritOutcome[] = t.chain
     .filter((c) => c.effect && !c.isRevert)
     .map((c) => {
@@ -100,6 +103,7 @@ export function summarize(t: SimTrace): SimulationReport {
             ? "same-test"
             : null;
       const out: CulpritOutcome = { sha: c.sha, kind, landedAt: c.landedAt, found: decisionBy.has(c.sha), masked };
+      if (e.kind === "break" && flakyTests.has(e.test)) out.breaksFlakyTest = true;
       const d = decisionBy.get(c.sha);
       const revertedAt = t.reverts.get(c.sha);
       if (revertedAt !== undefined) out.minutesToRevert = revertedAt - c.landedAt;

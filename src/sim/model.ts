@@ -37,6 +37,8 @@ export interface SimOptions {
   cherryPick: boolean;
   tests: number;
   flakyTests: number;
+  /** Correctness culprits may break a flaky test too (by default they break stable ones only). */
+  breakFlakyTests: boolean;
   thresholds: SuiteConfig["thresholds"];
 }
 
@@ -60,6 +62,7 @@ export const DEFAULT_OPTIONS: SimOptions = {
   cherryPick: true,
   tests: 20,
   flakyTests: 3,
+  breakFlakyTests: false,
   thresholds: suiteConfigSchema.parse({ kind: "command", name: "sim", command: "sim", paths: ["**"] }).thresholds,
 };
 
@@ -120,7 +123,10 @@ export function planStream(o: SimOptions): PlannedPush[] {
     const id = k + 1;
     const commit = commits[index]!;
     if (k < nCrash) commit.effect = { id, kind: "crash" };
-    else if (k < nCorrectness) commit.effect = { id, kind: "break", test: stable[rng.int(stable.length)]! };
+    else if (k < nCorrectness) {
+      const pool = o.breakFlakyTests ? all : stable;
+      commit.effect = { id, kind: "break", test: pool[rng.int(pool.length)]! };
+    }
     else commit.effect = { id, kind: "slow", bench: BENCHMARKS[rng.int(BENCHMARKS.length)]!.name, factor: 1 + o.slowdown };
   });
   const pushes: PlannedPush[] = [];

@@ -1,7 +1,7 @@
 import { MAX_SKIPS, nextBisectStep, suspectsInRange, type BisectPosition } from "../culprit/bisect.js";
 import { anyRunsOf, checkpoints, hasPending, maskWindows, picksAt, runsOf, short, type Requests, type SuiteContext } from "./context.js";
-import { FlakeHistory } from "./flakes.js";
-import { classifyNewFailures, failingIn, firstMessage, INCOMPLETE_RUN, mixedIn, passingIn, runVerdict } from "./tests.js";
+import { FlakeHistory, MAX_RUNS_PER_COMMIT } from "./flakes.js";
+import { classifyNewFailures, countOutcomes, failingIn, firstMessage, INCOMPLETE_RUN, mixedIn, passingIn, runVerdict } from "./tests.js";
 import type { Decision, LandedCommit, RunRecord } from "./types.js";
 
 /**
@@ -105,19 +105,27 @@ function investigate(
   const xRuns = runsOf(ctx, x.sha);
   const runner = xRuns.find((r) => r.result.status !== "completed" || failingIn([r]).size > 0)?.result.environment.runner;
   // A test already caught flaking needs a streak its own flake rate is unlikely to produce; one
-  // that has since passed here or failed at the last good commit is flaky and needs nothing more.
-  const settled = new Set([...passingIn(xRuns), ...failingIn(runsOf(ctx, anchor.sha))]);
-  const open = newFails.filter((t) => !settled.has(t));
+  // that has since passed here is flaky and needs nothing more.
+  const passedHere = passingIn(xRuns);
+  const open = newFails.filter((t) => !passedHere.has(t));
   const needed = Math.max(retries + 1, ...open.map((t) => history.failuresNeeded(t, retries, flakeRisk)));
   const reason = `new failure of ${newFails.join(", ")} at ${short(x.sha)}: retry here and at last good ${short(anchor.sha)}`;
   // Past the first retries, one at a time: a flaky test usually passes on the next run, which ends it.
   const xTarget = Math.min(needed, Math.max(retries + 1, xRuns.length + 1));
   const xDone = requests.ensureRuns(x.sha, xTarget, "retry", reason, id, runner) && xTarget >= needed;
-  const gDone = requests.ensureRuns(anchor.sha, retries + 1, "retry", reason, id, runner);
+  // The last good commit as often as it takes to break a tie between its passes and failures:
+  // a flake there is outvoted by one more pass, a runner broken since by one more failure.
+  const gRuns = runsOf(ctx, anchor.sha);
+  const tied = open.some((t) => {
+    const c = countOutcomes(gRuns, t);
+    return c.fails > 0 && c.fails === c.passes;
+  });
+  const gTarget = Math.min(MAX_RUNS_PER_COMMIT, Math.max(retries + 1, tied ? gRuns.length + 1 : 0));
+  const gDone = requests.ensureRuns(anchor.sha, gTarget, "retry", reason, id, runner) && !(tied && gRuns.length < MAX_RUNS_PER_COMMIT);
   const waiting: Investigation = { waiting: true, decisions: [], deterministic: [] };
   if (!xDone || !gDone || hasPending(ctx, x.sha) || hasPending(ctx, anchor.sha)) return waiting;
 
-  const verdict = classifyNewFailures(newFails, xRuns, runsOf(ctx, anchor.sha));
+  const verdict = classifyNewFailures(newFails, xRuns, gRuns);
   const decisions: Decision[] = [];
   if (verdict.flaky.length) {
     decisions.push({

@@ -9,13 +9,16 @@ import { outcomesOf } from "./tests.js";
  * The evidence a new failure needs follows from that rate. A test never seen flaking must fail
  * again in one retry (`retries`, default 1) before the search starts, which keeps bisection
  * within a few jobs of log2 of the range. A test seen flaking at rate f must fail n times in a
- * row where f^(n-1) <= `flakeRisk`: the chance that its own flakiness produced the streak.
+ * row where f^n <= `flakeRisk`: the chance, per run of the suite, that its flakiness alone opens
+ * an investigation and fills the streak. A very flaky test opens many investigations, so it pays
+ * for each with a longer streak.
+ *
  * Only commits up to the investigation's last good one count, so the requirement of a settled
  * investigation stays fixed while later runs arrive.
  */
 
-/** Runs at one commit beyond which proving a break of a very flaky test is not worth the GPUs. */
-export const MAX_RUNS_AT_SUSPECT = 11;
+/** Runs at one commit past which more retries (a very flaky test's streak, a tie at the last good commit) are not worth the GPUs. */
+export const MAX_RUNS_PER_COMMIT = 11;
 
 interface TestRecord {
   runs: number;
@@ -62,8 +65,8 @@ export class FlakeHistory {
     const floor = Math.max(2, retries + 1);
     const f = this.flakeRate(test);
     if (f === undefined) return floor;
-    const streak = 1 + Math.ceil(Math.log(flakeRisk) / Math.log(f));
-    return Math.min(MAX_RUNS_AT_SUSPECT, Math.max(floor, streak));
+    const streak = Math.ceil(Math.log(flakeRisk) / Math.log(f));
+    return Math.min(MAX_RUNS_PER_COMMIT, Math.max(floor, streak));
   }
 
   private record(test: string): TestRecord {

@@ -215,28 +215,27 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
   const decisions: Decision[] = [];
   const windows = crashWindows(ctx, anchor.index, xIndex);
   const picks = (p: number) => picksAt(windows, suspectIndexes[p]!);
-  // A lead is one benchmark's slowdown still to place: searched from suspect position `start`,
-  // with `factor` the part of its ratio that culprits found earlier in this range explain.
+  // A lead is one benchmark's slowdown still to place, with the culprits of it found so far in
+  // this range (suspect position and ratio): from each one on, its share of the ratio is explained.
   interface Lead {
     name: string;
     ratio: number;
-    start: number;
-    factor: number;
+    found: { pos: number; ratio: number }[];
     lowered: boolean;
   }
-  let remaining: Lead[] = [...confirmedTop].sort((a, b) => b.ratio - a.ratio).map((c) => ({ name: c.name, ratio: c.ratio, start: 0, factor: 1, lowered: false }));
+  const explainedAt = (lead: Lead, p: number) => lead.found.reduce((f, c) => (c.pos <= p ? f * c.ratio : f), 1);
+  let remaining: Lead[] = [...confirmedTop].sort((a, b) => b.ratio - a.ratio).map((c) => ({ name: c.name, ratio: c.ratio, found: [], lowered: false }));
   const lowCut = 1 + SCREEN_FRACTION * t.slowdown;
   while (remaining.length) {
     const lead = remaining[0]!;
-    const residual = lead.ratio / lead.factor;
+    const residual = lead.ratio / explainedAt(lead, suspects.length - 1);
     // The geometric midpoint of the (residual) ratio is the widest margin for one culprit. Two
     // culprits of similar size put the midpoint right at the first one's level, where noise picks
     // the boundary: if its confirmation fails, the search runs once more with a low cut, which
     // finds the earliest commit that slowed the benchmark at all.
     const cut = lead.lowered ? Math.min(lowCut, Math.sqrt(residual)) : Math.sqrt(residual);
+    // The unexplained part is searched over the whole range: a second culprit can sit before the first.
     const positions: BisectPosition[] = suspects.slice(0, -1).map((s, p) => {
-      // Up to the culprit found before, the benchmark is explained: search after it.
-      if (p < lead.start) return { state: "good", pending: false };
       const state = abState(ctx, s.sha, anchor.sha, picks(p));
       const ratio = state.runs
         .map((r) => compareAb(r, Infinity))
@@ -244,7 +243,7 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
         ?.find((c) => c.name === lead.name)?.ratio;
       if (ratio !== undefined) {
         const expected = inv.factorsAt(suspectIndexes[p]!).get(lead.name) ?? 1;
-        return { state: (ratio * expected) / lead.factor >= cut ? "bad" : "good", pending: false };
+        return { state: (ratio * expected) / explainedAt(lead, p) >= cut ? "bad" : "good", pending: false };
       }
       // A commit that could not be timed (it crashed) is skipped at once: crashes repeat.
       // Under a reverted crash it is timed with the revert cherry-picked instead.
@@ -274,6 +273,11 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
     }
     const culprit = suspects[step.hi]!;
     const cIndex = suspectIndexes[step.hi]!;
+    // Landing on a culprit this lead already has means the remainder was noise.
+    if (lead.found.some((c) => c.pos === step.hi)) {
+      remaining = remaining.slice(1);
+      continue;
+    }
     const confirm = abOutcome(ctx, requests, culprit.sha, culprit.parent, `confirm ${short(culprit.sha)} against its parent`, id, undefined, {
       cherryPicks: picksAt(windows, cIndex),
       baselineCherryPicks: picksAt(windows, cIndex - 1),
@@ -289,11 +293,11 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
       else remaining = remaining.slice(1);
       continue;
     }
-    // What this culprit explains comes off the lead; a clear remainder is a second culprit after it.
-    const factor = lead.factor * mine.ratio;
+    // What this culprit explains comes off the lead; a clear remainder is another culprit.
+    const found = [...lead.found, { pos: step.hi, ratio: mine.ratio }];
     const rest = remaining.slice(1).filter((c) => !confirmed.some((k) => k.name === c.name));
-    const more = lead.ratio / factor >= 1 + CONFIRM_FRACTION * t.slowdown && step.hi + 1 < suspects.length;
-    remaining = more ? [{ ...lead, start: step.hi + 1, factor, lowered: false }, ...rest] : rest;
+    const more = lead.ratio / found.reduce((f, c) => f * c.ratio, 1) >= 1 + CONFIRM_FRACTION * t.slowdown && suspects.length > found.length;
+    remaining = more ? [{ ...lead, found, lowered: false }, ...rest] : rest;
   }
   return { waiting: false, decisions, shifted: true };
 }

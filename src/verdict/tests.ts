@@ -64,16 +64,18 @@ export function countOutcomes(runs: RunRecord[], test: string): { fails: number;
 }
 
 export interface RetryVerdict {
-  /** Failed in every run at the suspect and never at the last good commit. */
+  /** Failed in every run at the suspect, and passed in most runs at the last good commit. */
   deterministic: string[];
   flaky: string[];
 }
 
 /**
  * After the retries: a new failure is deterministic only when it failed in every run at the
- * suspect that observed it (at least twice, so one repeat) and in no run at the last good
- * commit. Anything else is intermittent on one side or broken on both, which a revert of the
- * suspect would not fix.
+ * suspect that observed it (at least twice, so one repeat) and passed in most runs at the last
+ * good commit. A failure there too is a flake of a flaky test (which a real break of it must
+ * still be found past) unless it fails there as often as it passes: then the test, or the
+ * runner, is broken on both sides and a revert of the suspect would not fix it. Intermittent at
+ * the suspect is flaky.
  */
 export function classifyNewFailures(tests: string[], suspectRuns: RunRecord[], goodRuns: RunRecord[]): RetryVerdict {
   const deterministic: string[] = [];
@@ -81,7 +83,7 @@ export function classifyNewFailures(tests: string[], suspectRuns: RunRecord[], g
   for (const t of tests) {
     const atSuspect = countOutcomes(suspectRuns, t);
     const atGood = countOutcomes(goodRuns, t);
-    if (atSuspect.passes === 0 && atSuspect.fails >= 2 && atGood.fails === 0) deterministic.push(t);
+    if (atSuspect.passes === 0 && atSuspect.fails >= 2 && atGood.passes > atGood.fails) deterministic.push(t);
     else flaky.push(t);
   }
   return { deterministic, flaky };

@@ -22,7 +22,7 @@ describe("parseConfig", () => {
     const config = parseConfig(VALID);
     expect(config.branches).toEqual(["main", "release"]);
     expect(config.policy).toEqual({ autoRevert: "on", maxAutoRevertsPerDay: 2 });
-    expect(config.suites[0]).toMatchObject({ kind: "builtin", builtin: "varlen-attention", timeoutSeconds: 1800, thresholds: { slowdown: 0.03, pValue: 0.01, retries: 1, flakeRisk: 0.001 } });
+    expect(config.suites[0]).toMatchObject({ kind: "builtin", builtin: "varlen-attention", timeoutSeconds: 1800, thresholds: { slowdown: 0.03, pValue: 0.01, retries: 1, flakeRisk: 0.00001 } });
     expect(config.suites[1]).toMatchObject({ kind: "command", command: "make smoke" });
   });
 

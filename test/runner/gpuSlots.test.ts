@@ -78,7 +78,7 @@ describe("sheriff worker with two (simulated) GPUs", () => {
       entry: join(ROOT, "test/runner/fixtures/fakeSuiteChild.mjs"),
       env: { SHERIFF_TEST_MARKS: marks, SHERIFF_TEST_CRASH_SHA: repo.segfault, SHERIFF_TEST_HOLD_MS: "1500" },
     });
-    const suite: SuiteConfig = { kind: "builtin", builtin: "half-precision", name: "half", paths: ["kernels/**"], timeoutSeconds: 60, thresholds: { slowdown: 0.05, pValue: 0.01, retries: 1, flakeRisk: 0.001 } };
+    const suite: SuiteConfig = { kind: "builtin", builtin: "half-precision", name: "half", paths: ["kernels/**"], timeoutSeconds: 60, thresholds: { slowdown: 0.05, pValue: 0.01, retries: 1, flakeRisk: 0.00001 } };
     const repoRef = { owner: "acme", repo: "kernels", installationId: 1, cloneUrl: repo.dir, branch: "main" };
     const job = (sha: string): GpuJob => ({ repo: repoRef, job: { sha, suite: "half", purpose: "landed", attempt: 0 }, suite });
     worker = startGpuWorker({ queues, ledger, cache: new RepoCache(workDir), runners: { builtin: runner }, log: pino({ level: "silent" }), gpus });

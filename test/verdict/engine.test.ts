@@ -58,7 +58,7 @@ describe("correctness", () => {
     // Seen flaking once in the runs up to the last good commit 10: Laplace rate (1 + 1) / (runs + 2).
     const runsUpToGood = d.runs.filter((r) => Number.parseInt(r.job.sha.slice(0, 12), 16) - 1 <= 10).length;
     const rate = 2 / (runsUpToGood + 2);
-    const streak = 1 + Math.ceil(Math.log(SUITE.thresholds.flakeRisk) / Math.log(rate));
+    const streak = Math.ceil(Math.log(SUITE.thresholds.flakeRisk) / Math.log(rate));
     expect(streak).toBeGreaterThan(2);
     expect(d.jobs.filter((j) => j.sha === sha(15) && j.purpose === "retry")).toHaveLength(streak - 1);
     // A stable test breaking in the same place needs one retry.
@@ -81,10 +81,21 @@ describe("correctness", () => {
     expect(d.flaky).toEqual([expect.objectContaining({ sha: sha(5), tests: ["t_c"] })]);
   });
 
-  it("marks a failure that also shows up at the last good commit as flaky", () => {
-    const d = drive({ commits: history(6), landed: [0, 5], behave: (i, n) => ({ fail: i === 5 || (i === 0 && n === 1) ? ["t_c"] : [] }) });
+  it("marks a failure as flaky, not a regression, when the last good commit now fails it as often as not", () => {
+    // The runner (or the test) is broken on both sides: every run since the landed ones fails.
+    const d = drive({ commits: history(6), landed: [0, 5], behave: (i, n) => ({ fail: i === 5 || (i === 0 && n >= 1) ? ["t_c"] : [] }) });
     expect(d.regressions).toEqual([]);
     expect(d.flaky.map((f) => f.tests)).toEqual([["t_c"]]);
+    // The tie after the first retry at the last good commit (one pass, one failure) was broken by one more run.
+    expect(d.jobs.filter((j) => j.sha === sha(0) && j.purpose === "retry")).toHaveLength(2);
+  });
+
+  it("still finds a break of a test that flaked at the last good commit during the retries", () => {
+    const d = drive({ commits: history(6), landed: [0, 5], behave: (i, n) => ({ fail: i >= 3 || (i === 0 && n === 1) ? ["t_c"] : [] }) });
+    expect(d.regressions.map((r) => r.culprit)).toEqual([sha(3)]);
+    // The flake at 0 made t_c a test seen flaking: 5 had to fail a longer streak first.
+    expect(d.runs.filter((r) => r.job.sha === sha(5)).length).toBeGreaterThan(2);
+    expect(d.jobs.filter((j) => j.sha === sha(0) && j.purpose === "retry")).toHaveLength(2);
   });
 
   it("declares a deterministic crash a correctness regression and an intermittent one flaky", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../src/sim/prng.js";
 import { buildContext } from "../../src/verdict/context.js";
-import { FlakeHistory, MAX_RUNS_AT_SUSPECT } from "../../src/verdict/flakes.js";
+import { FlakeHistory, MAX_RUNS_PER_COMMIT } from "../../src/verdict/flakes.js";
 import type { RunRecord } from "../../src/verdict/types.js";
 import { SUITE, history, result, sha, type Spec } from "./harness.js";
 
@@ -32,9 +32,9 @@ describe("flake history", () => {
     // 1 intermittent failure in 4 runs that observed t_b (the crash observed none): (1 + 1) / (4 + 2).
     expect(h.flakeRate("t_b")).toBeCloseTo(2 / 6);
     expect(h.flakeRate("t_a")).toBeUndefined();
-    const needed = h.failuresNeeded("t_b", 1, 0.001);
-    expect(Math.pow(2 / 6, needed - 1)).toBeLessThanOrEqual(0.001);
-    expect(Math.pow(2 / 6, needed - 2)).toBeGreaterThan(0.001);
+    const needed = h.failuresNeeded("t_b", 1, 1e-5);
+    expect(Math.pow(2 / 6, needed)).toBeLessThanOrEqual(1e-5);
+    expect(Math.pow(2 / 6, needed - 1)).toBeGreaterThan(1e-5);
   });
 
   it("counts only commits before the end it was advanced to", () => {
@@ -48,6 +48,6 @@ describe("flake history", () => {
     for (let k = 1; k <= 8; k++) runs.push(run(1, { fail: ["t_c"] }, "retry", k), run(1, {}, "retry", 10 + k));
     const h = historyOf(runs, 10);
     expect(h.flakeRate("t_c")).toBeGreaterThan(0.4);
-    expect(h.failuresNeeded("t_c", 1, 1e-6)).toBe(MAX_RUNS_AT_SUSPECT);
+    expect(h.failuresNeeded("t_c", 1, 1e-6)).toBe(MAX_RUNS_PER_COMMIT);
   });
 });

@@ -115,6 +115,15 @@ describe("performance: several culprits on one benchmark", () => {
     }
   });
 
+  it("finds a smaller slowdown before a larger one of the same benchmark", () => {
+    // 4.5% at commit 3, then 8% at 8: the midpoint cut places 8 first; the remainder lies before it.
+    const behave = (i: number): Spec => ({ bench: { attn: 500 * (i >= 3 ? 1.045 : 1) * (i >= 8 ? 1.08 : 1), copy: 80 }, noise: 0.01 });
+    for (const seed of [1, 2, 3]) {
+      const d = drive({ commits: history(14), landed: [0, 13], behave, seed });
+      expect(d.regressions.map((r) => r.culprit)).toEqual([sha(8), sha(3)]);
+    }
+  });
+
   it("declares nothing more after one culprit explains the whole slowdown", () => {
     for (const seed of [1, 2, 3, 4, 5, 6]) {
       const d = drive({ commits: history(16), landed: [0, 15], behave: level(6, 0.1), seed });

@@ -133,7 +133,7 @@ function investigate(
       suite: ctx.name,
       sha: x.sha,
       tests: verdict.flaky,
-      summary: `${verdict.flaky.join(", ")} failed intermittently at ${short(x.sha)} or also at last good ${short(anchor.sha)}; not a regression`,
+      summary: `${verdict.flaky.join(", ")} failed intermittently at ${short(x.sha)}, or as often as not at last good ${short(anchor.sha)}; not a regression`,
     });
   }
   const done = (): Investigation => ({ waiting: false, decisions, deterministic: verdict.deterministic });

@@ -32,7 +32,7 @@ export interface SimOptions {
   samples: number;
   /**
    * The simulated runner honours `JobRequest.cherryPicks` (builds a commit with reverts applied).
-   * The app's runner does not yet: run with `false` for the engine as the app drives it today.
+   * The app's runners do too; `false` shows the engine with a runner that cannot.
    */
   cherryPick: boolean;
   tests: number;

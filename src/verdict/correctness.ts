@@ -110,18 +110,21 @@ function investigate(
   const open = newFails.filter((t) => !passedHere.has(t));
   const needed = Math.max(retries + 1, ...open.map((t) => history.failuresNeeded(t, retries, flakeRisk)));
   const reason = `new failure of ${newFails.join(", ")} at ${short(x.sha)}: retry here and at last good ${short(anchor.sha)}`;
-  // Past the first retries, one at a time: a flaky test usually passes on the next run, which ends it.
-  const xTarget = Math.min(needed, Math.max(retries + 1, xRuns.length + 1));
-  const xDone = requests.ensureRuns(x.sha, xTarget, "retry", reason, id, runner) && xTarget >= needed;
-  // The last good commit as often as it takes to break a tie between its passes and failures:
-  // a flake there is outvoted by one more pass, a runner broken since by one more failure.
+  // `retries` runs at once, then one at a time while `more` holds (capped): true once settled.
+  const settle = (sha: string, have: number, more: boolean): boolean => {
+    const target = Math.min(MAX_RUNS_PER_COMMIT, Math.max(retries + 1, more ? have + 1 : 0));
+    return requests.ensureRuns(sha, target, "retry", reason, id, runner) && !(more && have < MAX_RUNS_PER_COMMIT);
+  };
+  // At the suspect, until the streak is long enough: a flaky test usually passes on the next run, which ends it.
+  const xDone = settle(x.sha, xRuns.length, xRuns.length < needed);
+  // At the last good commit, until a tie between its passes and failures is broken: a flake there
+  // is outvoted by one more pass, a runner broken since by one more failure.
   const gRuns = runsOf(ctx, anchor.sha);
   const tied = open.some((t) => {
     const c = countOutcomes(gRuns, t);
     return c.fails > 0 && c.fails === c.passes;
   });
-  const gTarget = Math.min(MAX_RUNS_PER_COMMIT, Math.max(retries + 1, tied ? gRuns.length + 1 : 0));
-  const gDone = requests.ensureRuns(anchor.sha, gTarget, "retry", reason, id, runner) && !(tied && gRuns.length < MAX_RUNS_PER_COMMIT);
+  const gDone = settle(anchor.sha, gRuns.length, tied);
   const waiting: Investigation = { waiting: true, decisions: [], deterministic: [] };
   if (!xDone || !gDone || hasPending(ctx, x.sha) || hasPending(ctx, anchor.sha)) return waiting;
 
@@ -196,9 +199,12 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
       return p ? ` with ${p.map(short).join(", ")} cherry-picked` : "";
     };
     const positions: BisectPosition[] = [];
+    // Failing runs per position (index i - start), for the evidence the boundary needs.
+    const badCounts: number[] = [];
     for (let i = start; i < s.suspects.length; i++) {
       const runs = runsAtPos(i);
       const verdicts = runs.map((r) => runVerdict(r, tests));
+      badCounts.push(verdicts.filter((v) => v === "bad").length);
       const mixed = mixedIn(runs).filter((t) => tests.includes(t));
       if (mixed.length) {
         decisions.push({
@@ -233,8 +239,7 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
     const badRuns = culpritRuns.filter((r) => runVerdict(r, tests) === "bad");
     // Flaky-aware boundary: the culprit fails at least twice, and the search ends with one run
     // more than the suspect needed (a culprit found at the suspect itself runs there once more).
-    let failures = 0;
-    for (let i = hi; i < s.suspects.length; i++) failures += runsAtPos(i).filter((r) => runVerdict(r, tests) === "bad").length;
+    const failures = badCounts.slice(step.hi).reduce((a, b) => a + b, 0);
     if (badRuns.length < 2 || failures < s.needed + 1) {
       if (!hasPending(ctx, culprit.sha, picks(hi))) requests.add(culprit.sha, "bisect", `repeat at the boundary ${short(culprit.sha)}${reverted(hi)}`, s.id, withPicks(hi));
       return { waiting: true, decisions };

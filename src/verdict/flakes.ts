@@ -1,5 +1,5 @@
 import { runsOf, type SuiteContext } from "./context.js";
-import { outcomesOf } from "./tests.js";
+import { countOutcomes, failingIn, passingIn } from "./tests.js";
 
 /**
  * What the suite's own history says about each test's flakiness. A test is seen flaking when
@@ -35,20 +35,11 @@ export class FlakeHistory {
   advanceTo(end: number): void {
     for (; this.next < end && this.next < this.ctx.commits.length; this.next++) {
       const runs = runsOf(this.ctx, this.ctx.commits[this.next]!.sha);
-      if (!runs.length) continue;
-      const fails = new Map<string, number>();
-      const passes = new Map<string, number>();
-      for (const r of runs) {
-        const o = outcomesOf(r.result);
-        for (const t of o.fails.keys()) fails.set(t, (fails.get(t) ?? 0) + 1);
-        for (const t of o.passes) passes.set(t, (passes.get(t) ?? 0) + 1);
-      }
-      for (const t of new Set([...fails.keys(), ...passes.keys()])) {
+      for (const t of new Set([...failingIn(runs), ...passingIn(runs)])) {
+        const { fails, passes } = countOutcomes(runs, t);
         const rec = this.record(t);
-        const failed = fails.get(t) ?? 0;
-        const passed = passes.get(t) ?? 0;
-        rec.runs += failed + passed;
-        if (passed) rec.intermittent += failed;
+        rec.runs += fails + passes;
+        if (passes) rec.intermittent += fails;
       }
     }
   }
@@ -62,7 +53,7 @@ export class FlakeHistory {
 
   /** How many runs at the suspect must all fail before a new failure of `test` is believed. */
   failuresNeeded(test: string, retries: number, flakeRisk: number): number {
-    const floor = Math.max(2, retries + 1);
+    const floor = retries + 1;
     const f = this.flakeRate(test);
     if (f === undefined) return floor;
     const streak = Math.ceil(Math.log(flakeRisk) / Math.log(f));

@@ -294,10 +294,10 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
       continue;
     }
     // What this culprit explains comes off the lead; a clear remainder is another culprit.
-    const found = [...lead.found, { pos: step.hi, ratio: mine.ratio }];
+    const next = { ...lead, found: [...lead.found, { pos: step.hi, ratio: mine.ratio }], lowered: false };
     const rest = remaining.slice(1).filter((c) => !confirmed.some((k) => k.name === c.name));
-    const more = lead.ratio / found.reduce((f, c) => f * c.ratio, 1) >= 1 + CONFIRM_FRACTION * t.slowdown && suspects.length > found.length;
-    remaining = more ? [{ ...lead, found, lowered: false }, ...rest] : rest;
+    const more = lead.ratio / explainedAt(next, suspects.length - 1) >= 1 + CONFIRM_FRACTION * t.slowdown && suspects.length > next.found.length;
+    remaining = more ? [next, ...rest] : rest;
   }
   return { waiting: false, decisions, shifted: true };
 }

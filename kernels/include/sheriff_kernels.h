@@ -154,9 +154,24 @@ SK_API int sk_varlen_attn_check_params(const sk_attn_params* p);
  * index  [n_index] int64, each in [0, self_rows)
  * source [n_index, row_size]     dtype
  * reduce: SK_REDUCE_*; dtype: SK_F32 / SK_F16 / SK_BF16.
- * Accumulation is in float32, in ascending source-row order per target row
- * (deterministic), rounded once to the dtype.
+ * Accumulation is in float32 (deterministic), rounded once to the dtype, in
+ * this fixed order per target row: the source rows indexed to the row, in
+ * ascending source-row order, are cut into consecutive groups of
+ * SK_INDEX_REDUCE_GROUP rows (the last group may be shorter). Group 0 is
+ * combined row by row into the start value (self, or the identity when
+ * include_self=0). Every later group is combined row by row on its own,
+ * starting from its first row, and its result is then combined into the
+ * accumulator, groups in ascending order:
+ *   acc = init; for s in group 0: acc = acc (op) src[s]
+ *   for each later group g: p = src[g0]; for s in g after g0: p = p (op) src[s];
+ *                           acc = acc (op) p
+ * (op) is * for prod, + for mean (then divided by count + include_self), and
+ * max/min with NaN propagation for amax/amin (order-independent). A row that
+ * receives at most SK_INDEX_REDUCE_GROUP source rows is thus combined strictly
+ * in ascending source order. (Before 2026-12-02 the order was strictly
+ * ascending for every row; the groups let hot rows spread over the GPU.)
  */
+#define SK_INDEX_REDUCE_GROUP 256
 enum sk_reduce { SK_REDUCE_PROD = 0, SK_REDUCE_MEAN = 1, SK_REDUCE_AMAX = 2, SK_REDUCE_AMIN = 3 };
 
 SK_API int sk_index_reduce(int dtype, void* self, int64_t self_rows, int64_t row_size,

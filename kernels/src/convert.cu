@@ -3,6 +3,7 @@
 // 16 B written (narrowing) or 16 B read + 32 B written (widening), 16-byte
 // accesses, two vectors in flight per thread per iteration.
 #include "cuda_common.cuh"
+#include <algorithm>
 #include <cstdlib>
 #include "sk_convert_ops.h"
 
@@ -96,35 +97,149 @@ __global__ void __launch_bounds__(256) widen_kernel(const uint16_t* __restrict__
   for (int64_t t = t0; t < n; t += stride) dst[t] = widen<SRC>(src[t]);
 }
 
-// Variant 2 (SK_CONVERT_VARIANT=2, measurement): one 8-element vector per
-// thread, one block per 256 vectors, no grid-stride loop, no cache hints.
-__global__ void __launch_bounds__(256) narrow_flat_bf16(const float4* __restrict__ s4, uint4* __restrict__ d4, int64_t nvec) {
+// Default kernels: one 8-element vector per thread, flat grid, any alignment.
+// The destination is aligned by a scalar head of hd elements; the source may
+// then sit K elements past an aligned address (K = 0..3 floats when
+// narrowing, 0..7 halves when widening). Each thread loads its aligned source
+// vector(s); the K elements it needs past them are the first elements of the
+// next thread's vector, taken with warp shuffles (lane 31, and the last
+// vector, load them). Head (hd elements) and tail (scalar) are converted by
+// the first threads of the grid. All loads stay inside [src, src + n).
+template <int DST, int K>
+__global__ void __launch_bounds__(256) narrow_shift(const float* __restrict__ src, uint16_t* __restrict__ dst,
+                                                    int64_t n, int64_t hd, int64_t nv) {
   const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= nvec) return;
-  const float4 a0 = s4[2 * i], a1 = s4[2 * i + 1];
-  uint4 o;
-  o.x = pack2(narrow<2>(a0.x), narrow<2>(a0.y)); o.y = pack2(narrow<2>(a0.z), narrow<2>(a0.w));
-  o.z = pack2(narrow<2>(a1.x), narrow<2>(a1.y)); o.w = pack2(narrow<2>(a1.z), narrow<2>(a1.w));
-  d4[i] = o;
+  const int lane = threadIdx.x & 31;
+  const float4* A4 = reinterpret_cast<const float4*>(src + hd - K);  // 16-byte aligned
+  const bool act = i < nv;
+  float w[12];
+  {
+    float4 a0 = make_float4(0.f, 0.f, 0.f, 0.f), a1 = a0;
+    if (act) { a0 = A4[2 * i]; a1 = A4[2 * i + 1]; }
+    w[0] = a0.x; w[1] = a0.y; w[2] = a0.z; w[3] = a0.w;
+    w[4] = a1.x; w[5] = a1.y; w[6] = a1.z; w[7] = a1.w;
+    if constexpr (K > 0) {
+      float nx[4] = {__shfl_down_sync(0xffffffffu, a0.x, 1), __shfl_down_sync(0xffffffffu, a0.y, 1),
+                     __shfl_down_sync(0xffffffffu, a0.z, 1), 0.f};
+      if (act && (lane == 31 || i + 1 >= nv)) {
+        const float4 c = A4[2 * i + 2];
+        nx[0] = c.x; nx[1] = c.y; nx[2] = c.z;
+      }
+#pragma unroll
+      for (int k = 0; k < 4; ++k) w[8 + k] = nx[k];
+    } else {
+#pragma unroll
+      for (int k = 0; k < 4; ++k) w[8 + k] = 0.f;
+    }
+  }
+  if (act) {
+    uint4 o;
+    o.x = pack2(narrow<DST>(w[K + 0]), narrow<DST>(w[K + 1]));
+    o.y = pack2(narrow<DST>(w[K + 2]), narrow<DST>(w[K + 3]));
+    o.z = pack2(narrow<DST>(w[K + 4]), narrow<DST>(w[K + 5]));
+    o.w = pack2(narrow<DST>(w[K + 6]), narrow<DST>(w[K + 7]));
+    reinterpret_cast<uint4*>(dst + hd)[i] = o;
+  }
+  const int64_t t0 = hd + 8 * nv;
+  if (i < hd) dst[i] = narrow<DST>(src[i]);
+  if (i < n - t0) dst[t0 + i] = narrow<DST>(src[t0 + i]);
 }
-__global__ void __launch_bounds__(256) narrow_flat_f16(const float4* __restrict__ s4, uint4* __restrict__ d4, int64_t nvec) {
+
+__device__ __forceinline__ uint16_t half_at(const uint32_t* w, int e) {
+  return (uint16_t)((w[e >> 1] >> ((e & 1) * 16)) & 0xffffu);
+}
+
+template <int SRC, int K>
+__global__ void __launch_bounds__(256) widen_shift(const uint16_t* __restrict__ src, float* __restrict__ dst,
+                                                   int64_t n, int64_t hd, int64_t nv) {
   const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= nvec) return;
-  const float4 a0 = s4[2 * i], a1 = s4[2 * i + 1];
-  uint4 o;
-  o.x = pack2(narrow<1>(a0.x), narrow<1>(a0.y)); o.y = pack2(narrow<1>(a0.z), narrow<1>(a0.w));
-  o.z = pack2(narrow<1>(a1.x), narrow<1>(a1.y)); o.w = pack2(narrow<1>(a1.z), narrow<1>(a1.w));
-  d4[i] = o;
+  const int lane = threadIdx.x & 31;
+  const uint4* A4 = reinterpret_cast<const uint4*>(src + hd - K);  // 16-byte aligned
+  const bool act = i < nv;
+  uint32_t w[8];
+  {
+    uint4 a = make_uint4(0u, 0u, 0u, 0u);
+    if (act) a = A4[i];
+    w[0] = a.x; w[1] = a.y; w[2] = a.z; w[3] = a.w;
+    if constexpr (K > 0) {
+      uint32_t nx[4] = {__shfl_down_sync(0xffffffffu, a.x, 1), __shfl_down_sync(0xffffffffu, a.y, 1),
+                        __shfl_down_sync(0xffffffffu, a.z, 1), __shfl_down_sync(0xffffffffu, a.w, 1)};
+      if (act && (lane == 31 || i + 1 >= nv)) {
+        const uint4 c = A4[i + 1];
+        nx[0] = c.x; nx[1] = c.y; nx[2] = c.z; nx[3] = c.w;
+      }
+#pragma unroll
+      for (int k = 0; k < 4; ++k) w[4 + k] = nx[k];
+    } else {
+#pragma unroll
+      for (int k = 0; k < 4; ++k) w[4 + k] = 0u;
+    }
+  }
+  if (act) {
+    float4* d4 = reinterpret_cast<float4*>(dst + hd);
+    d4[2 * i] = make_float4(widen<SRC>(half_at(w, K + 0)), widen<SRC>(half_at(w, K + 1)),
+                            widen<SRC>(half_at(w, K + 2)), widen<SRC>(half_at(w, K + 3)));
+    d4[2 * i + 1] = make_float4(widen<SRC>(half_at(w, K + 4)), widen<SRC>(half_at(w, K + 5)),
+                                widen<SRC>(half_at(w, K + 6)), widen<SRC>(half_at(w, K + 7)));
+  }
+  const int64_t t0 = hd + 8 * nv;
+  if (i < hd) dst[i] = widen<SRC>(src[i]);
+  if (i < n - t0) dst[t0 + i] = widen<SRC>(src[t0 + i]);
+}
+
+// Head length hd (destination aligned to 16 bytes at dst + hd, source vectors
+// loaded from the aligned address K elements before src + hd, never before
+// src) and the number of vectors nv whose loads stay inside [src, src + n).
+struct Plan { int64_t hd, nv; int k; };
+Plan plan_narrow(uintptr_t s, uintptr_t d, int64_t n) {
+  Plan p{0, 0, 0};
+  p.hd = (int64_t)(((16 - (d & 15)) & 15) / 2);
+  p.k = (int)(((s + 4 * p.hd) & 15) / 4);
+  if (p.k > p.hd) p.hd += 8;  // 8 floats = 32 B: K unchanged
+  const int64_t need = n - p.hd - (p.k ? 4 - p.k : 0);
+  p.nv = need > 0 ? need / 8 : 0;
+  if (p.hd > n) p.hd = n;
+  return p;
+}
+Plan plan_widen(uintptr_t s, uintptr_t d, int64_t n) {
+  Plan p{0, 0, 0};
+  p.hd = (int64_t)(((16 - (d & 15)) & 15) / 4);
+  p.k = (int)(((s + 2 * p.hd) & 15) / 2);
+  while (p.k > p.hd) {  // 4 floats keep dst aligned; K alternates between two values
+    p.hd += 4;
+    p.k = (int)(((s + 2 * p.hd) & 15) / 2);
+  }
+  const int64_t need = n - p.hd - (p.k ? 8 - p.k : 0);
+  p.nv = need > 0 ? need / 8 : 0;
+  if (p.hd > n) p.hd = n;
+  return p;
+}
+
+template <int DST>
+void launch_narrow(const float* s, uint16_t* d, int64_t n, const Plan& p, cudaStream_t st) {
+  const int64_t work = std::max<int64_t>(p.nv, std::max<int64_t>(p.hd, n - p.hd - 8 * p.nv));
+  const unsigned g = (unsigned)std::max<int64_t>(1, (work + 255) / 256);
+  switch (p.k) {
+    case 0: narrow_shift<DST, 0><<<g, 256, 0, st>>>(s, d, n, p.hd, p.nv); break;
+    case 1: narrow_shift<DST, 1><<<g, 256, 0, st>>>(s, d, n, p.hd, p.nv); break;
+    case 2: narrow_shift<DST, 2><<<g, 256, 0, st>>>(s, d, n, p.hd, p.nv); break;
+    default: narrow_shift<DST, 3><<<g, 256, 0, st>>>(s, d, n, p.hd, p.nv); break;
+  }
 }
 template <int SRC>
-__global__ void __launch_bounds__(256) widen_flat(const uint4* __restrict__ s4, float4* __restrict__ d4, int64_t nvec) {
-  const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= nvec) return;
-  const uint4 a = s4[i];
-  d4[2 * i] = make_float4(widen<SRC>((uint16_t)(a.x & 0xffffu)), widen<SRC>((uint16_t)(a.x >> 16)),
-                          widen<SRC>((uint16_t)(a.y & 0xffffu)), widen<SRC>((uint16_t)(a.y >> 16)));
-  d4[2 * i + 1] = make_float4(widen<SRC>((uint16_t)(a.z & 0xffffu)), widen<SRC>((uint16_t)(a.z >> 16)),
-                              widen<SRC>((uint16_t)(a.w & 0xffffu)), widen<SRC>((uint16_t)(a.w >> 16)));
+void launch_widen(const uint16_t* s, float* d, int64_t n, const Plan& p, cudaStream_t st) {
+  const int64_t work = std::max<int64_t>(p.nv, std::max<int64_t>(p.hd, n - p.hd - 8 * p.nv));
+  const unsigned g = (unsigned)std::max<int64_t>(1, (work + 255) / 256);
+  switch (p.k) {
+    case 0: widen_shift<SRC, 0><<<g, 256, 0, st>>>(s, d, n, p.hd, p.nv); break;
+    case 1: widen_shift<SRC, 1><<<g, 256, 0, st>>>(s, d, n, p.hd, p.nv); break;
+    case 2: widen_shift<SRC, 2><<<g, 256, 0, st>>>(s, d, n, p.hd, p.nv); break;
+    case 3: widen_shift<SRC, 3><<<g, 256, 0, st>>>(s, d, n, p.hd, p.nv); break;
+    case 4: widen_shift<SRC, 4><<<g, 256, 0, st>>>(s, d, n, p.hd, p.nv); break;
+    case 5: widen_shift<SRC, 5><<<g, 256, 0, st>>>(s, d, n, p.hd, p.nv); break;
+    case 6: widen_shift<SRC, 6><<<g, 256, 0, st>>>(s, d, n, p.hd, p.nv); break;
+    default: widen_shift<SRC, 7><<<g, 256, 0, st>>>(s, d, n, p.hd, p.nv); break;
+  }
 }
 
 int grid_for(int64_t work) {
@@ -151,28 +266,29 @@ extern "C" SK_API int sk_convert(int src_dtype, const void* src, int dst_dtype, 
   if (n == 0) return SK_OK;
   if (!src || !dst) return sk::set_error(SK_ERR_INVALID, "convert: null pointer");
   if (int st = sk::require_cuda()) return st;
+  cudaStream_t s = (cudaStream_t)stream;
+  // Default: the shift kernels above (any alignment; vectorised body).
+  // SK_CONVERT_VARIANT=1 selects the grid-stride kernels (v1..v5, scalar when
+  // misaligned); pointers not aligned to their element size use them too.
+  const char* cv = std::getenv("SK_CONVERT_VARIANT");
+  const bool elem_aligned = narrowing ? ((uintptr_t)src % 4 == 0 && (uintptr_t)dst % 2 == 0)
+                                      : ((uintptr_t)src % 2 == 0 && (uintptr_t)dst % 4 == 0);
+  if (!(cv && cv[0] == '1') && elem_aligned) {
+    if (narrowing) {
+      const Plan p = plan_narrow((uintptr_t)src, (uintptr_t)dst, n);
+      if (dst_dtype == SK_BF16) launch_narrow<2>((const float*)src, (uint16_t*)dst, n, p, s);
+      else launch_narrow<1>((const float*)src, (uint16_t*)dst, n, p, s);
+    } else {
+      const Plan p = plan_widen((uintptr_t)src, (uintptr_t)dst, n);
+      if (src_dtype == SK_F16) launch_widen<1>((const uint16_t*)src, (float*)dst, n, p, s);
+      else launch_widen<2>((const uint16_t*)src, (float*)dst, n, p, s);
+    }
+    SK_LAUNCH_CHECK("convert");
+    return SK_OK;
+  }
   const bool aligned = ((uintptr_t)src % 32 == 0) && ((uintptr_t)dst % 32 == 0);
   const int64_t nvec = aligned ? n / 8 : 0;
   const int grid = grid_for(nvec ? nvec : n);
-  cudaStream_t s = (cudaStream_t)stream;
-  // Default: flat kernels (one vector per thread, measured at torch/copy speed
-  // for narrowing and 1.4x torch for bf16 widening, bench v6).
-  // SK_CONVERT_VARIANT=1 selects the grid-stride kernels (v1..v5).
-  const char* cv = std::getenv("SK_CONVERT_VARIANT");
-  if (!(cv && cv[0] == '1') && nvec > 0) {
-    const unsigned g = (unsigned)((nvec + 255) / 256);
-    if (narrowing && dst_dtype == SK_BF16) narrow_flat_bf16<<<g, 256, 0, s>>>((const float4*)src, (uint4*)dst, nvec);
-    else if (narrowing) narrow_flat_f16<<<g, 256, 0, s>>>((const float4*)src, (uint4*)dst, nvec);
-    else if (src_dtype == SK_F16) widen_flat<1><<<g, 256, 0, s>>>((const uint4*)src, (float4*)dst, nvec);
-    else widen_flat<2><<<g, 256, 0, s>>>((const uint4*)src, (float4*)dst, nvec);
-    SK_LAUNCH_CHECK("convert");
-    if (n > nvec * 8) {  // tail through the main kernels (scalar loop only)
-      const int64_t done = nvec * 8;
-      return sk_convert(src_dtype, (const char*)src + done * (narrowing ? 4 : 2), dst_dtype,
-                        (char*)dst + done * (narrowing ? 2 : 4), n - done, stream) ;
-    }
-    return SK_OK;
-  }
   if (narrowing) {
     if (dst_dtype == SK_F16) narrow_kernel<1><<<grid, 256, 0, s>>>((const float*)src, (uint16_t*)dst, nvec, n);
     else narrow_kernel<2><<<grid, 256, 0, s>>>((const float*)src, (uint16_t*)dst, nvec, n);

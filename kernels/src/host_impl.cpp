@@ -1,7 +1,9 @@
 // host_impl.cpp -- host execution of the IMPLEMENTATION code (the same
 // __host__ __device__ element functions the CUDA kernels use), mirroring the
 // device algorithm: stable counting sort of source rows by target index, then
-// one pass per target row combining its source rows in ascending order.
+// one pass per target row combining its source rows in ascending order, in
+// groups of SK_INDEX_REDUCE_GROUP (the ABI's combine order).
+#include <algorithm>
 #include <vector>
 #include <cstring>
 #include "common.h"
@@ -52,8 +54,16 @@ SK_API int sk_index_reduce_host(int dtype, void* self, int64_t self_rows, int64_
     if (b == e) continue;
     for (int64_t c = 0; c < row_size; ++c) {
       float acc = sk::ir_init(reduce, include_self != 0, sk::load_elem(dtype, self, r * row_size + c));
-      for (int64_t s = b; s < e; ++s)
+      const int64_t e0 = std::min<int64_t>(e, b + SK_INDEX_REDUCE_GROUP);
+      for (int64_t s = b; s < e0; ++s)
         acc = sk::ir_combine(reduce, acc, sk::load_elem(dtype, source, perm[s] * row_size + c));
+      for (int64_t g0 = e0; g0 < e; g0 += SK_INDEX_REDUCE_GROUP) {  // later groups: partial, then combine
+        const int64_t g1 = std::min<int64_t>(e, g0 + SK_INDEX_REDUCE_GROUP);
+        float part = sk::load_elem(dtype, source, perm[g0] * row_size + c);
+        for (int64_t s = g0 + 1; s < g1; ++s)
+          part = sk::ir_combine(reduce, part, sk::load_elem(dtype, source, perm[s] * row_size + c));
+        acc = sk::ir_combine(reduce, acc, part);
+      }
       sk::store_elem(dtype, self, r * row_size + c, sk::ir_finalize(reduce, include_self != 0, acc, e - b));
     }
   }

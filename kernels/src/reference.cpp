@@ -2,7 +2,8 @@
 // code with the implementation headers (sk_convert_ops.h, sk_index_reduce_ops.h):
 // conversions are computed with double arithmetic and std::nearbyint (ties to
 // even) instead of integer bit tricks; index_reduce follows PyTorch's CPU
-// algorithm (fill identity, combine in source order, count, divide).
+// algorithm (fill identity, combine in source order, count, divide), with the
+// ABI's groups of SK_INDEX_REDUCE_GROUP source rows per target row.
 #include <cfenv>
 #include <cmath>
 #include <cstring>
@@ -144,16 +145,40 @@ SK_API int sk_index_reduce_ref(int dtype, void* self, int64_t self_rows, int64_t
     for (int64_t r = 0; r < self_rows; ++r)
       if (counts[r]) std::fill(acc.begin() + r * row_size, acc.begin() + (r + 1) * row_size, ident);
   }
+  // Streaming over the source in index order, as PyTorch's loop, with the ABI's
+  // grouping: the k-th source row (0-based) seen by a target row goes into the
+  // accumulator directly while k < GROUP, else into the row's open group
+  // partial (k % GROUP == 0 opens it with the value itself), and a group's
+  // partial is folded into the accumulator when its last row has been seen.
+  const int64_t GROUP = SK_INDEX_REDUCE_GROUP;
+  auto op = [&](float a, float s) -> float {
+    switch (reduce) {
+      case SK_REDUCE_PROD: return a * s;
+      case SK_REDUCE_MEAN: return a + s;
+      case SK_REDUCE_AMAX: return (std::isnan(a) || std::isnan(s)) ? qnan : std::max(a, s);
+      default: return (std::isnan(a) || std::isnan(s)) ? qnan : std::min(a, s);
+    }
+  };
+  std::vector<int64_t> seen(self_rows, 0);
+  std::vector<float> part;
+  bool any_long = false;
+  for (int64_t r = 0; r < self_rows; ++r) any_long = any_long || counts[r] > GROUP;
+  if (any_long) part.assign((size_t)(self_rows * row_size), 0.f);
   for (int64_t i = 0; i < n_index; ++i) {
-    float* a = &acc[index[i] * row_size];
+    const int64_t t = index[i];
+    const int64_t k = seen[t]++;
+    float* a = &acc[t * row_size];
+    if (k < GROUP) {
+      for (int64_t c = 0; c < row_size; ++c) a[c] = op(a[c], load_ref(dtype, source, i * row_size + c));
+      continue;
+    }
+    float* pp = &part[t * row_size];
+    const bool opens = k % GROUP == 0;
+    const bool closes = k % GROUP == GROUP - 1 || k == counts[t] - 1;
     for (int64_t c = 0; c < row_size; ++c) {
-      float s = load_ref(dtype, source, i * row_size + c);
-      switch (reduce) {
-        case SK_REDUCE_PROD: a[c] = a[c] * s; break;
-        case SK_REDUCE_MEAN: a[c] = a[c] + s; break;
-        case SK_REDUCE_AMAX: a[c] = (std::isnan(a[c]) || std::isnan(s)) ? qnan : std::max(a[c], s); break;
-        case SK_REDUCE_AMIN: a[c] = (std::isnan(a[c]) || std::isnan(s)) ? qnan : std::min(a[c], s); break;
-      }
+      const float s = load_ref(dtype, source, i * row_size + c);
+      pp[c] = opens ? s : op(pp[c], s);
+      if (closes) a[c] = op(a[c], pp[c]);
     }
   }
   for (int64_t r = 0; r < self_rows; ++r) {

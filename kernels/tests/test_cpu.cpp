@@ -189,6 +189,27 @@ static void test_index_reduce_hand() {
         CHECK(incl ? std::isnan(s[0]) : s[0] == (reduce == SK_REDUCE_AMAX ? 7.f : 5.f), "nan self col0 impl=%d", impl);
         CHECK(std::isnan(s[1]), "nan src col1 impl=%d", impl);
       }
+  // the ABI's combine order: groups of SK_INDEX_REDUCE_GROUP source rows. 258 rows
+  // into one target: group 0 = rows 0..255 (1, then zeros), group 1 = rows 256, 257
+  // (2^-24 each). In groups: 1 + (2^-24 + 2^-24) = 1 + 2^-23; strictly in order
+  // 1 + 2^-24 rounds to 1 twice. mean = sum / 258.
+  {
+    const int64_t n = SK_INDEX_REDUCE_GROUP + 2;
+    std::vector<float> sr(n, 0.f);
+    sr[0] = 1.f;
+    sr[n - 2] = sr[n - 1] = 0x1p-24f;
+    std::vector<int64_t> ix(n, 0);
+    const float want = (1.f + 0x1p-23f) / (float)n;
+    const float in_order = 1.f / (float)n;
+    CHECK(want != in_order, "test values distinguish the orders");
+    for (int impl = 0; impl < 2; ++impl) {
+      std::vector<float> s1 = {5.f};
+      auto fn = impl ? sk_index_reduce_host : sk_index_reduce_ref;
+      CHECK(fn(SK_F32, s1.data(), 1, 1, ix.data(), n, sr.data(), SK_REDUCE_MEAN, 0) == 0, "status");
+      CHECK(s1[0] == want, "%s: grouped mean order: got %a want %a (strict order gives %a)", impl ? "host-impl" : "ref",
+            s1[0], want, in_order);
+    }
+  }
   // out-of-range index rejected
   std::vector<float> s = {1, 2};
   std::vector<int64_t> bad = {3};
@@ -199,7 +220,8 @@ static void test_index_reduce_hand() {
 
 static void test_index_reduce_random() {
   std::mt19937 rng(42);
-  struct Shape { int64_t rows, cols, n; } shapes[] = {{1, 1, 1}, {7, 3, 20}, {64, 16, 200}, {300, 9, 50}, {17, 128, 1000}, {5, 8, 0}};
+  struct Shape { int64_t rows, cols, n; } shapes[] = {{1, 1, 1}, {7, 3, 20}, {64, 16, 200}, {300, 9, 50}, {17, 128, 1000}, {5, 8, 0},
+                                           {3, 5, 1500}, {2, 16, 2000}};  // long segments: several groups
   int cases = 0;
   for (auto sh : shapes)
     for (int dt : {SK_F32, SK_F16, SK_BF16})

@@ -2,7 +2,7 @@
 //   npm run build && node bench/sim/run.mjs [--seeds N] [--markdown table.md]
 // It is the same as `sheriff simulate --matrix --json bench/sim/results-<date>.json` once the CLI is wired;
 // the Markdown table it prints is the one in RESULTS.md.
-import { simulateCli } from "../../dist/sim/index.js";
+import { simulateCli } from "../../dist/dev/sim/index.js";
 
 const day = new Date().toISOString().slice(0, 10);
 const here = new URL(".", import.meta.url).pathname;

@@ -3,7 +3,7 @@
 //   npm run build && node bench/sim/stress.mjs      (writes bench/sim/stress-<date>.json, prints the table)
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
-import { runSimulation } from "../../dist/sim/index.js";
+import { runSimulation } from "../../dist/dev/sim/index.js";
 
 const SETS = [
   { name: "dense culprits", base: { commits: 400, culpritRate: 0.05, noise: 0.01, slowdown: 0.05 }, flakeRates: [0.05, 0.15], seeds: 30 },

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { InvalidResultError, parseSuiteResult, RESULT_SCHEMA_VERSION, type RunStatus, type SuiteResult } from "../results/schema.js";
+import { InvalidResultError, parseSuiteResult, RESULT_SCHEMA_VERSION, type RunStatus, type SuiteResult } from "../model/result.js";
 
 const LOG_TAIL_BYTES = 16 * 1024;
 

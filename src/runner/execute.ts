@@ -1,8 +1,8 @@
-import type { SuiteConfig } from "../config/schema.js";
-import type { GpuJob } from "../queue/jobs.js";
-import { git, type GitAuth, type RepoCache } from "../repo/git.js";
-import { RESULT_SCHEMA_VERSION, type SuiteResult } from "../results/schema.js";
-import type { RunRecord } from "../verdict/types.js";
+import type { SuiteConfig } from "../model/config.js";
+import type { GpuJob } from "../model/jobs.js";
+import { git, type GitAuth, type RepoCache } from "../adapters/git/git.js";
+import { RESULT_SCHEMA_VERSION, type SuiteResult } from "../model/result.js";
+import type { RunRecord } from "../model/engine.js";
 import { runCommandSuite } from "./command.js";
 import { currentGpu, gpuEnv, withGpuIndex } from "./gpus.js";
 
@@ -13,7 +13,14 @@ export type SuiteRunner = (input: { dir: string; suite: SuiteConfig; sha: string
 export const runConfiguredCommand: SuiteRunner = async ({ dir, suite, sha }) => {
   if (suite.kind !== "command") throw new Error(`suite ${suite.name} is not a command suite`);
   const slot = currentGpu();
-  const result = await runCommandSuite({ dir, suite: suite.name, command: suite.command, sha, timeoutMs: suite.timeoutSeconds * 1000, env: gpuEnv(slot) });
+  const result = await runCommandSuite({
+    dir,
+    suite: suite.name,
+    command: suite.command,
+    sha,
+    timeoutMs: suite.timeoutSeconds * 1000,
+    env: gpuEnv(slot),
+  });
   return withGpuIndex(result, slot);
 };
 
@@ -56,7 +63,13 @@ function cherryPickFailed(job: GpuJob, sha: string, picks: string[], message: st
     status: "error",
     startedAt: at,
     finishedAt: at,
-    tests: [{ name: job.suite.name, outcome: "error", message: `cherry-picking ${picks.map((p) => p.slice(0, 7)).join(", ")} onto ${sha.slice(0, 7)} failed: ${message}` }],
+    tests: [
+      {
+        name: job.suite.name,
+        outcome: "error",
+        message: `cherry-picking ${picks.map((p) => p.slice(0, 7)).join(", ")} onto ${sha.slice(0, 7)} failed: ${message}`,
+      },
+    ],
     benchmarks: [],
     environment: { commit: sha, runner: "cherry-pick" },
   };

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { SuiteResult } from "../results/schema.js";
+import type { SuiteResult } from "../model/result.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -53,8 +53,15 @@ export async function discoverGpus(env: NodeJS.ProcessEnv = process.env): Promis
 /** Name and driver version of one physical GPU (best effort: {} without nvidia-smi). */
 export async function queryGpu(index: number): Promise<{ name?: string; driver?: string }> {
   try {
-    const { stdout } = await execFileAsync("nvidia-smi", ["--query-gpu=name,driver_version", "--format=csv,noheader", "-i", String(index)], { timeout: 20_000 });
-    const [name, driver] = stdout.trim().split(",").map((s) => s.trim());
+    const { stdout } = await execFileAsync(
+      "nvidia-smi",
+      ["--query-gpu=name,driver_version", "--format=csv,noheader", "-i", String(index)],
+      { timeout: 20_000 },
+    );
+    const [name, driver] = stdout
+      .trim()
+      .split(",")
+      .map((s) => s.trim());
     return { ...(name ? { name } : {}), ...(driver ? { driver } : {}) };
   } catch {
     return {};

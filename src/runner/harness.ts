@@ -6,8 +6,8 @@ import { availableParallelism, constants as osConstants, hostname, tmpdir } from
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { SuiteConfig } from "../config/schema.js";
-import { InvalidResultError, parseSuiteResult, RESULT_SCHEMA_VERSION, type SuiteResult, type TestResult } from "../results/schema.js";
+import type { SuiteConfig } from "../model/config.js";
+import { InvalidResultError, parseSuiteResult, RESULT_SCHEMA_VERSION, type SuiteResult, type TestResult } from "../model/result.js";
 import { runChild } from "./command.js";
 import type { SuiteRunner } from "./execute.js";
 import { currentGpu, gpuEnv, queryGpu, type GpuSlot } from "./gpus.js";
@@ -159,14 +159,19 @@ export async function prepareKernels(dir: string, options: HarnessOptions): Prom
   const cuda = mode === "on" || (mode === "auto" && nvcc !== null);
   const tc = await toolchain(cuda);
   const gencode = cuda ? (options.cudaGencode ?? process.env.SHERIFF_CUDA_GENCODE ?? "default") : "";
-  const key = createHash("sha256").update(JSON.stringify({ layout: 1, source, cuda, gencode, toolchain: tc.id })).digest("hex").slice(0, 32);
+  const key = createHash("sha256")
+    .update(JSON.stringify({ layout: 1, source, cuda, gencode, toolchain: tc.id }))
+    .digest("hex")
+    .slice(0, 32);
   const cacheRoot = join(options.workDir, "kernels-cache");
   const entry = join(cacheRoot, key);
   const libPath = join(entry, "libsheriff_kernels.so");
   if (existsSync(libPath)) return { libPath, key, cacheHit: true, cuda, source };
   let pending = building.get(key);
   if (!pending) {
-    pending = buildInto(dir, { cacheRoot, entry, libPath, key, cuda, source, gencode, nvcc: tc.nvcc }, options).finally(() => building.delete(key));
+    pending = buildInto(dir, { cacheRoot, entry, libPath, key, cuda, source, gencode, nvcc: tc.nvcc }, options).finally(() =>
+      building.delete(key),
+    );
     building.set(key, pending);
   }
   const built = await pending;
@@ -175,7 +180,16 @@ export async function prepareKernels(dir: string, options: HarnessOptions): Prom
 
 async function buildInto(
   dir: string,
-  b: { cacheRoot: string; entry: string; libPath: string; key: string; cuda: boolean; source: string; gencode: string; nvcc: string | null },
+  b: {
+    cacheRoot: string;
+    entry: string;
+    libPath: string;
+    key: string;
+    cuda: boolean;
+    source: string;
+    gencode: string;
+    nvcc: string | null;
+  },
   options: HarnessOptions,
 ): Promise<KernelBuild> {
   await mkdir(b.cacheRoot, { recursive: true });
@@ -195,16 +209,40 @@ async function buildInto(
   ].join(" && ");
   options.log?.(`building kernels (${b.cuda ? "CUDA" : "CPU-only"}) for ${b.source} -> ${b.key}`);
   const started = Date.now();
-  const result = await runChild(command, { cwd: dir, env: { ...process.env, ...options.env }, timeoutMs: options.buildTimeoutMs ?? 45 * 60_000 });
+  const result = await runChild(command, {
+    cwd: dir,
+    env: { ...process.env, ...options.env },
+    timeoutMs: options.buildTimeoutMs ?? 45 * 60_000,
+  });
   const built = join(buildDir, "libsheriff_kernels.so");
   if (result.timedOut || result.signal || result.exitCode !== 0 || !existsSync(built)) {
     await rm(tmp, { recursive: true, force: true });
-    const why = result.timedOut ? "timed out" : result.signal ? `killed by ${result.signal}` : result.exitCode !== 0 ? `exited with ${result.exitCode}` : "produced no libsheriff_kernels.so";
+    const why = result.timedOut
+      ? "timed out"
+      : result.signal
+        ? `killed by ${result.signal}`
+        : result.exitCode !== 0
+          ? `exited with ${result.exitCode}`
+          : "produced no libsheriff_kernels.so";
     throw new KernelBuildError(`building kernels/ ${why}`, result.output);
   }
   await copyFile(built, join(tmp, "libsheriff_kernels.so"));
   await writeFile(join(tmp, "build.log"), result.output);
-  await writeFile(join(tmp, "meta.json"), JSON.stringify({ key: b.key, source: b.source, cuda: b.cuda, gencode: b.gencode, seconds: (Date.now() - started) / 1000, at: new Date().toISOString() }, null, 2));
+  await writeFile(
+    join(tmp, "meta.json"),
+    JSON.stringify(
+      {
+        key: b.key,
+        source: b.source,
+        cuda: b.cuda,
+        gencode: b.gencode,
+        seconds: (Date.now() - started) / 1000,
+        at: new Date().toISOString(),
+      },
+      null,
+      2,
+    ),
+  );
   await rm(buildDir, { recursive: true, force: true });
   try {
     await rename(tmp, b.entry);
@@ -214,7 +252,10 @@ async function buildInto(
     if (!existsSync(b.libPath)) throw new KernelBuildError(`could not install the build into ${b.entry}`, result.output);
     return { libPath: b.libPath, key: b.key, cacheHit: true, cuda: b.cuda, source: b.source };
   }
-  await appendFile(join(b.cacheRoot, "builds.log"), `${new Date().toISOString()} built ${b.key} ${b.source} cuda=${b.cuda} ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+  await appendFile(
+    join(b.cacheRoot, "builds.log"),
+    `${new Date().toISOString()} built ${b.key} ${b.source} cuda=${b.cuda} ${((Date.now() - started) / 1000).toFixed(1)}s\n`,
+  );
   return { libPath: b.libPath, key: b.key, cacheHit: false, cuda: b.cuda, source: b.source };
 }
 
@@ -307,13 +348,20 @@ export async function runBuiltinSuite(input: BuiltinRunInput, options: HarnessOp
   const args = [
     options.entry ?? defaultEntry(),
     "child",
-    "--suite", input.suite,
-    "--sha", input.sha,
-    "--lib", build.libPath,
-    "--out", out,
-    "--progress", progress,
-    "--seed", String(options.seed ?? 20261125),
-    "--reps", String(options.reps ?? 30),
+    "--suite",
+    input.suite,
+    "--sha",
+    input.sha,
+    "--lib",
+    build.libPath,
+    "--out",
+    out,
+    "--progress",
+    progress,
+    "--seed",
+    String(options.seed ?? 20261125),
+    "--reps",
+    String(options.reps ?? 30),
     ...(options.quick ? ["--quick"] : []),
     ...(options.runner ? ["--runner", options.runner] : []),
   ];
@@ -350,7 +398,10 @@ export async function runBuiltinSuite(input: BuiltinRunInput, options: HarnessOp
       : signal
         ? `crashed: killed by ${signal}`
         : `suite process exited with code ${run.exitCode} without a result`;
-    const tests: TestResult[] = [...p.done, { name: p.running ?? input.suite, outcome: "error", message: p.running ? `${what} while running this test` : what }];
+    const tests: TestResult[] = [
+      ...p.done,
+      { name: p.running ?? input.suite, outcome: "error", message: p.running ? `${what} while running this test` : what },
+    ];
     return errorResult(status, tests, log);
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -5,17 +5,17 @@ import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { parseConfig } from "../config/parse.js";
-import { BUILTIN_SUITES, CONFIG_PATH, suiteConfigSchema, type SuiteConfig } from "../config/schema.js";
-import { jobRequestSchema, type GpuJob } from "../queue/jobs.js";
-import { RepoCache } from "../repo/git.js";
-import { formatZodIssues, type SuiteResult } from "../results/schema.js";
+import { parseConfig } from "../model/configFile.js";
+import { BUILTIN_SUITES, CONFIG_PATH, suiteConfigSchema, type SuiteConfig } from "../model/config.js";
+import { jobRequestSchema, type GpuJob } from "../model/jobs.js";
+import { RepoCache } from "../adapters/git/git.js";
+import { formatZodIssues, type SuiteResult } from "../model/result.js";
 import { runBuiltinInProcess } from "./builtin/index.js";
 import { runCommandSuite } from "./command.js";
 import { executeGpuJob, runConfiguredCommand } from "./execute.js";
 import { GpuSlots, gpuEnv, type GpuSlot } from "./gpus.js";
 import { createBuiltinRunner, prepareKernels, runBuiltinSuite, type HarnessOptions } from "./harness.js";
-import type { RunRecord } from "../verdict/types.js";
+import type { RunRecord } from "../model/engine.js";
 
 /**
  * Two entry points:
@@ -42,7 +42,9 @@ function childMain(argv: string[]): number {
     },
   });
   if (!values.suite || !values.sha || !values.lib || !values.out) {
-    console.error("usage: suiteMain.js child --suite S --sha X --lib LIB --out RESULT.json [--progress P] [--seed N] [--reps N] [--quick] [--runner cpu-host]");
+    console.error(
+      "usage: suiteMain.js child --suite S --sha X --lib LIB --out RESULT.json [--progress P] [--seed N] [--reps N] [--quick] [--runner cpu-host]",
+    );
     return 2;
   }
   const result = runBuiltinInProcess({
@@ -57,7 +59,9 @@ function childMain(argv: string[]): number {
   });
   writeFileSync(values.out, JSON.stringify(result));
   const failed = result.tests.filter((t) => t.outcome === "fail" || t.outcome === "error").length;
-  console.log(`${result.suite} @ ${result.commit.slice(0, 12)} [${result.environment.runner ?? "?"}]: ${result.status}, ${result.tests.length - failed} passed/skipped, ${failed} failed, ${result.benchmarks.length} benchmarks`);
+  console.log(
+    `${result.suite} @ ${result.commit.slice(0, 12)} [${result.environment.runner ?? "?"}]: ${result.status}, ${result.tests.length - failed} passed/skipped, ${failed} failed, ${result.benchmarks.length} benchmarks`,
+  );
   return 0;
 }
 
@@ -137,7 +141,12 @@ export async function runSuiteCli(argv: string[]): Promise<number> {
   }
   const sha = values.sha ?? job?.sha ?? execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, encoding: "utf8" }).trim();
   const cuda = cudaOpt;
-  const gpu: GpuSlot | undefined = values.gpu !== undefined ? { index: Number(values.gpu) } : process.env.SHERIFF_GPU_INDEX ? { index: Number(process.env.SHERIFF_GPU_INDEX) } : undefined;
+  const gpu: GpuSlot | undefined =
+    values.gpu !== undefined
+      ? { index: Number(values.gpu) }
+      : process.env.SHERIFF_GPU_INDEX
+        ? { index: Number(process.env.SHERIFF_GPU_INDEX) }
+        : undefined;
   let suite: SuiteConfig;
   try {
     suite = await suiteConfigFor(dir, values.suite);
@@ -146,7 +155,13 @@ export async function runSuiteCli(argv: string[]): Promise<number> {
     return 2;
   }
   const timeoutMs = (values.timeout ? Number(values.timeout) : suite.timeoutSeconds) * 1000;
-  const harness: HarnessOptions = { workDir, ...(cuda ? { cuda } : {}), quick: values.quick ?? false, ...(values.reps ? { reps: Number(values.reps) } : {}), log: (m: string) => console.log(m) };
+  const harness: HarnessOptions = {
+    workDir,
+    ...(cuda ? { cuda } : {}),
+    quick: values.quick ?? false,
+    ...(values.reps ? { reps: Number(values.reps) } : {}),
+    log: (m: string) => console.log(m),
+  };
   if (job) {
     // The same executor as `sheriff worker`: an A/B job alternates two commits, and reverts the
     // engine asks for are cherry-picked, all from the history of the checkout in --dir.
@@ -171,8 +186,11 @@ export async function runSuiteCli(argv: string[]): Promise<number> {
 function report(result: SuiteResult, sha: string, out: string, record?: RunRecord): number {
   writeFileSync(out, JSON.stringify(record ?? result, null, 1));
   const failing = result.tests.filter((t) => t.outcome === "fail" || t.outcome === "error");
-  console.log(`${result.suite} @ ${sha.slice(0, 12)}: ${result.status}, ${result.tests.length} tests (${failing.length} failing), ${result.benchmarks.length} benchmarks -> ${out}`);
-  for (const t of failing.slice(0, 20)) console.log(`  ${t.outcome.toUpperCase()} ${t.name}${t.message ? `: ${t.message.slice(0, 300)}` : ""}`);
+  console.log(
+    `${result.suite} @ ${sha.slice(0, 12)}: ${result.status}, ${result.tests.length} tests (${failing.length} failing), ${result.benchmarks.length} benchmarks -> ${out}`,
+  );
+  for (const t of failing.slice(0, 20))
+    console.log(`  ${t.outcome.toUpperCase()} ${t.name}${t.message ? `: ${t.message.slice(0, 300)}` : ""}`);
   return result.status === "completed" && failing.length === 0 ? 0 : 1;
 }
 

@@ -1,14 +1,14 @@
 import { Worker, type Job } from "bullmq";
 import type { Logger } from "pino";
-import type { GitHubAccess } from "../github/access.js";
-import { acceptResult } from "../pipeline/results.js";
-import { gpuJobSchema, repoKey } from "../queue/jobs.js";
-import { GPU_QUEUE, type Queues } from "../queue/queues.js";
-import type { RepoCache } from "../repo/git.js";
-import { formatZodIssues } from "../results/schema.js";
-import type { Ledger } from "../store/ledger.js";
+import type { GitHubAccess } from "../adapters/github/access.js";
+import { acceptResult } from "../flows/results.js";
+import { gpuJobSchema, repoKey } from "../model/jobs.js";
+import { GPU_QUEUE, type Queues } from "../adapters/queue/queues.js";
+import type { RepoCache } from "../adapters/git/git.js";
+import { formatZodIssues } from "../model/result.js";
+import type { Ledger } from "../adapters/store/ledger.js";
 import { executeGpuJob, type SuiteRunner } from "./execute.js";
-import type { SuiteConfig } from "../config/schema.js";
+import type { SuiteConfig } from "../model/config.js";
 import { GpuSlots, withGpuIndex, type GpuSlot } from "./gpus.js";
 
 export interface GpuWorkerOptions {

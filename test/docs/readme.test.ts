@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { COMMAND_SPECS } from "../../src/commands/help.js";
+import { COMMAND_SPECS } from "../../src/core/commands/help.js";
 
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 
@@ -13,7 +13,7 @@ describe("README", () => {
   });
 
   it("names every setting the app reads from the environment", () => {
-    const settings = readFileSync(new URL("../../src/settings.ts", import.meta.url), "utf8");
+    const settings = readFileSync(new URL("../../src/entry/settings.ts", import.meta.url), "utf8");
     for (const [, name] of settings.matchAll(/^\s+([A-Z][A-Z_]+): z\./gm)) expect(readme).toContain(`\`${name}\``);
   });
 });

@@ -6,8 +6,8 @@ import { promisify } from "node:util";
 import { Octokit } from "@octokit/rest";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { startWorld, type World } from "../../src/demo/world.js";
-import { jobRequestSchema } from "../../src/queue/jobs.js";
+import { startWorld, type World } from "../../src/dev/demo/world.js";
+import { jobRequestSchema } from "../../src/model/jobs.js";
 import { runCommandSuite } from "../../src/runner/command.js";
 import { runConfiguredCommand } from "../../src/runner/execute.js";
 
@@ -21,7 +21,13 @@ suites:
 `;
 
 async function git(cwd: string, ...args: string[]): Promise<string> {
-  const env = { ...process.env, GIT_AUTHOR_NAME: "alice", GIT_AUTHOR_EMAIL: "alice@x", GIT_COMMITTER_NAME: "alice", GIT_COMMITTER_EMAIL: "alice@x" };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: "alice",
+    GIT_AUTHOR_EMAIL: "alice@x",
+    GIT_COMMITTER_NAME: "alice",
+    GIT_COMMITTER_EMAIL: "alice@x",
+  };
   return (await exec("git", args, { cwd, env })).stdout.trim();
 }
 
@@ -54,7 +60,14 @@ function fakeRunner(world: World, cloneUrl: string, scratch: string) {
           artifacts: [
             { name: `sheriff-result-${inputs.job_id}`, files: { "run.json": JSON.stringify({ job, result }) } },
             // A broken runner's upload next to the good one: rejected with a reason, the good one still counts.
-            ...(done.size === 1 ? [{ name: "sheriff-result-broken", files: { "run.json": JSON.stringify({ job, result: { ...result, status: "exploded" } }) } }] : []),
+            ...(done.size === 1
+              ? [
+                  {
+                    name: "sheriff-result-broken",
+                    files: { "run.json": JSON.stringify({ job, result: { ...result, status: "exploded" } }) },
+                  },
+                ]
+              : []),
           ],
         });
       }
@@ -75,13 +88,21 @@ describe("GPU jobs on GitHub Actions: dispatch, workflow_run, artifact", () => {
   });
 
   it("dispatches the post-land workflow and reverts from the results its artifacts carry", async () => {
-    world = await startWorld({ redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", log: pino({ level: "silent" }), runners: { command: runConfiguredCommand } });
+    world = await startWorld({
+      redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+      log: pino({ level: "silent" }),
+      runners: { command: runConfiguredCommand },
+    });
     const w = world;
     scratch = await mkdtemp(join(tmpdir(), "sheriff-actions-"));
     const workflow = await readFile(new URL("../../workflows/post-land-gpu.yml", import.meta.url), "utf8");
     await w.sandbox.createRepo(OWNER, REPO, {
       installationId: 11,
-      files: { ".github/workflows/post-land-gpu.yml": workflow, "test.sh": 'grep -q rne src/convert.txt || { echo "bf16 truncates"; exit 1; }\n', "src/convert.txt": "rne v1\n" },
+      files: {
+        ".github/workflows/post-land-gpu.yml": workflow,
+        "test.sh": 'grep -q rne src/convert.txt || { echo "bf16 truncates"; exit 1; }\n',
+        "src/convert.txt": "rne v1\n",
+      },
     });
     w.sandbox.addUser("alice", { permissions: { [`${OWNER}/${REPO}`]: "write" } });
     const token = w.sandbox.userToken("alice");

@@ -10,7 +10,9 @@ export type Sheriff = Awaited<ReturnType<typeof startSheriff>>;
  * The hooks every app-level test file needs: GitHub only through nock (Redis and local git still
  * reachable), and after each test the app, the fake and the repository the test made are torn down.
  */
-export function appTestHooks(current: () => { sheriff?: Sheriff | undefined; github?: FakeGitHub | undefined; repo?: TestRepo | undefined }): void {
+export function appTestHooks(
+  current: () => { sheriff?: Sheriff | undefined; github?: FakeGitHub | undefined; repo?: TestRepo | undefined },
+): void {
   beforeAll(() => {
     nock.disableNetConnect();
     nock.enableNetConnect(/127\.0\.0\.1|localhost/);

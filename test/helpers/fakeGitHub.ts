@@ -30,7 +30,10 @@ export class FakeGitHub {
   readonly calls: RecordedCall[] = [];
   readonly pulls: FakePull[] = [];
   readonly comments: { issue: number; body: string }[] = [];
-  readonly checkRuns = new Map<number, { head_sha: string; name: string; status?: string; conclusion?: string; output?: { title: string; summary: string } }>();
+  readonly checkRuns = new Map<
+    number,
+    { head_sha: string; name: string; status?: string; conclusion?: string; output?: { title: string; summary: string } }
+  >();
   /** Commit sha → the merged PR that landed it (GitHub's commit/PR association). */
   readonly landedBy = new Map<string, number>();
   /** Injected server errors: the next matching request gets this status instead of an answer. */
@@ -67,7 +70,18 @@ export class FakeGitHub {
         const path = decodeURIComponent(match[1]!);
         try {
           const content = execFileSync("git", ["show", `${match[2]}:${path}`], { cwd: bare });
-          return [200, { type: "file", name: path.split("/").pop(), path, encoding: "base64", content: content.toString("base64"), sha: "0".repeat(40), size: content.length }];
+          return [
+            200,
+            {
+              type: "file",
+              name: path.split("/").pop(),
+              path,
+              encoding: "base64",
+              content: content.toString("base64"),
+              sha: "0".repeat(40),
+              size: content.length,
+            },
+          ];
         } catch {
           return [404, { message: "Not Found", documentation_url: "https://docs.github.com/rest/repos/contents#get-repository-content" }];
         }
@@ -101,7 +115,12 @@ export class FakeGitHub {
         this.calls.push({ method: "GET", path: uri, body: null });
         const query = new URL(uri, "https://api.github.com").searchParams;
         const head = query.get("head")?.split(":")[1];
-        return [200, this.pulls.filter((p) => (!head || p.head === head) && (query.get("state") !== "open" || p.state === "open")).map((p) => this.pullJson(p))];
+        return [
+          200,
+          this.pulls
+            .filter((p) => (!head || p.head === head) && (query.get("state") !== "open" || p.state === "open"))
+            .map((p) => this.pullJson(p)),
+        ];
       })
       .post(`${base}/pulls`)
       .reply((uri, body) => {
@@ -109,12 +128,29 @@ export class FakeGitHub {
         const failure = this.takeFailure("POST", uri);
         if (failure) return failure;
         const b = body as { title: string; body: string; head: string; base: string };
-        const pr: FakePull = { number: this.nextNumber++, title: b.title, body: b.body, head: b.head, base: b.base, state: "open", user: "sheriff[bot]", merged_at: null, labels: [] };
+        const pr: FakePull = {
+          number: this.nextNumber++,
+          title: b.title,
+          body: b.body,
+          head: b.head,
+          base: b.base,
+          state: "open",
+          user: "sheriff[bot]",
+          merged_at: null,
+          labels: [],
+        };
         this.pulls.push(pr);
         return [201, this.pullJson(pr)];
       })
       .get(base)
-      .reply(200, () => ({ id: 35129377, name: repo, full_name: `${owner}/${repo}`, owner: { login: owner }, default_branch: "main", clone_url: bare }))
+      .reply(200, () => ({
+        id: 35129377,
+        name: repo,
+        full_name: `${owner}/${repo}`,
+        owner: { login: owner },
+        default_branch: "main",
+        clone_url: bare,
+      }))
       .get(new RegExp(`^${base}/pulls/\\d+$`))
       .reply((uri) => {
         this.calls.push({ method: "GET", path: uri, body: null });
@@ -153,7 +189,19 @@ export class FakeGitHub {
 
   /** Registers a merged PR that landed `sha`, as if a person had merged it on GitHub. */
   landedPull(sha: string, title: string, user: string): number {
-    const pr: FakePull = { number: this.nextNumber++, title, body: "", head: `feature-${sha.slice(0, 7)}`, base: "main", state: "closed", user, merged_at: new Date().toISOString(), labels: [], mergeSha: sha, headSha: sha };
+    const pr: FakePull = {
+      number: this.nextNumber++,
+      title,
+      body: "",
+      head: `feature-${sha.slice(0, 7)}`,
+      base: "main",
+      state: "closed",
+      user,
+      merged_at: new Date().toISOString(),
+      labels: [],
+      mergeSha: sha,
+      headSha: sha,
+    };
     this.pulls.push(pr);
     this.landedBy.set(sha, pr.number);
     return pr.number;

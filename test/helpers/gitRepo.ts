@@ -19,7 +19,13 @@ export class TestRepo {
     return execFileSync("git", args, {
       cwd,
       encoding: "utf8",
-      env: { ...process.env, GIT_AUTHOR_NAME: "Alice", GIT_AUTHOR_EMAIL: "alice@example.com", GIT_COMMITTER_NAME: "Alice", GIT_COMMITTER_EMAIL: "alice@example.com" },
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "Alice",
+        GIT_AUTHOR_EMAIL: "alice@example.com",
+        GIT_COMMITTER_NAME: "Alice",
+        GIT_COMMITTER_EMAIL: "alice@example.com",
+      },
     }).trim();
   }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { connectRedis, type RedisHandle } from "../../src/store/redis.js";
+import { connectRedis, type RedisHandle } from "../../src/adapters/store/redis.js";
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 

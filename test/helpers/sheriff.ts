@@ -5,17 +5,17 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import type { Worker } from "bullmq";
-import { sheriffApp } from "../../src/app.js";
-import { probotAccess } from "../../src/github/access.js";
-import { ConfigCache } from "../../src/github/config.js";
-import { startAppServices } from "../../src/services.js";
-import type { PipelineDeps } from "../../src/pipeline/deps.js";
-import { Queues } from "../../src/queue/queues.js";
-import { RepoCache } from "../../src/repo/git.js";
+import { sheriffApp } from "../../src/entry/app.js";
+import { probotAccess } from "../../src/adapters/github/access.js";
+import { ConfigCache } from "../../src/adapters/github/config.js";
+import { startAppServices } from "../../src/entry/services.js";
+import type { PipelineDeps } from "../../src/flows/deps.js";
+import { Queues } from "../../src/adapters/queue/queues.js";
+import { RepoCache } from "../../src/adapters/git/git.js";
 import { runConfiguredCommand } from "../../src/runner/execute.js";
 import { startGpuWorker } from "../../src/runner/worker.js";
-import { Ledger } from "../../src/store/ledger.js";
-import { decide } from "../../src/verdict/engine.js";
+import { Ledger } from "../../src/adapters/store/ledger.js";
+import { decide } from "../../src/core/verdict/engine.js";
 import { testRedis } from "./redis.js";
 
 export const WEBHOOK_SECRET = "test-webhook-secret";
@@ -24,7 +24,11 @@ export const WEBHOOK_SECRET = "test-webhook-secret";
 export async function startSheriff(name: string, options: { baseUrl?: string; restartOn?: { prefix: string; workDir: string } } = {}) {
   const store = testRedis(name, options.restartOn?.prefix);
   const workDir = options.restartOn?.workDir ?? mkdtempSync(join(tmpdir(), "sheriff-work-"));
-  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+  const { privateKey } = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  });
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const probot = new Probot({
     appId: 123,
@@ -37,7 +41,16 @@ export async function startSheriff(name: string, options: { baseUrl?: string; re
   const queues = new Queues(store);
   const ledger = new Ledger(store);
   const cache = new RepoCache(workDir);
-  const deps: PipelineDeps = { access: probotAccess(probot, options.baseUrl), configs: new ConfigCache(), ledger, queues, cache, engine: decide, log, parallelism: 1 };
+  const deps: PipelineDeps = {
+    access: probotAccess(probot, options.baseUrl),
+    configs: new ConfigCache(),
+    ledger,
+    queues,
+    cache,
+    engine: decide,
+    log,
+    parallelism: 1,
+  };
   const services = await startAppServices(deps, { landTiming: { pollIntervalMs: 200, discoverIntervalMs: 200 } });
   await probot.load(sheriffApp(deps, services.hooks));
   const workers: Worker[] = [startGpuWorker({ queues, ledger, cache, runners: { command: runConfiguredCommand }, log, slots: 1 })];
@@ -61,7 +74,10 @@ export async function startSheriff(name: string, options: { baseUrl?: string; re
 
   /** True when no control or GPU job is waiting, delayed or running. */
   async function idle(): Promise<boolean> {
-    const counts = await Promise.all([queues.control.getJobCounts("waiting", "active", "delayed", "prioritized"), queues.gpu.getJobCounts("waiting", "active", "delayed", "prioritized")]);
+    const counts = await Promise.all([
+      queues.control.getJobCounts("waiting", "active", "delayed", "prioritized"),
+      queues.gpu.getJobCounts("waiting", "active", "delayed", "prioritized"),
+    ]);
     return counts.every((c) => Object.values(c).every((n) => n === 0));
   }
 

@@ -47,13 +47,31 @@ describe("native addon (no GPU, no CUDA driver here)", () => {
     expect(host[4]).toBe(0x7fc0);
 
     const self = new Float32Array([1, 1, 1, 1]);
-    const args = { dtype: DTYPE.f32, self, selfRows: 2, rowSize: 2, index: BigInt64Array.from([1n, 1n]), source: Float32Array.from([2, 4, 6, 8]), reduce: REDUCE.mean, includeSelf: false };
+    const args = {
+      dtype: DTYPE.f32,
+      self,
+      selfRows: 2,
+      rowSize: 2,
+      index: BigInt64Array.from([1n, 1n]),
+      source: Float32Array.from([2, 4, 6, 8]),
+      reduce: REDUCE.mean,
+      includeSelf: false,
+    };
     lib.indexReduce("host", args);
     expect(Array.from(self)).toEqual([1, 1, 4, 6]);
   });
 
   it("throws JS errors carrying sk_last_error()", () => {
-    const args = { dtype: DTYPE.f32, self: new Float32Array(4), selfRows: 2, rowSize: 2, index: BigInt64Array.from([5n]), source: new Float32Array(2), reduce: REDUCE.amax, includeSelf: true };
+    const args = {
+      dtype: DTYPE.f32,
+      self: new Float32Array(4),
+      selfRows: 2,
+      rowSize: 2,
+      index: BigInt64Array.from([5n]),
+      source: new Float32Array(2),
+      reduce: REDUCE.amax,
+      includeSelf: true,
+    };
     let err: NativeError | undefined;
     try {
       lib.indexReduce("ref", args);

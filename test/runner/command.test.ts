@@ -36,7 +36,10 @@ describe("command suites", () => {
       status: "completed",
       startedAt: new Date().toISOString(),
       finishedAt: new Date().toISOString(),
-      tests: [{ name: "a", outcome: "pass" }, { name: "b", outcome: "fail", message: "off by one" }],
+      tests: [
+        { name: "a", outcome: "pass" },
+        { name: "b", outcome: "fail", message: "off by one" },
+      ],
       benchmarks: [{ name: "k", unit: "us", samples: [1, 2, 3] }],
       environment: { commit: sha },
     });
@@ -44,6 +47,9 @@ describe("command suites", () => {
     expect(written.tests.map((t) => t.outcome)).toEqual(["pass", "fail"]);
     expect(written.benchmarks[0]!.samples).toEqual([1, 2, 3]);
     const invalid = await run(`echo '{"schema":"nope"}' > "$SHERIFF_RESULT"`);
-    expect(invalid).toMatchObject({ status: "error", tests: [{ outcome: "error", message: expect.stringContaining("invalid GPU job result") }] });
+    expect(invalid).toMatchObject({
+      status: "error",
+      tests: [{ outcome: "error", message: expect.stringContaining("invalid GPU job result") }],
+    });
   });
 });

@@ -2,17 +2,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/parse.js";
-import type { GpuJob } from "../../src/queue/jobs.js";
-import { RepoCache } from "../../src/repo/git.js";
+import { parseConfig } from "../../src/model/configFile.js";
+import type { GpuJob } from "../../src/model/jobs.js";
+import { RepoCache } from "../../src/adapters/git/git.js";
 import { executeGpuJob, runConfiguredCommand } from "../../src/runner/execute.js";
-import type { JobRequest } from "../../src/verdict/types.js";
+import type { JobRequest } from "../../src/model/engine.js";
 import { TestRepo } from "../helpers/gitRepo.js";
 
 const repo = new TestRepo();
 const workDir = mkdtempSync(join(tmpdir(), "sheriff-exec-"));
 const cache = new RepoCache(workDir);
-const suite = parseConfig(`suites: [{ name: check, kind: command, command: "grep -q ok kernels/status.txt", paths: ["kernels/**"], timeoutSeconds: 10 }]`).suites[0]!;
+const suite = parseConfig(
+  `suites: [{ name: check, kind: command, command: "grep -q ok kernels/status.txt", paths: ["kernels/**"], timeoutSeconds: 10 }]`,
+).suites[0]!;
 
 const good = repo.commit("good", { "kernels/status.txt": "ok\n" });
 const broken = repo.commit("break it", { "kernels/status.txt": "crash\n" });
@@ -26,7 +28,8 @@ const job = (request: Partial<JobRequest> & { sha: string }): GpuJob => ({
   job: { suite: "check", purpose: "bisect", attempt: 0, ...request },
   suite,
 });
-const run = (request: Partial<JobRequest> & { sha: string }) => executeGpuJob(job(request), { cache, runners: { command: runConfiguredCommand }, abRounds: 2 });
+const run = (request: Partial<JobRequest> & { sha: string }) =>
+  executeGpuJob(job(request), { cache, runners: { command: runConfiguredCommand }, abRounds: 2 });
 
 describe("executing a GPU job at a commit", () => {
   afterAll(() => {

@@ -4,14 +4,14 @@ import { join } from "node:path";
 import { pino } from "pino";
 import type { Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SuiteConfig } from "../../src/config/schema.js";
-import type { GpuJob } from "../../src/queue/jobs.js";
-import { Queues } from "../../src/queue/queues.js";
-import { RepoCache } from "../../src/repo/git.js";
+import type { SuiteConfig } from "../../src/model/config.js";
+import type { GpuJob } from "../../src/model/jobs.js";
+import { Queues } from "../../src/adapters/queue/queues.js";
+import { RepoCache } from "../../src/adapters/git/git.js";
 import { discoverGpus, GpuSlots, parseGpuList, parseNvidiaSmiList } from "../../src/runner/gpus.js";
 import { createBuiltinRunner } from "../../src/runner/harness.js";
 import { startGpuWorker } from "../../src/runner/worker.js";
-import { Ledger } from "../../src/store/ledger.js";
+import { Ledger } from "../../src/adapters/store/ledger.js";
 import { testRedis } from "../helpers/redis.js";
 import { kernelsRepo, ROOT, SHARED_WORK_DIR, type KernelsRepo } from "./support.js";
 
@@ -78,10 +78,24 @@ describe("sheriff worker with two (simulated) GPUs", () => {
       entry: join(ROOT, "test/runner/fixtures/fakeSuiteChild.mjs"),
       env: { SHERIFF_TEST_MARKS: marks, SHERIFF_TEST_CRASH_SHA: repo.segfault, SHERIFF_TEST_HOLD_MS: "1500" },
     });
-    const suite: SuiteConfig = { kind: "builtin", builtin: "half-precision", name: "half", paths: ["kernels/**"], timeoutSeconds: 60, thresholds: { slowdown: 0.05, pValue: 0.01, retries: 1, flakeRisk: 0.00001 } };
+    const suite: SuiteConfig = {
+      kind: "builtin",
+      builtin: "half-precision",
+      name: "half",
+      paths: ["kernels/**"],
+      timeoutSeconds: 60,
+      thresholds: { slowdown: 0.05, pValue: 0.01, retries: 1, flakeRisk: 0.00001 },
+    };
     const repoRef = { owner: "acme", repo: "kernels", installationId: 1, cloneUrl: repo.dir, branch: "main" };
     const job = (sha: string): GpuJob => ({ repo: repoRef, job: { sha, suite: "half", purpose: "landed", attempt: 0 }, suite });
-    worker = startGpuWorker({ queues, ledger, cache: new RepoCache(workDir), runners: { builtin: runner }, log: pino({ level: "silent" }), gpus });
+    worker = startGpuWorker({
+      queues,
+      ledger,
+      cache: new RepoCache(workDir),
+      runners: { builtin: runner },
+      log: pino({ level: "silent" }),
+      gpus,
+    });
     await queues.addGpu(job(repo.good));
     await queues.addGpu(job(repo.segfault)); // this one's child aborts
 
@@ -97,7 +111,11 @@ describe("sheriff worker with two (simulated) GPUs", () => {
     const runs = await runsDone(2);
     const bySha = new Map(runs.map((r) => [r.job.sha, r.result]));
     if (process.env.DEBUG_SLOTS) console.log(JSON.stringify(runs, null, 1).slice(0, 3000));
-    const read = (sha: string) => readFileSync(join(marks, `${sha}.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { what: string; at: number; gpu: string });
+    const read = (sha: string) =>
+      readFileSync(join(marks, `${sha}.jsonl`), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { what: string; at: number; gpu: string });
     const a = read(repo.good);
     const b = read(repo.segfault);
     // pinned: each child saw exactly one GPU, and they were different GPUs

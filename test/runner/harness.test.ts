@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUILTIN_SUITES } from "../../src/config/schema.js";
-import { jobRequestSchema } from "../../src/queue/jobs.js";
-import { parseSuiteResult } from "../../src/results/schema.js";
+import { BUILTIN_SUITES } from "../../src/model/config.js";
+import { jobRequestSchema } from "../../src/model/jobs.js";
+import { parseSuiteResult } from "../../src/model/result.js";
 import { buildHistory, prepareKernels, runBuiltinSuite, type HarnessOptions } from "../../src/runner/harness.js";
 import { compiledEntry, ensureAddon, kernelsRepo, SHARED_WORK_DIR, type KernelsRepo } from "./support.js";
 
@@ -49,7 +49,10 @@ describe("built-in suites on the CPU host path, at a commit", () => {
 
 describe("regressions, crashes and hangs at a commit become results", () => {
   it("a bf16 conversion that truncates instead of rounding fails half-precision with maxError > tolerance", async () => {
-    const result = await runBuiltinSuite({ dir: repo.checkout(repo.bf16Truncation), suite: "half-precision", sha: repo.bf16Truncation }, options);
+    const result = await runBuiltinSuite(
+      { dir: repo.checkout(repo.bf16Truncation), suite: "half-precision", sha: repo.bf16Truncation },
+      options,
+    );
     expect(result.status).toBe("completed");
     const failing = result.tests.filter((t) => t.outcome === "fail");
     expect(failing.map((t) => t.name)).toContain("half_precision/f32->bf16/random_bits/n=16384");
@@ -70,7 +73,10 @@ describe("regressions, crashes and hangs at a commit become results", () => {
   });
 
   it("timing that reads an event before it completed fails cuda-events, even without a GPU", async () => {
-    const result = await runBuiltinSuite({ dir: repo.checkout(repo.eventReadBeforeCompletion), suite: "cuda-events", sha: repo.eventReadBeforeCompletion }, options);
+    const result = await runBuiltinSuite(
+      { dir: repo.checkout(repo.eventReadBeforeCompletion), suite: "cuda-events", sha: repo.eventReadBeforeCompletion },
+      options,
+    );
     expect(result.status).toBe("completed");
     const failing = result.tests.filter((t) => t.outcome === "fail");
     expect(failing.map((t) => t.name)).toEqual(["cuda_events/event_logic/fake_runtime"]);
@@ -88,7 +94,10 @@ describe("regressions, crashes and hangs at a commit become results", () => {
 
   it("a kernel that hangs is killed at the time limit: status timed_out", async () => {
     const started = Date.now();
-    const result = await runBuiltinSuite({ dir: repo.checkout(repo.hang), suite: "half-precision", sha: repo.hang, timeoutMs: 2500 }, options);
+    const result = await runBuiltinSuite(
+      { dir: repo.checkout(repo.hang), suite: "half-precision", sha: repo.hang, timeoutMs: 2500 },
+      options,
+    );
     expect(result.status).toBe("timed_out");
     expect(result.tests.at(-1)!.message).toMatch(/timed out after 3 s while running this test|timed out after 2 s/);
     expect(Date.now() - started).toBeLessThan(30_000);
@@ -114,7 +123,10 @@ describe("kernels build cache", () => {
       expect(second.libPath).toBe(first.libPath);
       expect(await buildHistory(workDir)).toHaveLength(1);
       // a job through the harness at the docs-only commit builds nothing either, and says so
-      const result = await runBuiltinSuite({ dir: repo.checkout(repo.docsOnly), suite: "cuda-events", sha: repo.docsOnly }, { ...options, workDir });
+      const result = await runBuiltinSuite(
+        { dir: repo.checkout(repo.docsOnly), suite: "cuda-events", sha: repo.docsOnly },
+        { ...options, workDir },
+      );
       expect(result.log).toMatch(/^kernels cache hit/);
       expect(await buildHistory(workDir)).toHaveLength(1);
       // changed kernels/ -> a new build
@@ -133,7 +145,25 @@ describe("sheriff run-suite (what workflows/post-land-gpu.yml runs)", () => {
     try {
       const run = (sha: string) => {
         const job = { sha, suite: "half-precision", purpose: "landed", attempt: 0 };
-        const args = [options.entry!, "run-suite", "--suite", "half-precision", "--dir", repo.checkout(sha), "--job", JSON.stringify(job), "--out", join(out, `${sha}.json`), "--work-dir", SHARED_WORK_DIR, "--cuda", "off", "--quick", "--reps", "2"];
+        const args = [
+          options.entry!,
+          "run-suite",
+          "--suite",
+          "half-precision",
+          "--dir",
+          repo.checkout(sha),
+          "--job",
+          JSON.stringify(job),
+          "--out",
+          join(out, `${sha}.json`),
+          "--work-dir",
+          SHARED_WORK_DIR,
+          "--cuda",
+          "off",
+          "--quick",
+          "--reps",
+          "2",
+        ];
         let code = 0;
         try {
           execFileSync(process.execPath, args, { stdio: "pipe" });
@@ -155,7 +185,29 @@ describe("sheriff run-suite (what workflows/post-land-gpu.yml runs)", () => {
       const ab = { sha: repo.bf16Truncation, suite: "half-precision", purpose: "ab", attempt: 0, baselineSha: repo.good };
       const abOut = join(out, "ab.json");
       try {
-        execFileSync(process.execPath, [options.entry!, "run-suite", "--suite", "half-precision", "--dir", repo.checkout(repo.good), "--job", JSON.stringify(ab), "--out", abOut, "--work-dir", SHARED_WORK_DIR, "--cuda", "off", "--quick", "--reps", "2"], { stdio: "pipe" });
+        execFileSync(
+          process.execPath,
+          [
+            options.entry!,
+            "run-suite",
+            "--suite",
+            "half-precision",
+            "--dir",
+            repo.checkout(repo.good),
+            "--job",
+            JSON.stringify(ab),
+            "--out",
+            abOut,
+            "--work-dir",
+            SHARED_WORK_DIR,
+            "--cuda",
+            "off",
+            "--quick",
+            "--reps",
+            "2",
+          ],
+          { stdio: "pipe" },
+        );
       } catch {
         // exit 1: the suspect fails
       }

@@ -32,7 +32,11 @@ export function compiledEntry(): string {
   if (!existsSync(entry)) {
     const tmp = `${out}.tmp-${process.pid}`;
     try {
-      execFileSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "test/runner/tsconfig.child.json"), "--outDir", tmp], { cwd: ROOT, stdio: "pipe" });
+      execFileSync(
+        process.execPath,
+        [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "test/runner/tsconfig.child.json"), "--outDir", tmp],
+        { cwd: ROOT, stdio: "pipe" },
+      );
     } catch (err) {
       // type errors elsewhere in src/ (the typecheck reports them) still emit JavaScript
       if (!existsSync(join(tmp, "runner", "suiteMain.js"))) throw err;
@@ -56,7 +60,13 @@ export function ensureAddon(): string {
 /** The kernels build cache shared by test runs: keyed by content, so a second run builds nothing. */
 export const SHARED_WORK_DIR = join(tmpdir(), "sheriff-test-kernels-cache");
 
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: "Alice", GIT_AUTHOR_EMAIL: "alice@example.com", GIT_COMMITTER_NAME: "Alice", GIT_COMMITTER_EMAIL: "alice@example.com" };
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: "Alice",
+  GIT_AUTHOR_EMAIL: "alice@example.com",
+  GIT_COMMITTER_NAME: "Alice",
+  GIT_COMMITTER_EMAIL: "alice@example.com",
+};
 
 export function git(cwd: string, ...args: string[]): string {
   return execFileSync("git", args, { cwd, encoding: "utf8", env: GIT_ENV }).trim();
@@ -110,15 +120,31 @@ export function kernelsRepo(): KernelsRepo {
   };
   const docsOnly = branch("scratch/docs", () => writeFileSync(join(dir, "README.md"), "kernels, documented\n"));
   const bf16Truncation = branch("scratch/bf16-truncation", () =>
-    edit(dir, "kernels/include/sk_convert_ops.h", "return (uint16_t)((x + 0x7fffu + lsb) >> 16);", "(void)lsb; return (uint16_t)(x >> 16);"),
+    edit(
+      dir,
+      "kernels/include/sk_convert_ops.h",
+      "return (uint16_t)((x + 0x7fffu + lsb) >> 16);",
+      "(void)lsb; return (uint16_t)(x >> 16);",
+    ),
   );
   const eventReadBeforeCompletion = branch("scratch/event-no-sync", () =>
-    edit(dir, "kernels/include/sk_timing_logic.h", "Ev s = be.synchronize(end);", "Ev s = Ev::Ok;  // planted: end is read without waiting for it"),
+    edit(
+      dir,
+      "kernels/include/sk_timing_logic.h",
+      "Ev s = be.synchronize(end);",
+      "Ev s = Ev::Ok;  // planted: end is read without waiting for it",
+    ),
   );
   const hostFn = "SK_API int sk_convert_host(int src_dtype, const void* src, int dst_dtype, void* dst, int64_t n) {";
-  const segfault = branch("scratch/segfault", () => edit(dir, "kernels/src/host_impl.cpp", hostFn, `${hostFn}\n  if (n > 4) *(volatile int*)(uintptr_t)n = 0;  // planted: wild write`));
-  const hang = branch("scratch/hang", () => edit(dir, "kernels/src/host_impl.cpp", hostFn, `${hostFn}\n  for (volatile int spin = 1; spin;) {}  // planted: hang`));
-  const compileError = branch("scratch/compile-error", () => edit(dir, "kernels/src/host_impl.cpp", hostFn, `${hostFn}\n  this does not compile;`));
+  const segfault = branch("scratch/segfault", () =>
+    edit(dir, "kernels/src/host_impl.cpp", hostFn, `${hostFn}\n  if (n > 4) *(volatile int*)(uintptr_t)n = 0;  // planted: wild write`),
+  );
+  const hang = branch("scratch/hang", () =>
+    edit(dir, "kernels/src/host_impl.cpp", hostFn, `${hostFn}\n  for (volatile int spin = 1; spin;) {}  // planted: hang`),
+  );
+  const compileError = branch("scratch/compile-error", () =>
+    edit(dir, "kernels/src/host_impl.cpp", hostFn, `${hostFn}\n  this does not compile;`),
+  );
   return {
     root,
     dir,

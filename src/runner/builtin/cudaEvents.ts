@@ -34,7 +34,12 @@ function summaryError(got: TimingStats, samples: ArrayLike<number>) {
       worst = `${key}: got ${fmt(got[key])}, want ${fmt(want[key])}`;
     }
   }
-  return { maxError, tolerance: 1e-6, ...(maxError > 1e-6 ? { message: worst } : {}), ...(got.n !== samples.length ? { failure: `n=${got.n}, want ${samples.length}` } : {}) };
+  return {
+    maxError,
+    tolerance: 1e-6,
+    ...(maxError > 1e-6 ? { message: worst } : {}),
+    ...(got.n !== samples.length ? { failure: `n=${got.n}, want ${samples.length}` } : {}),
+  };
 }
 
 export function cudaEventsSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
@@ -52,7 +57,14 @@ export function cudaEventsSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
   rec.test("cuda_events/event_logic/fake_runtime", () => {
     const check = lib.timingSelfcheck();
     if (!check) return { skip: "this kernels library predates sk_timing_selfcheck_host" };
-    return check.failed === 0 ? {} : { failure: check.report.split("\n").filter((l) => l.includes("FAIL")).join("; ") };
+    return check.failed === 0
+      ? {}
+      : {
+          failure: check.report
+            .split("\n")
+            .filter((l) => l.includes("FAIL"))
+            .join("; "),
+        };
   });
 
   if (ctx.runner !== "cuda") {
@@ -84,7 +96,9 @@ export function cudaEventsSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
     const samples = lib.timeSpin(50, { warmup: 1, reps: 37 });
     if (samples.length !== 37) return { failure: `${samples.length} samples for 37 reps` };
     const bad = Array.from(samples).filter((s) => !(s >= 45 && s < 5000));
-    return bad.length ? { failure: `${bad.length} samples outside [45 µs, 5 ms) for a 50 µs kernel: ${bad.slice(0, 5).map(fmt).join(", ")}` } : {};
+    return bad.length
+      ? { failure: `${bad.length} samples outside [45 µs, 5 ms) for a 50 µs kernel: ${bad.slice(0, 5).map(fmt).join(", ")}` }
+      : {};
   });
   rec.test("cuda_events/hold_us", () => spinCheck(30, lib.timeSpin(30, { warmup: 2, reps: 30, holdUs: 2000 })));
   rec.test("cuda_events/l2_flush", () => spinCheck(50, lib.timeSpin(50, { warmup: 2, reps: 20, flushBytes: 64 << 20 })));

@@ -10,12 +10,53 @@ import { wallClockSamples, type SuiteContext, type SuiteRecorder } from "./suite
 
 function specialsF32(): number[] {
   const vals = [
-    0, -0, Infinity, -Infinity, NaN, 1, -1, 65504, -65504, 65519.99, 65520, -65520, 65536, 2 ** -14, 2 ** -24, 2 ** -25, 2 ** -25 * 1.0001,
-    2 ** -26, 5.96e-8, 6.1e-5, 3.3895313892515355e38, 1e-40, -1e-45, 1.00390625, 1.01171875, 0.1, 1 / 3, 3.14159265, 1e10, 1e-10,
+    0,
+    -0,
+    Infinity,
+    -Infinity,
+    NaN,
+    1,
+    -1,
+    65504,
+    -65504,
+    65519.99,
+    65520,
+    -65520,
+    65536,
+    2 ** -14,
+    2 ** -24,
+    2 ** -25,
+    2 ** -25 * 1.0001,
+    2 ** -26,
+    5.96e-8,
+    6.1e-5,
+    3.3895313892515355e38,
+    1e-40,
+    -1e-45,
+    1.00390625,
+    1.01171875,
+    0.1,
+    1 / 3,
+    3.14159265,
+    1e10,
+    1e-10,
   ];
   const bits = vals.map(f32Bits);
   // NaN payloads and signs; bf16 max and the values that round to Inf
-  bits.push(0x7fc00000, 0xffc00000, 0x7f800001, 0xff800001, 0x7fbfffff, 0x7f7f0000, 0x7f7f7fff, 0x7f7f8000, 0x7f7fffff, 0x00000001, 0x80000001, 0x007fffff);
+  bits.push(
+    0x7fc00000,
+    0xffc00000,
+    0x7f800001,
+    0xff800001,
+    0x7fbfffff,
+    0x7f7f0000,
+    0x7f7f7fff,
+    0x7f7f8000,
+    0x7f7fffff,
+    0x00000001,
+    0x80000001,
+    0x007fffff,
+  );
   return bits;
 }
 
@@ -54,7 +95,11 @@ function checkToHalf(ctx: SuiteContext, mode: KernelMode, dst: DtypeCode, src: U
       if (!first) first = `input ${hex(src[i]!, 8)} (${bitsF32(src[i]!)}) -> got ${hex(got[i]!, 4)}, want ${hex(want[i]!, 4)}`;
     }
   }
-  return { maxError: maxUlp, tolerance: 0, ...(mismatches ? { failure: `${mismatches}/${src.length} outputs differ from the reference; first: ${first}` } : {}) };
+  return {
+    maxError: maxUlp,
+    tolerance: 0,
+    ...(mismatches ? { failure: `${mismatches}/${src.length} outputs differ from the reference; first: ${first}` } : {}),
+  };
 }
 
 function checkToF32(ctx: SuiteContext, mode: KernelMode, srcDtype: DtypeCode) {
@@ -78,7 +123,11 @@ function checkToF32(ctx: SuiteContext, mode: KernelMode, srcDtype: DtypeCode) {
       if (!first) first = `input ${hex(i, 4)} -> got ${hex(g[i]!, 8)}, want ${hex(w[i]!, 8)}`;
     }
   }
-  return { maxError: maxUlp, tolerance: 0, ...(mismatches ? { failure: `${mismatches}/65536 outputs differ from the reference; first: ${first}` } : {}) };
+  return {
+    maxError: maxUlp,
+    tolerance: 0,
+    ...(mismatches ? { failure: `${mismatches}/65536 outputs differ from the reference; first: ${first}` } : {}),
+  };
 }
 
 export function halfPrecisionSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
@@ -125,7 +174,10 @@ export function halfPrecisionSuite(ctx: SuiteContext, rec: SuiteRecorder): void 
     rec.benchmark(`half_precision/f32->bf16/n=${count} [cpu-host]`, () => ({
       unit: "us",
       samples: wallClockSamples(() => ctx.lib.convert("host", DTYPE.f32, src, DTYPE.bf16, dst), 1, reps),
-      reference: { name: "sk_convert_ref", samples: wallClockSamples(() => ctx.lib.convert("ref", DTYPE.f32, src, DTYPE.bf16, dst), 1, reps) },
+      reference: {
+        name: "sk_convert_ref",
+        samples: wallClockSamples(() => ctx.lib.convert("ref", DTYPE.f32, src, DTYPE.bf16, dst), 1, reps),
+      },
       work: { bytes: count * 6 },
     }));
   }

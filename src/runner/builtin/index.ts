@@ -1,7 +1,7 @@
 import { appendFileSync } from "node:fs";
 import { hostname } from "node:os";
-import type { BUILTIN_SUITES } from "../../config/schema.js";
-import { RESULT_SCHEMA_VERSION, type SuiteResult } from "../../results/schema.js";
+import type { BUILTIN_SUITES } from "../../model/config.js";
+import { RESULT_SCHEMA_VERSION, type SuiteResult } from "../../model/result.js";
 import { cudaEventsSuite } from "./cudaEvents.js";
 import { halfPrecisionSuite } from "./halfPrecision.js";
 import { indexReduceSuite } from "./indexReduce.js";
@@ -75,7 +75,16 @@ export function runBuiltinInProcess(args: InProcessArgs): SuiteResult {
         appendFileSync(progress, `${JSON.stringify({ test: rec.tests[rec.tests.length - 1] })}\n`);
       };
     }
-    fn({ lib, runner, seed: args.seed, quick: args.quick, timing: { warmup: Math.min(10, Math.max(1, Math.floor(args.reps / 5))), reps: args.reps } }, rec);
+    fn(
+      {
+        lib,
+        runner,
+        seed: args.seed,
+        quick: args.quick,
+        timing: { warmup: Math.min(10, Math.max(1, Math.floor(args.reps / 5))), reps: args.reps },
+      },
+      rec,
+    );
     return {
       ...base,
       status: "completed",

@@ -92,7 +92,9 @@ export function indexReduceSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
     const name = `index_reduce/${reduce}/nan_propagation/f32/rows=${c.rows}`;
     rec.test(name, () => run(ctx, mode, makeArgs(DTYPE.f32, reduce, true, c, new Rng(seedFor(ctx.seed, name)))));
   }
-  rec.test("index_reduce/empty_index/f32", () => run(ctx, mode, makeArgs(DTYPE.f32, "mean", false, { rows: 4, rowSize: 8, nIndex: 0 }, new Rng(1))));
+  rec.test("index_reduce/empty_index/f32", () =>
+    run(ctx, mode, makeArgs(DTYPE.f32, "mean", false, { rows: 4, rowSize: 8, nIndex: 0 }, new Rng(1))),
+  );
   // Index range is a precondition on the GPU (checking it would cost a sync); the host
   // execution validates it. Never send a bad index to the device: the write would be wild.
   rec.test("index_reduce/host_rejects_out_of_range_index", () => {
@@ -111,7 +113,10 @@ export function indexReduceSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
   if (ctx.runner === "cuda") {
     const shapes = ctx.quick ? [{ rows: 1024, rowSize: 128, nIndex: 8192 }] : [{ rows: 16384, rowSize: 256, nIndex: 131072 }];
     for (const c of shapes) {
-      for (const [reduce, dtype] of [["mean", DTYPE.bf16], ["amax", DTYPE.f32]] as [ReduceName, DtypeCode][]) {
+      for (const [reduce, dtype] of [
+        ["mean", DTYPE.bf16],
+        ["amax", DTYPE.f32],
+      ] as [ReduceName, DtypeCode][]) {
         const args = makeArgs(dtype, reduce, true, c, rng);
         rec.benchmark(`index_reduce/${reduce}/${dtypeName(dtype)}/rows=${c.rows}/row_size=${c.rowSize}/n_index=${c.nIndex}`, () => ({
           unit: "us",
@@ -127,7 +132,10 @@ export function indexReduceSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
     rec.benchmark(`index_reduce/mean/bf16/rows=${c.rows}/row_size=${c.rowSize}/n_index=${c.nIndex} [cpu-host]`, () => ({
       unit: "us",
       samples: wallClockSamples(() => ctx.lib.indexReduce("host", { ...args, self: args.self.slice() }), 1, reps),
-      reference: { name: "sk_index_reduce_ref", samples: wallClockSamples(() => ctx.lib.indexReduce("ref", { ...args, self: args.self.slice() }), 1, reps) },
+      reference: {
+        name: "sk_index_reduce_ref",
+        samples: wallClockSamples(() => ctx.lib.indexReduce("ref", { ...args, self: args.self.slice() }), 1, reps),
+      },
     }));
   }
 }

@@ -6,7 +6,16 @@ import { fileURLToPath } from "node:url";
 /** The addon's typed surface is declared once, beside it (native/index.d.ts; documented in native/README.md). */
 import type * as Addon from "../../../native/index.js";
 
-export type { AttentionArgs, DeviceInfo, DtypeCode, IndexReduceArgs, KernelLibrary, KernelMode, TimingOptions, TimingStats } from "../../../native/index.js";
+export type {
+  AttentionArgs,
+  DeviceInfo,
+  DtypeCode,
+  IndexReduceArgs,
+  KernelLibrary,
+  KernelMode,
+  TimingOptions,
+  TimingStats,
+} from "../../../native/index.js";
 export type NativeAddon = typeof Addon;
 
 export const DTYPE = { f32: 0, f16: 1, bf16: 2 } as const;
@@ -37,7 +46,9 @@ export function loadAddon(): NativeAddon {
   if (cached) return cached;
   const path = addonPath();
   if (!existsSync(path)) {
-    throw new Error(`native addon not built (${path} missing): run "npm run build:native" (needs a C++ compiler, python3 and Node's headers)`);
+    throw new Error(
+      `native addon not built (${path} missing): run "npm run build:native" (needs a C++ compiler, python3 and Node's headers)`,
+    );
   }
   cached = createRequire(import.meta.url)(path) as NativeAddon;
   return cached;

@@ -1,4 +1,4 @@
-import type { BenchmarkResult, TestResult } from "../../results/schema.js";
+import type { BenchmarkResult, TestResult } from "../../model/result.js";
 import type { KernelLibrary, NativeError, TimingOptions } from "./native.js";
 import { fmt } from "./numeric.js";
 

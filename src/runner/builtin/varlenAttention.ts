@@ -108,7 +108,15 @@ export function buildAttention(c: AttnCase, rng: Rng): AttentionArgs {
       vCache.fill(HALF_NAN, page * P * Hk * D, (page + 1) * P * Hk * D);
     }
     for (let i = 0; i < table.length; i++) if (table[i]! < 0) table[i] = spare;
-    Object.assign(args, { kCache, vCache, pageTable: table, numPages, pageSize: P, maxPagesPerSeq: maxPages, sequsedK: Int32Array.from(c.seqlensK) });
+    Object.assign(args, {
+      kCache,
+      vCache,
+      pageTable: table,
+      numPages,
+      pageSize: P,
+      maxPagesPerSeq: maxPages,
+      sequsedK: Int32Array.from(c.seqlensK),
+    });
   } else {
     const cap = c.seqlensK.map((l) => (c.seqused ? l + 5 : l));
     const cuK = new Int32Array(batch + 1);
@@ -202,7 +210,10 @@ function compareAttention(c: AttnCase, got: AttentionArgs, want: { out: ArrayLik
   const problems: string[] = [];
   if (cmp.nanMismatch) problems.push(`${cmp.nanMismatch} output elements NaN (unwritten, or a masked key was read)`);
   if (lseCmp.maxError > LSE_TOLERANCE) problems.push(`lse max error ${fmt(lseCmp.maxError)} > ${LSE_TOLERANCE}`);
-  const worst = cmp.worst >= 0 && cmp.maxError > tolerance ? `worst out[${cmp.worst}]: got ${fmt(g[cmp.worst]!)}, want ${fmt(want.out[cmp.worst]!)}` : undefined;
+  const worst =
+    cmp.worst >= 0 && cmp.maxError > tolerance
+      ? `worst out[${cmp.worst}]: got ${fmt(g[cmp.worst]!)}, want ${fmt(want.out[cmp.worst]!)}`
+      : undefined;
   return {
     maxError: cmp.maxError,
     tolerance,
@@ -223,7 +234,16 @@ export function attentionCases(quick: boolean): AttnCase[] {
         { ...base, label: "gqa", numHeads: 8, numHeadsKv: 2, seqlensQ: [3, 40, 17], seqlensK: [70, 40, 33] },
         { ...base, label: "seqused_k", seqused: true, seqlensQ: [4, 20, 33], seqlensK: [10, 20, 97] },
         { ...base, label: "paged", pageSize: 16, seqlensQ: [1, 1, 1], seqlensK: [33, 100, 16] },
-        { ...base, label: "paged/causal/gqa", pageSize: 32, causal: true, numHeads: 8, numHeadsKv: 2, seqlensQ: [7, 30, 2], seqlensK: [70, 30, 65] },
+        {
+          ...base,
+          label: "paged/causal/gqa",
+          pageSize: 32,
+          causal: true,
+          numHeads: 8,
+          numHeadsKv: 2,
+          seqlensQ: [7, 30, 2],
+          seqlensK: [70, 30, 65],
+        },
         { ...base, label: "local_window", causal: true, windowLeft: 16, windowRight: 0, seqlensQ: [50, 64], seqlensK: [50, 90] },
         { ...base, label: "split_kv", numSplits: 3, seqlensQ: [1, 2, 16], seqlensK: [150, 200, 60] },
         { ...base, label: "out_variant", alloc: true },
@@ -255,7 +275,10 @@ export function varlenAttentionSuite(ctx: SuiteContext, rec: SuiteRecorder): voi
   for (const check of PARAM_CHECKS) {
     const name = `varlen_attention/params/${check.name}`;
     rec.test(name, () => {
-      const a = buildAttention({ label: "p", dtype: DTYPE.f16, headDim: 64, numHeads: 4, numHeadsKv: 2, seqlensQ: [2, 3], seqlensK: [40, 20], pageSize: 16 }, new Rng(3));
+      const a = buildAttention(
+        { label: "p", dtype: DTYPE.f16, headDim: 64, numHeads: 4, numHeadsKv: 2, seqlensQ: [2, 3], seqlensK: [40, 20], pageSize: 16 },
+        new Rng(3),
+      );
       check.mutate(a);
       const r = ctx.lib.checkAttentionParams(a);
       return r.code === check.expect ? {} : { failure: `expected ${check.expect}, got ${r.code}${r.message ? ` (${r.message})` : ""}` };
@@ -287,11 +310,49 @@ export function varlenAttentionSuite(ctx: SuiteContext, rec: SuiteRecorder): voi
   if (ctx.runner === "cuda") {
     const rng = new Rng(seedFor(ctx.seed, "bench"));
     const benches: AttnCase[] = ctx.quick
-      ? [{ label: "prefill/causal/gqa", dtype: DTYPE.bf16, headDim: 128, numHeads: 8, numHeadsKv: 2, seqlensQ: [256, 256], seqlensK: [256, 256], causal: true }]
+      ? [
+          {
+            label: "prefill/causal/gqa",
+            dtype: DTYPE.bf16,
+            headDim: 128,
+            numHeads: 8,
+            numHeadsKv: 2,
+            seqlensQ: [256, 256],
+            seqlensK: [256, 256],
+            causal: true,
+          },
+        ]
       : [
-          { label: "prefill/causal/gqa", dtype: DTYPE.bf16, headDim: 128, numHeads: 16, numHeadsKv: 4, seqlensQ: [2048, 2048, 2048, 2048], seqlensK: [2048, 2048, 2048, 2048], causal: true },
-          { label: "prefill/causal", dtype: DTYPE.f16, headDim: 64, numHeads: 16, numHeadsKv: 16, seqlensQ: [1024, 3072], seqlensK: [1024, 3072], causal: true },
-          { label: "decode/paged/gqa", dtype: DTYPE.bf16, headDim: 128, numHeads: 32, numHeadsKv: 8, seqlensQ: Array(16).fill(1), seqlensK: Array(16).fill(2048), pageSize: 64 },
+          {
+            label: "prefill/causal/gqa",
+            dtype: DTYPE.bf16,
+            headDim: 128,
+            numHeads: 16,
+            numHeadsKv: 4,
+            seqlensQ: [2048, 2048, 2048, 2048],
+            seqlensK: [2048, 2048, 2048, 2048],
+            causal: true,
+          },
+          {
+            label: "prefill/causal",
+            dtype: DTYPE.f16,
+            headDim: 64,
+            numHeads: 16,
+            numHeadsKv: 16,
+            seqlensQ: [1024, 3072],
+            seqlensK: [1024, 3072],
+            causal: true,
+          },
+          {
+            label: "decode/paged/gqa",
+            dtype: DTYPE.bf16,
+            headDim: 128,
+            numHeads: 32,
+            numHeadsKv: 8,
+            seqlensQ: Array(16).fill(1),
+            seqlensK: Array(16).fill(2048),
+            pageSize: 64,
+          },
         ];
     for (const c of benches) {
       const name = `varlen_attention/${c.label}/${dtypeName(c.dtype)}/d=${c.headDim}/h=${c.numHeads}:${c.numHeadsKv}/batch=${c.seqlensQ.length}/q=${c.seqlensQ[0]}/k=${c.seqlensK[0]}`;

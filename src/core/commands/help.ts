@@ -1,0 +1,116 @@
+import type { CommandName } from "../../model/commands.js";
+
+/** Who may run a command: people with write access to the repository, or anyone. */
+export type CommandAudience = "write" | "anyone";
+
+export interface CommandSpec {
+  name: CommandName;
+  /** Arguments after the command name, in the help's notation. */
+  usage: string;
+  summary: string;
+  audience: CommandAudience;
+  /** Arguments after the command name for one example. */
+  example: string;
+}
+
+/**
+ * The one table of commands: the help reply, the permission rule (`mayRun`) and the README
+ * are all rendered from it.
+ */
+export const COMMAND_SPECS: readonly CommandSpec[] = [
+  {
+    name: "revert",
+    usage: '-m "<reason>" [-c <category>]',
+    summary: "Open a revert PR for this PR's landed commit, with the reason (and an optional category such as `perf` or `correctness`).",
+    audience: "write",
+    example: 'revert -m "2x slowdown in varlen-attention on H100" -c perf',
+  },
+  {
+    name: "land",
+    usage: "[--squash|--merge|--rebase]",
+    summary:
+      "Put this PR in the branch's merge queue. It is merged (squash by default) once approved, mergeable and its required checks are green; if the base moved it is updated and re-checked first.",
+    audience: "write",
+    example: "land --rebase",
+  },
+  {
+    name: "rerun",
+    usage: "[<suite>...]",
+    summary: "Run the post-land GPU suites again for this PR's commit: the named suites, or every suite it touches.",
+    audience: "write",
+    example: "rerun varlen-attention half-precision",
+  },
+  {
+    name: "bisect",
+    usage: "<good>..<bad> [--suite <name>]",
+    summary: "Find the first bad commit between two commits (7 to 40 hex digits each), optionally for one suite.",
+    audience: "write",
+    example: "bisect 1a2b3c4..9f8e7d6 --suite index-reduce",
+  },
+  {
+    name: "rebaseline",
+    usage: '<suite> -m "<reason>"',
+    summary: "Accept this PR's commit as the new baseline for a suite (an intended slowdown, say), with the reason.",
+    audience: "write",
+    example: 'rebaseline half-precision -m "new rounding mode is intended"',
+  },
+  {
+    name: "explain",
+    usage: "",
+    summary: "Explain why Sheriff did what it did on this PR: the jobs, the evidence and the decision.",
+    audience: "anyone",
+    example: "explain",
+  },
+  {
+    name: "cancel",
+    usage: "",
+    summary: "Take this PR out of the merge queue and cancel Sheriff's pending work for it.",
+    audience: "write",
+    example: "cancel",
+  },
+  {
+    name: "help",
+    usage: "",
+    summary: "Show this help.",
+    audience: "anyone",
+    example: "help",
+  },
+];
+
+export function specOf(name: CommandName): CommandSpec {
+  const spec = COMMAND_SPECS.find((s) => s.name === name);
+  if (!spec) throw new Error(`no spec for command ${name}`);
+  return spec;
+}
+
+function usageLine(slug: string, spec: CommandSpec): string {
+  return `@${slug} ${spec.name}${spec.usage ? ` ${spec.usage}` : ""}`;
+}
+
+/** The usage of one command, in backticks, for error messages. */
+export function usageOf(slug: string, name: CommandName): string {
+  return `\`${usageLine(slug, specOf(name))}\``;
+}
+
+/** Markdown help, rendered from `COMMAND_SPECS`. */
+export function renderHelp(slug: string): string {
+  const escape = (s: string) => s.replace(/\|/g, "\\|");
+  const rows = COMMAND_SPECS.map(
+    (spec) =>
+      `| \`${escape(usageLine(slug, spec))}\` | ${escape(spec.summary)} | ${spec.audience === "write" ? "write access" : "anyone"} |`,
+  );
+  const examples = COMMAND_SPECS.filter((s) => s.example !== s.name).map((s) => `@${slug} ${s.example}`);
+  return [
+    `**Sheriff commands.** Start a line of a PR comment with \`@${slug}\`; one command per line. Lines in code blocks, inline code and quotes (\`>\`) are ignored, and editing a comment does not run it again.`,
+    "",
+    "| Command | What it does | Who |",
+    "| --- | --- | --- |",
+    ...rows,
+    "",
+    "Quote arguments with spaces, as in a shell. Examples:",
+    "",
+    "```",
+    ...examples,
+    "```",
+  ].join("\n");
+}

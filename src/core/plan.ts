@@ -1,0 +1,42 @@
+import picomatch from "picomatch";
+import type { SheriffConfig } from "../model/config.js";
+import type { CommitInfo } from "../model/commit.js";
+import type { JobRequest, LandedCommit } from "../model/engine.js";
+
+/** Suites whose path globs match at least one of the changed files, in config order. */
+export function suitesTouchedBy(files: string[], config: Pick<SheriffConfig, "suites">): string[] {
+  return config.suites
+    .filter((suite) => {
+      const match = picomatch(suite.paths, { dot: true });
+      return files.some((file) => match(file));
+    })
+    .map((suite) => suite.name);
+}
+
+const REVERTED_SHA = /This reverts commit ([0-9a-f]{7,40})/;
+
+/** The sha a revert commit undoes, from git's own revert message; null for other commits. */
+export function revertedSha(message: string): string | null {
+  return REVERTED_SHA.exec(message)?.[1] ?? null;
+}
+
+export function toLandedCommit(info: CommitInfo, config: Pick<SheriffConfig, "suites">): LandedCommit {
+  return {
+    sha: info.sha,
+    parent: info.parents[0] ?? "",
+    title: info.title,
+    author: info.authorName,
+    suites: suitesTouchedBy(info.files, config),
+    isRevert: info.title.startsWith('Revert "') || revertedSha(info.message) !== null,
+  };
+}
+
+/**
+ * One `landed` job per suite the push touches, at the newest commit that touches it:
+ * when commits land faster than GPUs run, older untested commits are left for bisection.
+ */
+export function planLandedJobs(commits: LandedCommit[]): JobRequest[] {
+  const newestBySuite = new Map<string, string>();
+  for (const commit of commits) for (const suite of commit.suites) newestBySuite.set(suite, commit.sha);
+  return [...newestBySuite].map(([suite, sha]) => ({ sha, suite, purpose: "landed", attempt: 0 }));
+}

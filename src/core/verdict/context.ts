@@ -1,0 +1,225 @@
+import type { SuiteConfig } from "../../model/config.js";
+import {
+  jobId,
+  type Decision,
+  type EngineInput,
+  type JobPurpose,
+  type JobRequest,
+  type LandedCommit,
+  type RunRecord,
+} from "../../model/engine.js";
+
+/** One suite's view of the engine input, indexed once per call so the tracks stay linear. */
+export interface SuiteContext {
+  suite: SuiteConfig;
+  name: string;
+  commits: LandedCommit[];
+  indexOf: Map<string, number>;
+  /**
+   * Non-`ab` runs per state, in input order. A state is a commit (key: its sha), or a commit with
+   * reverts cherry-picked onto it (key: `stateKey`); plain runs observe the commit's own state.
+   */
+  runsAt: Map<string, RunRecord[]>;
+  /** `ab` runs by `abKey(suspect state, baseline state)`, in input order. */
+  abRuns: Map<string, RunRecord[]>;
+  /** Jobs in flight per state (same keys as `runsAt`). */
+  pendingAt: Map<string, JobRequest[]>;
+  /** Non-`ab` runs by commit, whatever was cherry-picked onto it: what a commit was seen to do in any state. */
+  anyRunsAt: Map<string, RunRecord[]>;
+  /** Every job, finished or in flight, by commit whatever was cherry-picked: attempt numbering. */
+  jobsAt: Map<string, JobRequest[]>;
+  /** The runner can build a commit with reverts cherry-picked onto it. */
+  cherryPick: boolean;
+  known: Set<string>;
+  declared: Set<string>;
+  parallelism: number;
+  rebaselines: EngineInput["rebaselines"];
+}
+
+export function buildContext(input: EngineInput): SuiteContext {
+  const name = input.suite.name;
+  const indexOf = new Map(input.commits.map((c, i) => [c.sha, i] as const));
+  const runsAt = new Map<string, RunRecord[]>();
+  const abRuns = new Map<string, RunRecord[]>();
+  const pendingAt = new Map<string, JobRequest[]>();
+  const jobsAt = new Map<string, JobRequest[]>();
+  const anyRunsAt = new Map<string, RunRecord[]>();
+  const known = new Set<string>();
+  for (const run of input.runs) {
+    if (run.job.suite !== name) continue;
+    known.add(jobId(run.job));
+    if (!indexOf.has(run.job.sha)) continue;
+    push(jobsAt, run.job.sha, run.job);
+    const state = stateKey(run.job.sha, run.job.cherryPicks);
+    if (run.job.purpose === "ab") push(abRuns, abKey(state, stateKey(run.job.baselineSha ?? "", run.job.baselineCherryPicks)), run);
+    else {
+      push(runsAt, state, run);
+      push(anyRunsAt, run.job.sha, run);
+    }
+  }
+  for (const job of input.pending) {
+    if (job.suite !== name) continue;
+    known.add(jobId(job));
+    push(jobsAt, job.sha, job);
+    push(pendingAt, stateKey(job.sha, job.cherryPicks), job);
+  }
+  return {
+    suite: input.suite,
+    name,
+    commits: input.commits,
+    indexOf,
+    runsAt,
+    abRuns,
+    pendingAt,
+    known,
+    jobsAt,
+    anyRunsAt,
+    cherryPick: input.capabilities?.cherryPick === true,
+    declared: new Set(input.declared),
+    parallelism: input.parallelism,
+    rebaselines: input.rebaselines.filter((r) => r.suite === name && indexOf.has(r.sha)),
+  };
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** The key of the state "commit `sha` with `picks` cherry-picked onto it" (the sha alone without picks). */
+export function stateKey(sha: string, picks?: string[]): string {
+  return picks?.length ? `${sha}+${picks.join("+")}` : sha;
+}
+
+function samePicks(a: string[] | undefined, b: string[] | undefined): boolean {
+  return stateKey("", a) === stateKey("", b);
+}
+
+/** Runs observing `sha`'s own state, or with `picks` cherry-picked onto it. */
+export function runsOf(ctx: SuiteContext, sha: string, picks?: string[]): RunRecord[] {
+  return ctx.runsAt.get(stateKey(sha, picks)) ?? [];
+}
+
+export function abKey(sha: string, baselineSha: string): string {
+  return `${sha}|${baselineSha}`;
+}
+
+/** Finished and in-flight interleaved runs of `sha` (with `picks`) against `baselineSha` (with `basePicks`). */
+export function abState(
+  ctx: SuiteContext,
+  sha: string,
+  baselineSha: string,
+  picks?: string[],
+  basePicks?: string[],
+): { runs: RunRecord[]; pending: boolean } {
+  return {
+    runs: ctx.abRuns.get(abKey(stateKey(sha, picks), stateKey(baselineSha, basePicks))) ?? [],
+    pending: (ctx.pendingAt.get(stateKey(sha, picks)) ?? []).some(
+      (j) => j.purpose === "ab" && j.baselineSha === baselineSha && samePicks(j.baselineCherryPicks, basePicks),
+    ),
+  };
+}
+
+export function hasPending(ctx: SuiteContext, sha: string, picks?: string[]): boolean {
+  return (ctx.pendingAt.get(stateKey(sha, picks)) ?? []).some((j) => j.purpose !== "ab");
+}
+
+/**
+ * A declared culprit and the revert of it that landed later: every commit from the culprit up
+ * to (not including) the revert carries its effect on the branch, and can be measured without
+ * it only with the revert cherry-picked on top.
+ */
+export interface MaskWindow {
+  culprit: number;
+  revert: number;
+  revertSha: string;
+}
+
+const REVERT_TITLE = /^Revert "(.*)"$/s;
+
+/**
+ * Windows of declared culprits inside (`fromIndex`, `toIndex`] whose revert also landed by
+ * `toIndex`, kept where `masks` says the culprit hid what is being searched. Empty unless the
+ * runner can cherry-pick. A revert names its culprit by title (`Revert "<title>"`, git's own
+ * form); the nearest earlier declared commit of that title is the one reverted.
+ */
+export function maskWindows(
+  ctx: SuiteContext,
+  fromIndex: number,
+  toIndex: number,
+  masks: (culprit: LandedCommit) => boolean,
+): MaskWindow[] {
+  if (!ctx.cherryPick) return [];
+  const out: MaskWindow[] = [];
+  for (let r = fromIndex + 2; r <= toIndex; r++) {
+    const revert = ctx.commits[r]!;
+    const title = revert.isRevert ? REVERT_TITLE.exec(revert.title)?.[1] : undefined;
+    if (title === undefined) continue;
+    for (let c = r - 1; c > fromIndex; c--) {
+      const culprit = ctx.commits[c]!;
+      if (culprit.title !== title || !ctx.declared.has(culprit.sha)) continue;
+      if (!out.some((w) => w.culprit === c) && masks(culprit)) out.push({ culprit: c, revert: r, revertSha: revert.sha });
+      break;
+    }
+  }
+  return out;
+}
+
+/**
+ * Every non-`ab` run of `sha`, plain or with reverts cherry-picked: how a culprit showed itself.
+ * A culprit found inside another culprit's window was only ever run with that one's revert applied.
+ */
+export function anyRunsOf(ctx: SuiteContext, sha: string): RunRecord[] {
+  return ctx.anyRunsAt.get(sha) ?? [];
+}
+
+/** The reverts to cherry-pick onto commit index `i`: those of the windows it lies in, in landing order. */
+export function picksAt(windows: MaskWindow[], i: number): string[] | undefined {
+  const picks = windows.filter((w) => w.culprit <= i && i < w.revert).map((w) => w.revertSha);
+  return picks.length ? picks : undefined;
+}
+
+/** Commits that carry a `landed` or `baseline` run: the points the tracks walk; retries and probes only add evidence. */
+export function checkpoints(ctx: SuiteContext): LandedCommit[] {
+  return ctx.commits.filter((c) => runsOf(ctx, c.sha).some((r) => r.job.purpose === "landed" || r.job.purpose === "baseline"));
+}
+
+/** Collects run requests for one call; attempts continue after the highest one already used, so ids never repeat. */
+export class Requests {
+  readonly decisions: Decision[] = [];
+  private readonly requested = new Set<string>();
+
+  constructor(private readonly ctx: SuiteContext) {}
+
+  add(sha: string, purpose: JobPurpose, reason: string, investigation: string, extra: Partial<JobRequest> = {}): void {
+    const job: JobRequest = { sha, suite: this.ctx.name, purpose, attempt: this.nextAttempt(sha, purpose, extra), ...extra };
+    const id = jobId(job);
+    if (this.ctx.known.has(id) || this.requested.has(id)) return;
+    this.requested.add(id);
+    this.decisions.push({ type: "run", job, reason, investigation });
+  }
+
+  /** Requests runs at `sha` (any non-`ab` purpose counts, finished or in flight) until it has `total`. */
+  ensureRuns(sha: string, total: number, purpose: JobPurpose, reason: string, investigation: string, runner?: string): boolean {
+    const have = runsOf(this.ctx, sha).length + (this.ctx.pendingAt.get(sha) ?? []).filter((j) => j.purpose !== "ab").length;
+    for (let i = have; i < total; i++) this.add(sha, purpose, reason, investigation, runner ? { runner } : {});
+    return have >= total;
+  }
+
+  private nextAttempt(sha: string, purpose: JobPurpose, extra: Partial<JobRequest>): number {
+    const same = (j: JobRequest) =>
+      j.sha === sha &&
+      j.purpose === purpose &&
+      j.baselineSha === extra.baselineSha &&
+      samePicks(j.cherryPicks, extra.cherryPicks) &&
+      samePicks(j.baselineCherryPicks, extra.baselineCherryPicks);
+    const used = (this.ctx.jobsAt.get(sha) ?? []).filter(same).map((j) => j.attempt);
+    for (const d of this.decisions) if (d.type === "run" && same(d.job)) used.push(d.job.attempt);
+    return used.length ? Math.max(...used) + 1 : 1;
+  }
+}
+
+export function short(sha: string): string {
+  return sha.slice(0, 12);
+}

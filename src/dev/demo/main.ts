@@ -1,0 +1,73 @@
+import { mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { destination, pino, type Logger } from "pino";
+import { runConfiguredCommand } from "../../runner/execute.js";
+import { discoverGpus } from "../../runner/gpus.js";
+import { createBuiltinRunner, type HarnessOptions } from "../../runner/harness.js";
+import { playStory, printSummary } from "./run.js";
+import { startWorld, type World } from "./world.js";
+
+export const PROJECT_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+
+/**
+ * The demo's world with its suite runners: built-in kernel suites on the GPU when there is
+ * one, else the host execution of the same kernel code against the CPU references.
+ */
+export async function startDemoWorld(options: {
+  log: Logger;
+  redisUrl?: string;
+  harness?: Partial<HarnessOptions>;
+}): Promise<World & { cuda: boolean }> {
+  const gpus = await discoverGpus();
+  const world = await startWorld({
+    redisUrl: options.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    log: options.log,
+    runners: { command: runConfiguredCommand },
+  });
+  // The story's flaky smoke test keeps its run counter here.
+  const stateDir = join(world.dataDir, "suite-state");
+  await mkdir(stateDir, { recursive: true });
+  process.env.SHERIFF_DEMO_STATE = stateDir;
+  world.runners.builtin = createBuiltinRunner({
+    workDir: join(world.dataDir, "work"),
+    cuda: gpus.length > 0 ? "auto" : "off",
+    quick: true,
+    ...options.harness,
+  });
+  return Object.assign(world, { cuda: gpus.length > 0 });
+}
+
+/**
+ * `sheriff demo [--keep]`: the day from the story against the local GitHub stand-in.
+ * Exits non-zero when Sheriff did not do exactly what the story expects.
+ */
+export async function demoCli(argv: string[]): Promise<number> {
+  const keep = argv.includes("--keep");
+  const print = (line: string) => console.log(line);
+  // Sheriff's structured log goes to a file, so the timeline stays readable.
+  const logPath = join(tmpdir(), `sheriff-demo-${process.pid}.log`);
+  const world = await startDemoWorld({
+    log: pino({ level: process.env.LOG_LEVEL ?? "info" }, destination({ dest: logPath, sync: false })),
+  });
+  try {
+    print(
+      `Sheriff demo: a GitHub stand-in at ${world.sandbox.url} and Sheriff in one process; suites run ${world.cuda ? "on the GPU" : "on the CPU (host execution of the kernel code against the references)"}.`,
+    );
+    print(`Sheriff's own log: ${logPath}`);
+    const report = await playStory(world, PROJECT_ROOT, print);
+    await printSummary(report, print);
+    if (keep) {
+      print(`\nThe stand-in keeps running at ${world.sandbox.url} (REST API ${world.sandbox.apiUrl}).`);
+      print(
+        `Browse it as the maintainer: curl -H "Authorization: token ${world.sandbox.userToken("mona")}" ${world.sandbox.apiUrl}/repos/gpu-team/flash-kernels/pulls?state=all`,
+      );
+      print("Ctrl-C to stop.");
+      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+    }
+    return report.problems.length === 0 ? 0 : 1;
+  } finally {
+    await world.close();
+  }
+}

@@ -1,0 +1,140 @@
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Worker } from "bullmq";
+import type { Logger } from "pino";
+import { Probot, ProbotOctokit } from "probot";
+import { sheriffApp } from "../../entry/app.js";
+import type { SuiteConfig } from "../../model/config.js";
+import type { PipelineDeps } from "../../flows/deps.js";
+import type { SuiteRunner } from "../../runner/execute.js";
+import { startGpuWorker } from "../../runner/worker.js";
+import { createRuntime, pipelineDeps, type Runtime } from "../../entry/runtime.js";
+import { startSandbox, type Sandbox } from "../sandbox/server.js";
+import { startAppServices, type AppServices } from "../../entry/services.js";
+import { loadSettings } from "../../entry/settings.js";
+
+export const DEMO_APP_ID = 4242;
+const WEBHOOK_PATH = "/api/github/webhooks";
+
+export interface World {
+  sandbox: Sandbox;
+  /** The GPU worker's suite runners; mutable so runners that need the world's dirs can be added. */
+  runners: Partial<Record<SuiteConfig["kind"], SuiteRunner>>;
+  deps: PipelineDeps;
+  runtime: Runtime;
+  services: AppServices;
+  gpuWorker: Worker;
+  dataDir: string;
+  /** True when no webhook is in flight and no control, GPU or land job is waiting or running. */
+  settled(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface WorldOptions {
+  redisUrl: string;
+  log: Logger;
+  runners: Partial<Record<SuiteConfig["kind"], SuiteRunner>>;
+  /** Extra environment for suite processes (the demo's flaky test keeps its state there). */
+  dataDir?: string;
+}
+
+/**
+ * Sheriff and its GitHub stand-in in one process, wired exactly as in production: Probot
+ * verifies the stand-in's signed webhooks, and every API call and git fetch goes over HTTP.
+ */
+export async function startWorld(options: WorldOptions): Promise<World> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "sheriff-demo-")));
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  });
+  const secret = randomBytes(16).toString("hex");
+
+  // The webhook receiver must exist before the stand-in that sends to it.
+  const receiver: Server = createServer();
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}${WEBHOOK_PATH}`;
+
+  const sandbox = await startSandbox({
+    dataDir: join(dataDir, "github"),
+    app: { id: DEMO_APP_ID, slug: "sheriff", name: "Sheriff", publicKey },
+    webhook: { url: receiverUrl, secret },
+  });
+  const settings = loadSettings({
+    REDIS_URL: options.redisUrl,
+    SHERIFF_PREFIX: `sheriff-demo-${randomBytes(4).toString("hex")}`,
+    SHERIFF_WORK_DIR: join(dataDir, "work"),
+    GHE_HOST: sandbox.url.replace(/^http:\/\//, ""),
+    GHE_PROTOCOL: "http",
+  });
+  const probot = new Probot({
+    appId: DEMO_APP_ID,
+    privateKey,
+    secret,
+    baseUrl: sandbox.apiUrl,
+    log: options.log,
+    Octokit: ProbotOctokit.defaults({ throttle: { enabled: false } }),
+  });
+  const runtime = createRuntime(settings);
+  const deps = pipelineDeps(runtime, probot, settings, options.log);
+  const services = await startAppServices(deps, { landTiming: { pollIntervalMs: 500, discoverIntervalMs: 300 } });
+  await probot.load(sheriffApp(deps, services.hooks));
+  const middleware = await probot.getNodeMiddleware({ path: WEBHOOK_PATH });
+  receiver.on("request", (req, res) => {
+    void middleware(req, res);
+  });
+  const runners = { ...options.runners };
+  const gpuWorker = startGpuWorker({
+    queues: runtime.queues,
+    ledger: runtime.ledger,
+    cache: runtime.cache,
+    runners,
+    log: options.log,
+    slots: 1,
+    access: deps.access,
+  });
+
+  const busy = async () => {
+    const [control, gpu] = await Promise.all([
+      runtime.queues.control.getJobCounts("waiting", "active", "delayed", "prioritized"),
+      runtime.queues.gpu.getJobCounts("waiting", "active", "delayed", "prioritized", "paused"),
+    ]);
+    const lands = await runtime.store.redis.keys(`${runtime.store.prefix}:land*:wait`);
+    const landWaiting = await Promise.all(lands.map((k) => runtime.store.redis.llen(k)));
+    return [...Object.values(control), ...Object.values(gpu), ...landWaiting].some((n) => n > 0);
+  };
+
+  return {
+    sandbox,
+    runners,
+    deps,
+    runtime,
+    services,
+    gpuWorker,
+    dataDir,
+    async settled() {
+      await sandbox.waitForIdle();
+      if (await busy()) return false;
+      await new Promise((r) => setTimeout(r, 300));
+      await sandbox.waitForIdle();
+      return !(await busy());
+    },
+    async close() {
+      await gpuWorker.close();
+      await services.close();
+      await runtime.queues.close();
+      // Last, so nothing recreates a key after the sweep.
+      const keys = await runtime.store.redis.keys(`${runtime.store.prefix}:*`);
+      if (keys.length > 0) await runtime.store.redis.del(...keys);
+      await runtime.store.redis.quit();
+      await sandbox.close();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

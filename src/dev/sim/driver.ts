@@ -1,0 +1,215 @@
+import type { SuiteConfig } from "../../model/config.js";
+import { planLandedJobs } from "../../core/plan.js";
+import { decide } from "../../core/verdict/engine.js";
+import { jobId, type DecisionEngine, type JobRequest, type RunRecord } from "../../model/engine.js";
+import { DEFAULT_OPTIONS, SUITE, planStream, shaFor, synthesize, type PlannedCommit, type SimCommit, type SimOptions } from "./model.js";
+import { Rng } from "./prng.js";
+import { summarize, type SimulationReport } from "./metrics.js";
+import type { QueuedJob, SimTrace } from "./trace.js";
+
+/**
+ * Drives the real engine the way the app does: after each landed push (once its `landed` job
+ * is queued) and after each result, then queues the `run` decisions, lands a revert for each
+ * regression, and records flaky reports. GPUs take investigation jobs before `landed` ones,
+ * and a newer push's `landed` job replaces a still-queued older one: under load, not every
+ * commit is tested, which is the situation bisection exists for.
+ */
+
+type EventBody =
+  | { at: number; kind: "push"; commits: PlannedCommit[] }
+  | { at: number; kind: "done"; id: string }
+  | { at: number; kind: "revert"; culprit: string };
+type Event = EventBody & { seq: number };
+
+export function simulate(partial: Partial<SimOptions> = {}, engine: DecisionEngine = decide): SimTrace {
+  const o: SimOptions = { ...DEFAULT_OPTIONS, ...partial, thresholds: { ...DEFAULT_OPTIONS.thresholds, ...partial.thresholds } };
+  const suite: SuiteConfig = {
+    kind: "command",
+    name: SUITE,
+    command: "sim",
+    paths: ["kernels/**"],
+    timeoutSeconds: 1800,
+    thresholds: o.thresholds,
+  };
+  const rng = new Rng(o.seed).fork(2);
+  const events = new EventQueue();
+  for (const p of planStream(o)) events.push({ at: p.at, kind: "push", commits: p.commits });
+
+  const chain: SimCommit[] = [];
+  const runs: RunRecord[] = [];
+  const jobs = new Map<string, QueuedJob>();
+  const queue: string[] = [];
+  const gpus: (string | undefined)[] = Array.from({ length: o.gpus }, () => undefined);
+  const declared: string[] = [];
+  const regressions: SimTrace["regressions"] = [];
+  const reverts = new Map<string, number>();
+  const flaky = new Set<string>();
+  let shaCounter = 0;
+  let now = 0;
+
+  const land = (c: PlannedCommit | { title: string; revertOf: string }): SimCommit => {
+    const parent = chain[chain.length - 1];
+    const sha = shaFor(++shaCounter, o.seed);
+    const inherited = parent?.active ?? [];
+    let commit: SimCommit;
+    if ("revertOf" in c) {
+      const undone = chain.find((x) => x.sha === c.revertOf)?.effect;
+      commit = {
+        sha,
+        parent: parent?.sha ?? "",
+        title: c.title,
+        author: "sheriff",
+        suites: [SUITE],
+        isRevert: true,
+        landedAt: now,
+        active: inherited.filter((e) => e !== undone),
+      };
+      if (undone) commit.undoes = undone;
+    } else {
+      const active = c.effect ? [...inherited, c.effect] : inherited;
+      commit = {
+        sha,
+        parent: parent?.sha ?? "",
+        title: c.title,
+        author: "dev",
+        suites: c.touches ? [SUITE] : [],
+        isRevert: false,
+        landedAt: now,
+        active,
+      };
+      if (c.effect) commit.effect = c.effect;
+    }
+    chain.push(commit);
+    return commit;
+  };
+
+  const enqueue = (job: JobRequest, investigation?: string): void => {
+    const id = jobId(job);
+    if (jobs.has(id)) return;
+    if (job.purpose === "landed") {
+      // Coalesce: an older landed job nobody has started yet is superseded by this newer commit.
+      for (let i = queue.length - 1; i >= 0; i--) {
+        const q = jobs.get(queue[i]!)!;
+        if (q.job.purpose === "landed") {
+          jobs.delete(queue[i]!);
+          queue.splice(i, 1);
+        }
+      }
+    }
+    jobs.set(id, { job, investigation, queuedAt: now });
+    queue.push(id);
+  };
+
+  const startJobs = (): void => {
+    for (let g = 0; g < gpus.length; g++) {
+      if (gpus[g] !== undefined || queue.length === 0) continue;
+      const pick = queue.findIndex((id) => jobs.get(id)!.job.purpose !== "landed");
+      const [id] = queue.splice(pick >= 0 ? pick : 0, 1);
+      const q = jobs.get(id!)!;
+      q.startedAt = now;
+      q.gpu = g;
+      gpus[g] = id;
+      const minutes = o.jobMin * (0.9 + 0.2 * rng.next()) * (q.job.purpose === "ab" ? o.abJobFactor : 1);
+      events.push({ at: now + minutes, kind: "done", id: id! });
+    }
+  };
+
+  const callEngine = (): void => {
+    const pending = [...jobs.values()].filter((q) => !runsById.has(jobId(q.job))).map((q) => q.job);
+    // A GPU that a queued job is about to take is not free for an extra probe.
+    const free = Math.max(1, gpus.filter((g) => g === undefined).length - queue.length);
+    const decisions = engine({
+      suite,
+      commits: chain,
+      runs,
+      pending,
+      rebaselines: [],
+      declared,
+      parallelism: free,
+      capabilities: { cherryPick: o.cherryPick },
+    });
+    for (const d of decisions) {
+      if (d.type === "run") enqueue(d.job, d.investigation);
+      else if (d.type === "flaky") flaky.add(`${d.sha}:${d.tests.join(",")}`);
+      else if (!declared.includes(d.culprit)) {
+        declared.push(d.culprit);
+        regressions.push({ decision: d, at: now });
+        events.push({ at: now + o.revertDelayMin, kind: "revert", culprit: d.culprit });
+      }
+    }
+    startJobs();
+  };
+
+  const runsById = new Set<string>();
+  const bySha = (sha: string): SimCommit => chain.find((c) => c.sha === sha)!;
+  for (let e = events.pop(); e; e = events.pop()) {
+    now = e.at;
+    if (e.kind === "push" || e.kind === "revert") {
+      const landed =
+        e.kind === "push" ? e.commits.map((c) => land(c)) : [land({ title: `Revert "${bySha(e.culprit).title}"`, revertOf: e.culprit })];
+      if (e.kind === "revert") reverts.set(e.culprit, now);
+      for (const job of planLandedJobs(landed)) enqueue(job);
+    } else {
+      const q = jobs.get(e.id)!;
+      gpus[q.gpu!] = undefined;
+      const window = { start: q.startedAt!, end: now, gpuIndex: q.gpu!, jobFactor: Math.exp((o.noise / 3) * rng.normal()) };
+      const picks = (list: string[] | undefined) => (list ?? []).map(bySha);
+      const run: RunRecord = { job: q.job, result: synthesize(bySha(q.job.sha), o, rng, window, picks(q.job.cherryPicks)) };
+      if (q.job.baselineSha) run.baselineResult = synthesize(bySha(q.job.baselineSha), o, rng, window, picks(q.job.baselineCherryPicks));
+      runs.push(run);
+      runsById.add(e.id);
+    }
+    callEngine();
+  }
+  return { options: o, chain, runs, jobs, regressions, reverts, flaky, endedAt: now };
+}
+
+export function runSimulation(options: Partial<SimOptions> = {}): SimulationReport {
+  return summarize(simulate(options));
+}
+
+/** A binary min-heap on (time, insertion order), so simultaneous events replay in a fixed order. */
+class EventQueue {
+  private readonly heap: Event[] = [];
+  private seq = 0;
+
+  push(e: EventBody): void {
+    this.heap.push({ ...e, seq: this.seq++ });
+    let i = this.heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(i, parent)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  pop(): Event | undefined {
+    const top = this.heap[0];
+    const last = this.heap.pop();
+    if (this.heap.length && last) {
+      this.heap[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < this.heap.length && this.less(l, m)) m = l;
+        if (r < this.heap.length && this.less(r, m)) m = r;
+        if (m === i) break;
+        this.swap(i, m);
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  private less(a: number, b: number): boolean {
+    const x = this.heap[a]!;
+    const y = this.heap[b]!;
+    return x.at < y.at || (x.at === y.at && x.seq < y.seq);
+  }
+
+  private swap(a: number, b: number): void {
+    [this.heap[a], this.heap[b]] = [this.heap[b]!, this.heap[a]!];
+  }
+}

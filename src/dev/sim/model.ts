@@ -1,0 +1,192 @@
+import { suiteConfigSchema, type SuiteConfig } from "../../model/config.js";
+import { RESULT_SCHEMA_VERSION, type SuiteResult } from "../../model/result.js";
+import type { LandedCommit } from "../../model/engine.js";
+import { Rng } from "./prng.js";
+
+/** What the simulated repository and GPU fleet look like. Times are minutes on the simulated clock. */
+export interface SimOptions {
+  commits: number;
+  /** Share of commits that are culprits (only suite-touching commits can be). */
+  culpritRate: number;
+  /** Probability that a run shows a spurious failure of one of the suite's flaky tests. */
+  flakeRate: number;
+  /** Relative per-sample timing noise (log-normal sigma); jobs also differ by a third of it. */
+  noise: number;
+  /** Relative size of each performance culprit's slowdown (0.05 = 5%). */
+  slowdown: number;
+  gpus: number;
+  seed: number;
+  /** Share of culprits that break correctness (the rest slow a benchmark down). */
+  correctnessShare: number;
+  /** Share of correctness culprits that crash the job instead of failing a test. */
+  crashShare: number;
+  /** Probability that a commit touches the suite's paths at all. */
+  touchRate: number;
+  commitIntervalMin: number;
+  maxPushSize: number;
+  jobMin: number;
+  /** An interleaved A/B job times two builds, so it takes longer. */
+  abJobFactor: number;
+  /** From the regression decision to the revert landing (PR, checks, merge). */
+  revertDelayMin: number;
+  samples: number;
+  /**
+   * The simulated runner honours `JobRequest.cherryPicks` (builds a commit with reverts applied).
+   * The app's runners do too; `false` shows the engine with a runner that cannot.
+   */
+  cherryPick: boolean;
+  tests: number;
+  flakyTests: number;
+  /** Correctness culprits may break a flaky test too (by default they break stable ones only). */
+  breakFlakyTests: boolean;
+  thresholds: SuiteConfig["thresholds"];
+}
+
+export const DEFAULT_OPTIONS: SimOptions = {
+  commits: 1000,
+  culpritRate: 0.02,
+  flakeRate: 0.05,
+  noise: 0.01,
+  slowdown: 0.05,
+  gpus: 2,
+  seed: 1,
+  correctnessShare: 0.5,
+  crashShare: 0.2,
+  touchRate: 0.7,
+  commitIntervalMin: 5,
+  maxPushSize: 3,
+  jobMin: 20,
+  abJobFactor: 1.6,
+  revertDelayMin: 15,
+  samples: 30,
+  cherryPick: true,
+  tests: 20,
+  flakyTests: 3,
+  breakFlakyTests: false,
+  thresholds: suiteConfigSchema.parse({ kind: "command", name: "sim", command: "sim", paths: ["**"] }).thresholds,
+};
+
+export const SUITE = "sim-kernels";
+export const BENCHMARKS: ReadonlyArray<{ name: string; us: number }> = [
+  { name: "attention_fwd", us: 480 },
+  { name: "index_reduce", us: 120 },
+  { name: "fp16_convert", us: 35 },
+];
+
+export type Effect =
+  { id: number; kind: "break"; test: string } | { id: number; kind: "crash" } | { id: number; kind: "slow"; bench: string; factor: number };
+
+export interface SimCommit extends LandedCommit {
+  landedAt: number;
+  /** Culprit effects live at this commit: its ancestors' minus the reverted ones. */
+  active: Effect[];
+  /** The culprit effect this commit introduces, if it is a culprit. */
+  effect?: Effect;
+  /** For a revert: the culprit effect it takes out (so cherry-picking it elsewhere does too). */
+  undoes?: Effect;
+}
+
+export interface PlannedCommit {
+  title: string;
+  touches: boolean;
+  effect?: Effect;
+}
+
+export interface PlannedPush {
+  at: number;
+  commits: PlannedCommit[];
+}
+
+export function testNames(o: SimOptions): { all: string[]; flaky: string[] } {
+  const all = Array.from({ length: o.tests }, (_, i) => `test_${String(i).padStart(2, "0")}`);
+  return { all, flaky: all.slice(o.tests - o.flakyTests) };
+}
+
+/** The landing schedule: pushes of 1..maxPushSize commits, culprits placed on random suite-touching commits. */
+export function planStream(o: SimOptions): PlannedPush[] {
+  const rng = new Rng(o.seed).fork(1);
+  const { all, flaky } = testNames(o);
+  const stable = all.filter((t) => !flaky.includes(t));
+  const commits: PlannedCommit[] = Array.from({ length: o.commits }, (_, i) => ({
+    title: `change ${i + 1}`,
+    touches: i < 3 || rng.chance(o.touchRate),
+  }));
+  // The first few commits stay clean so the suite has a baseline before anything breaks.
+  const eligible = commits.map((c, i) => (c.touches && i >= 3 ? i : -1)).filter((i) => i >= 0);
+  const count = Math.min(eligible.length, Math.round(o.commits * o.culpritRate));
+  for (let i = eligible.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [eligible[i], eligible[j]] = [eligible[j]!, eligible[i]!];
+  }
+  const nCorrectness = Math.round(count * o.correctnessShare);
+  const nCrash = Math.round(nCorrectness * o.crashShare);
+  eligible.slice(0, count).forEach((index, k) => {
+    const id = k + 1;
+    const commit = commits[index]!;
+    if (k < nCrash) commit.effect = { id, kind: "crash" };
+    else if (k < nCorrectness) {
+      const pool = o.breakFlakyTests ? all : stable;
+      commit.effect = { id, kind: "break", test: pool[rng.int(pool.length)]! };
+    } else commit.effect = { id, kind: "slow", bench: BENCHMARKS[rng.int(BENCHMARKS.length)]!.name, factor: 1 + o.slowdown };
+  });
+  const pushes: PlannedPush[] = [];
+  let at = 0;
+  for (let i = 0; i < commits.length;) {
+    const size = 1 + rng.int(o.maxPushSize);
+    at += rng.exponential(o.commitIntervalMin * ((o.maxPushSize + 1) / 2));
+    pushes.push({ at, commits: commits.slice(i, i + size) });
+    i += size;
+  }
+  return pushes;
+}
+
+export function shaFor(n: number, seed: number): string {
+  const salt = (Math.imul(seed, 2654435761) >>> 0).toString(16).padStart(8, "0").repeat(4);
+  return (n.toString(16).padStart(12, "0") + salt).slice(0, 40);
+}
+
+const EPOCH = Date.parse("2026-11-25T00:00:00Z");
+
+function iso(minutes: number): string {
+  return new Date(EPOCH + Math.round(minutes * 60_000)).toISOString();
+}
+
+export interface RunWindow {
+  start: number;
+  end: number;
+  gpuIndex: number;
+  /** The job's machine-level speed factor; both halves of an A/B share it, which is the point of A/B. */
+  jobFactor: number;
+}
+
+/** One half of a GPU job: what running the suite at `commit`, with `picks` cherry-picked onto it, would report. */
+export function synthesize(at: SimCommit, o: SimOptions, rng: Rng, w: RunWindow, picks: SimCommit[] = []): SuiteResult {
+  const undone = picks.flatMap((p) => (p.undoes ? [p.undoes] : []));
+  const commit = undone.length ? { ...at, active: at.active.filter((e) => !undone.includes(e)) } : at;
+  const base = {
+    schema: RESULT_SCHEMA_VERSION,
+    suite: SUITE,
+    commit: commit.sha,
+    startedAt: iso(w.start),
+    finishedAt: iso(w.end),
+    environment: { commit: commit.sha, runner: `sim-gpu-${w.gpuIndex}`, gpuIndex: w.gpuIndex, gpu: "SimGPU" },
+  } as const;
+  if (commit.active.some((e) => e.kind === "crash")) {
+    return { ...base, status: "crashed", tests: [], benchmarks: [], log: "illegal memory access (simulated)" };
+  }
+  const { all, flaky } = testNames(o);
+  const flaked = rng.chance(o.flakeRate) ? flaky[rng.int(flaky.length)] : undefined;
+  const broken = new Set(commit.active.flatMap((e) => (e.kind === "break" ? [e.test] : [])));
+  const tests = all.map((name) => {
+    const fails = broken.has(name) || name === flaked;
+    return fails
+      ? { name, outcome: "fail" as const, message: broken.has(name) ? "max error 3.1e-2 > tolerance 1e-3" : "timeout waiting for stream" }
+      : { name, outcome: "pass" as const };
+  });
+  const benchmarks = BENCHMARKS.map((b) => {
+    const factor = commit.active.reduce((f, e) => (e.kind === "slow" && e.bench === b.name ? f * e.factor : f), 1);
+    const samples = Array.from({ length: o.samples }, () => +(b.us * factor * w.jobFactor * Math.exp(o.noise * rng.normal())).toFixed(3));
+    return { name: b.name, unit: "us" as const, samples };
+  });
+  return { ...base, status: "completed", tests, benchmarks };
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+import { createProbot, run, type Probot } from "probot";
+import { sheriffApp } from "./app.js";
+import { probotAccess } from "../adapters/github/access.js";
+import { runConfiguredCommand } from "../runner/execute.js";
+import { discoverGpus } from "../runner/gpus.js";
+import { createBuiltinRunner } from "../runner/harness.js";
+import { startGpuWorker } from "../runner/worker.js";
+import { createRuntime, defaultLogger, pipelineDeps } from "./runtime.js";
+import { startAppServices, type AppServices } from "./services.js";
+import { apiBaseUrl, loadSettings } from "./settings.js";
+
+const USAGE = `usage: sheriff <command>
+
+  start      the GitHub App: webhooks, the control flow (needs APP_ID, PRIVATE_KEY, WEBHOOK_SECRET;
+             without APP_ID it serves the page that registers the app from app.yml)
+  worker     a GPU host: pulls GPU jobs from the queue, one per GPU
+  run-suite  run one built-in kernel suite in a checkout (used by workflows/post-land-gpu.yml)
+  help       this text`;
+
+function onShutdown(close: () => Promise<void>): void {
+  let closing = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      if (closing) return;
+      closing = true;
+      // Workers finish their current job before the process exits; BullMQ hands the rest to other hosts.
+      close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+}
+
+async function start(): Promise<void> {
+  const settings = loadSettings();
+  const runtime = createRuntime(settings);
+  const services: AppServices[] = [];
+  await run(async (app: Probot) => {
+    const deps = pipelineDeps(runtime, app, settings);
+    const started = await startAppServices(deps);
+    services.push(started);
+    await sheriffApp(deps, started.hooks)(app, { cwd: process.cwd(), addHandler: () => undefined });
+  });
+  onShutdown(async () => {
+    await Promise.all(services.map((s) => s.close()));
+    await runtime.close();
+  });
+}
+
+async function worker(): Promise<void> {
+  const settings = loadSettings();
+  const runtime = createRuntime(settings);
+  const log = defaultLogger();
+  const access = process.env.APP_ID ? probotAccess(createProbot(), apiBaseUrl(settings)) : undefined;
+  const gpus = await discoverGpus();
+  const gpuWorker = startGpuWorker({
+    queues: runtime.queues,
+    ledger: runtime.ledger,
+    cache: runtime.cache,
+    runners: { command: runConfiguredCommand, builtin: createBuiltinRunner({ workDir: runtime.cache.workDir }) },
+    log,
+    gpus,
+    slots: 1,
+    ...(access ? { access } : {}),
+  });
+  log.info(
+    { prefix: settings.SHERIFF_PREFIX, gpus: gpus.map((g) => g.index) },
+    gpus.length > 0 ? "GPU worker waiting for jobs, one per GPU" : "no GPU found: one job at a time on the CPU",
+  );
+  onShutdown(async () => {
+    await gpuWorker.close();
+    await runtime.close();
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command] = argv;
+  switch (command) {
+    case "start":
+      await start();
+      return -1;
+    case "worker":
+      await worker();
+      return -1;
+    case "run-suite":
+      return (await import("../runner/suiteMain.js")).runSuiteCli(argv.slice(1));
+    case "help":
+    case "--help":
+    case "-h":
+    case undefined:
+      console.log(USAGE);
+      return command ? 0 : 2;
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,53 @@
+import { resolve } from "node:path";
+import { pino, type Logger } from "pino";
+import type { Probot } from "probot";
+import { probotAccess } from "../adapters/github/access.js";
+import { ConfigCache } from "../adapters/github/config.js";
+import type { PipelineDeps } from "../flows/deps.js";
+import { Queues } from "../adapters/queue/queues.js";
+import { RepoCache } from "../adapters/git/git.js";
+import { apiBaseUrl, type Settings } from "./settings.js";
+import { Ledger } from "../adapters/store/ledger.js";
+import { connectRedis, type RedisHandle } from "../adapters/store/redis.js";
+import { decide } from "../core/verdict/engine.js";
+
+/** The long-lived pieces one Sheriff process shares across handlers and workers. */
+export interface Runtime {
+  store: RedisHandle;
+  ledger: Ledger;
+  queues: Queues;
+  cache: RepoCache;
+  close(): Promise<void>;
+}
+
+export function createRuntime(settings: Settings): Runtime {
+  const store = connectRedis(settings.REDIS_URL, settings.SHERIFF_PREFIX);
+  const queues = new Queues(store);
+  return {
+    store,
+    ledger: new Ledger(store),
+    queues,
+    cache: new RepoCache(resolve(settings.SHERIFF_WORK_DIR)),
+    async close() {
+      await queues.close();
+      await store.redis.quit();
+    },
+  };
+}
+
+export function pipelineDeps(runtime: Runtime, probot: Probot, settings: Settings, log: Logger = probot.log): PipelineDeps {
+  return {
+    access: probotAccess(probot, apiBaseUrl(settings)),
+    configs: new ConfigCache(),
+    ledger: runtime.ledger,
+    queues: runtime.queues,
+    cache: runtime.cache,
+    engine: decide,
+    log,
+    parallelism: settings.SHERIFF_PARALLEL_PROBES,
+  };
+}
+
+export function defaultLogger(): Logger {
+  return pino({ level: process.env.LOG_LEVEL ?? "info" });
+}

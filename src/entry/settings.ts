@@ -1,0 +1,34 @@
+import { z } from "zod";
+import { formatZodIssues } from "../model/result.js";
+
+/** Sheriff's own settings, from the environment (Probot reads APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, GHE_HOST itself). */
+const settingsSchema = z.object({
+  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  SHERIFF_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default("sheriff"),
+  SHERIFF_WORK_DIR: z.string().min(1).default(".sheriff"),
+  SHERIFF_PARALLEL_PROBES: z.coerce.number().int().min(1).max(64).default(1),
+  SHERIFF_GPUS: z.string().optional(),
+  GHE_HOST: z.string().optional(),
+  GHE_PROTOCOL: z.enum(["http", "https"]).default("https"),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success)
+    throw new Error(
+      `invalid environment:\n${formatZodIssues(parsed.error)
+        .map((i) => `  - ${i}`)
+        .join("\n")}`,
+    );
+  return parsed.data;
+}
+
+/** The REST base URL: github.com, or a GitHub Enterprise host (or the sandbox) when GHE_HOST is set. */
+export function apiBaseUrl(settings: Pick<Settings, "GHE_HOST" | "GHE_PROTOCOL">): string | undefined {
+  return settings.GHE_HOST ? `${settings.GHE_PROTOCOL}://${settings.GHE_HOST}/api/v3` : undefined;
+}

@@ -1,0 +1,70 @@
+import type { SheriffConfig } from "../model/config.js";
+import { readConfig } from "../adapters/github/config.js";
+import { repoKey, type AnalyzeJob, type RepoRef } from "../model/jobs.js";
+import type { Decision, EngineInput } from "../model/engine.js";
+import type { PipelineDeps } from "./deps.js";
+import { refreshCheckRun } from "./checkRun.js";
+import { dispatchJob } from "./dispatch.js";
+
+export async function loadConfigAt(deps: PipelineDeps, repo: RepoRef, sha: string): Promise<SheriffConfig> {
+  return deps.configs.get(`${repoKey(repo)}@${sha}`, async () => {
+    const { octokit } = await deps.access.forInstallation(repo.installationId);
+    const lookup = await readConfig(octokit, repo.owner, repo.repo, sha);
+    if (lookup.kind === "ok") return lookup.config;
+    throw new Error(lookup.kind === "missing" ? `no .github/sheriff.yml at ${sha}` : lookup.error.message);
+  });
+}
+
+export async function engineInput(deps: PipelineDeps, repo: RepoRef, config: SheriffConfig, suiteName: string): Promise<EngineInput> {
+  const key = repoKey(repo);
+  const suite = config.suites.find((s) => s.name === suiteName);
+  if (!suite) throw new Error(`suite ${suiteName} is not in the config any more`);
+  const [commits, runs, jobs, rebaselines, declared] = await Promise.all([
+    deps.ledger.chain(key, repo.branch),
+    deps.ledger.runs(key, suiteName),
+    deps.ledger.jobs(key),
+    deps.ledger.rebaselines(key, suiteName),
+    deps.ledger.declaredCulprits(key, suiteName),
+  ]);
+  const pending = jobs.filter((j) => j.job.suite === suiteName && (j.state === "queued" || j.state === "running")).map((j) => j.job);
+  // Both runners (the queue worker, and run-suite in the Actions workflow) cherry-pick the reverts a job names.
+  const capabilities = { cherryPick: true };
+  return { suite, commits, runs, pending, rebaselines, declared, parallelism: deps.parallelism, capabilities };
+}
+
+/**
+ * Runs the decision engine for one suite and carries out what it decides. Decisions are
+ * recomputed from the ledger each time, so running this twice, or after a crash, is safe.
+ */
+export async function analyzeSuite(deps: PipelineDeps, job: AnalyzeJob): Promise<Decision[]> {
+  const { repo } = job;
+  const key = repoKey(repo);
+  const log = deps.log.child({ repo: key, suite: job.suite, sha: job.sha ?? job.configSha });
+  const config = await loadConfigAt(deps, repo, job.configSha);
+  const suite = config.suites.find((s) => s.name === job.suite);
+  if (!suite) {
+    log.warn("suite no longer configured; nothing to analyze");
+    return [];
+  }
+  const decisions = deps.engine(await engineInput(deps, repo, config, job.suite));
+  for (const decision of decisions) {
+    if (decision.type === "run") {
+      if (await dispatchJob(deps, repo, config, suite, decision.job))
+        log.info({ job: decision.job, reason: decision.reason }, "engine queued a job");
+      continue;
+    }
+    if (!(await deps.ledger.recordVerdict(key, decision))) continue;
+    if (decision.type === "flaky") {
+      await deps.ledger.note(key, { kind: "flaky", sha: decision.sha, suite: decision.suite, text: decision.summary });
+      log.warn({ tests: decision.tests }, "flaky tests: reported, never reverted for");
+      await refreshCheckRun(deps, repo, decision.sha);
+      continue;
+    }
+    await deps.ledger.note(key, { kind: "regression", sha: decision.culprit, suite: decision.suite, text: decision.summary });
+    log.warn({ culprit: decision.culprit, kind: decision.kind }, "regression confirmed");
+    await deps.queues.addControl({ type: "revert", repo, suite: decision.suite, culprit: decision.culprit, configSha: job.configSha });
+    await refreshCheckRun(deps, repo, decision.culprit);
+  }
+  if (job.sha) await refreshCheckRun(deps, repo, job.sha);
+  return decisions;
+}

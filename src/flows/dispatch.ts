@@ -1,0 +1,59 @@
+import type { SheriffConfig, SuiteConfig } from "../model/config.js";
+import { repoKey, type RepoRef } from "../model/jobs.js";
+import { jobId, type JobRequest } from "../model/engine.js";
+import { refreshCheckRun } from "./checkRun.js";
+import type { PipelineDeps } from "./deps.js";
+
+/**
+ * Sends a GPU job where the config says GPU jobs run: the queue that `sheriff worker`
+ * hosts pull from, or a `workflow_dispatch` of the post-land workflow on self-hosted runners.
+ * Returns false when the ledger already knew the job (nothing is sent twice).
+ */
+export async function dispatchJob(
+  deps: PipelineDeps,
+  repo: RepoRef,
+  config: SheriffConfig,
+  suite: SuiteConfig,
+  job: JobRequest,
+): Promise<boolean> {
+  const key = repoKey(repo);
+  if (!(await deps.ledger.recordJobQueued(key, job))) return false;
+  if (job.purpose === "landed" && config.runner.mode === "queue") await supersedeQueuedLanded(deps, repo, job);
+  if (config.runner.mode === "actions") {
+    const { octokit } = await deps.access.forInstallation(repo.installationId);
+    await octokit.rest.actions.createWorkflowDispatch({
+      owner: repo.owner,
+      repo: repo.repo,
+      workflow_id: config.runner.workflow,
+      ref: repo.branch,
+      inputs: { sha: job.sha, suite: suite.name, job: JSON.stringify(job), job_id: jobId(job) },
+    });
+  } else {
+    await deps.queues.addGpu({ repo, job, suite });
+  }
+  await deps.ledger.note(key, { kind: "job", sha: job.sha, suite: suite.name, text: `queued ${job.purpose} job ${jobId(job)}` });
+  return true;
+}
+
+/**
+ * When commits land faster than GPUs run, only the newest commit of a suite waits for a GPU:
+ * older `landed` jobs still queued are withdrawn, and bisection covers those commits if the
+ * newest one turns out bad. A job a worker already started is left to finish.
+ */
+async function supersedeQueuedLanded(deps: PipelineDeps, repo: RepoRef, newest: JobRequest): Promise<void> {
+  const key = repoKey(repo);
+  const waiting = (await deps.ledger.jobs(key)).filter(
+    (r) => r.state === "queued" && r.job.purpose === "landed" && r.job.suite === newest.suite && r.job.sha !== newest.sha,
+  );
+  for (const { job } of waiting) {
+    if (!(await deps.queues.withdrawGpu(repo, job))) continue;
+    await deps.ledger.setJobState(key, job, "superseded", `superseded by ${newest.sha}`);
+    await deps.ledger.note(key, {
+      kind: "superseded",
+      sha: job.sha,
+      suite: job.suite,
+      text: `not tested on its own: ${newest.sha.slice(0, 7)} landed before a GPU was free`,
+    });
+    await refreshCheckRun(deps, repo, job.sha);
+  }
+}

@@ -1,0 +1,292 @@
+import type { Octokit } from "@octokit/rest";
+import { RateLimitError, Worker, type Job, type Queue } from "bullmq";
+import type { RedisHandle } from "../adapters/store/redis.js";
+import { silentLog, type Log } from "../model/commands.js";
+import { landReadiness, type LandReadiness } from "../core/land/policy.js";
+import { LAND_JOB_OPTIONS, LandQueues, landKeys } from "../adapters/queue/land.js";
+import type { LandJobData } from "../model/land.js";
+
+export interface LandTiming {
+  /** How long to wait before looking again while checks run or GitHub computes mergeability. */
+  pollIntervalMs: number;
+  /** Give up waiting this long after the worker first looked at the PR (GPU CI is slow). */
+  maxWaitMs: number;
+  /** How many times the PR branch may be updated from its base before giving up. */
+  maxUpdates: number;
+  /** How many merge attempts may meet a moved head (409) before giving up. */
+  maxMergeAttempts: number;
+  /** How often a worker looks for new branches' queues (other processes may create them). */
+  discoverIntervalMs: number;
+}
+
+export const DEFAULT_LAND_TIMING: LandTiming = {
+  pollIntervalMs: 30_000,
+  maxWaitMs: 4 * 3600_000,
+  maxUpdates: 5,
+  maxMergeAttempts: 3,
+  discoverIntervalMs: 10_000,
+};
+
+export type RequiredChecksLookup = (octokit: Octokit, owner: string, repo: string, branch: string) => Promise<string[]>;
+
+export interface LandWorkerOptions {
+  redis: RedisHandle;
+  /** An Octokit authenticated as the app's installation. */
+  octokitFor(installationId: number): Promise<Octokit>;
+  /** The app's slug, for "comment `@slug land` again". */
+  slug: string;
+  /** Which checks must be green; defaults to branch protection plus rulesets (`requiredChecksFromGitHub`). */
+  requiredChecks?: RequiredChecksLookup;
+  timing?: Partial<LandTiming>;
+  log?: Log;
+  now?: () => number;
+}
+
+export interface LandWorker {
+  /** Starts a BullMQ worker for every known branch queue and keeps looking for new ones. */
+  start(): Promise<void>;
+  /** Looks for new branch queues now (`start` does it every `discoverIntervalMs`). */
+  refresh(): Promise<void>;
+  /** Stops taking jobs and waits for the one in hand (a check step is short: waiting happens in the queue). */
+  close(): Promise<void>;
+}
+
+export type LandOutcome = { outcome: "landed"; sha: string } | { outcome: "blocked"; reason: string } | { outcome: "cancelled" };
+
+function status(err: unknown): number | undefined {
+  return (err as { status?: number }).status;
+}
+
+function messageOf(err: unknown): string {
+  const e = err as { response?: { data?: { message?: string } }; message?: string };
+  return e.response?.data?.message ?? e.message ?? String(err);
+}
+
+/** Required checks from classic branch protection and from rulesets; endpoints the app cannot read count as none. */
+export const requiredChecksFromGitHub: RequiredChecksLookup = async (octokit, owner, repo, branch) => {
+  const names = new Set<string>();
+  try {
+    const { data } = await octokit.rest.repos.getBranch({ owner, repo, branch });
+    const required = data.protection?.required_status_checks;
+    for (const context of required?.contexts ?? []) names.add(context);
+    for (const check of required?.checks ?? []) names.add(check.context);
+  } catch (err) {
+    if (status(err) !== 404 && status(err) !== 403) throw err;
+  }
+  try {
+    const { data } = await octokit.rest.repos.getBranchRules({ owner, repo, branch, per_page: 100 });
+    for (const rule of data) {
+      if (rule.type === "required_status_checks") {
+        for (const check of rule.parameters?.required_status_checks ?? []) names.add(check.context);
+      }
+    }
+  } catch (err) {
+    if (status(err) !== 404 && status(err) !== 403) throw err;
+  }
+  return [...names];
+};
+
+class WaitSignal {
+  constructor(readonly data: LandJobData) {}
+}
+
+/**
+ * Consumes every branch's land queue, one PR at a time per branch (BullMQ global concurrency 1,
+ * worker concurrency 1), in FIFO order.
+ *
+ * Waiting (for checks, for GitHub to compute mergeability, after an update-branch) does not hold
+ * a worker: the job's progress is saved in its data, the branch queue is paused for
+ * `pollIntervalMs` (BullMQ's manual rate limit) and the job goes back to the head of the queue,
+ * so the PR keeps its place and nothing behind it lands first. Attempts and an overall deadline
+ * bound the waiting.
+ */
+export function createLandWorker(options: LandWorkerOptions): LandWorker {
+  const { redis, octokitFor, slug } = options;
+  const timing: LandTiming = { ...DEFAULT_LAND_TIMING, ...options.timing };
+  const log = options.log ?? silentLog;
+  const now = options.now ?? Date.now;
+  const requiredChecks = options.requiredChecks ?? requiredChecksFromGitHub;
+  const queues = new LandQueues(redis);
+  const workers = new Map<string, Worker<LandJobData, LandOutcome>>();
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  async function finish(jobId: string): Promise<void> {
+    await redis.redis.del(landKeys.jobQueue(redis, jobId), landKeys.cancel(redis, jobId));
+  }
+
+  async function isCancelled(jobId: string): Promise<string | null> {
+    return redis.redis.get(landKeys.cancel(redis, jobId));
+  }
+
+  async function step(job: Job<LandJobData>, octokit: Octokit): Promise<LandOutcome | WaitSignal> {
+    const jobId = job.id!;
+    const { owner, repo, pr, branch, method, requestedBy } = job.data;
+    const data: LandJobData = { ...job.data, firstCheckAt: job.data.firstCheckAt ?? now(), checks: (job.data.checks ?? 0) + 1 };
+    const say = (body: string) => octokit.rest.issues.createComment({ owner, repo, issue_number: pr, body });
+    const cc = (author: string) => (author && author.toLowerCase() !== requestedBy.toLowerCase() ? ` cc @${author}` : "");
+    const again = `Once that is fixed, comment \`@${slug} land\` again.`;
+
+    if (await isCancelled(jobId)) return { outcome: "cancelled" };
+
+    const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: pr });
+    const author = pull.user?.login ?? "";
+    const blocked = async (reason: string, hint = again): Promise<LandOutcome> => {
+      await say(`@${requestedBy} Could not land #${pr} on \`${pull.base.ref}\`: ${reason}. ${hint}${cc(author)}`.trim());
+      return { outcome: "blocked", reason };
+    };
+    if (pull.base.ref !== branch) {
+      return blocked(
+        `its base changed from \`${branch}\` to \`${pull.base.ref}\` while it was queued`,
+        `Comment \`@${slug} land\` again to queue it for \`${pull.base.ref}\`.`,
+      );
+    }
+
+    const head = pull.head.sha;
+    const [reviews, checkRuns, combined, required] = await Promise.all([
+      octokit.paginate(octokit.rest.pulls.listReviews, { owner, repo, pull_number: pr, per_page: 100 }),
+      octokit.paginate(octokit.rest.checks.listForRef, { owner, repo, ref: head, per_page: 100 }),
+      octokit.rest.repos.getCombinedStatusForRef({ owner, repo, ref: head, per_page: 100 }),
+      requiredChecks(octokit, owner, repo, branch),
+    ]);
+    const readiness: LandReadiness = landReadiness({
+      pr: pull,
+      reviews: reviews.map((r) => ({
+        user: r.user ? { login: r.user.login } : null,
+        state: r.state,
+        submitted_at: r.submitted_at ?? null,
+        id: r.id,
+      })),
+      requiredChecks: required,
+      checkRuns: checkRuns.map((c) => ({ name: c.name, status: c.status, conclusion: c.conclusion, id: c.id })),
+      statuses: combined.data.statuses.map((s) => ({ context: s.context, state: s.state })),
+    });
+    log.debug({ owner, repo, pr, head, readiness, check: data.checks }, "land check");
+
+    if (!readiness.ready) {
+      if (readiness.blockedBy) return blocked(readiness.blockedBy);
+      if (readiness.needsUpdate && data.updatedFrom !== head) {
+        if ((data.updates ?? 0) >= timing.maxUpdates) {
+          return blocked(
+            `\`${branch}\` kept moving; it was updated ${data.updates} times without landing`,
+            `Comment \`@${slug} land\` again to retry.`,
+          );
+        }
+        try {
+          await octokit.rest.pulls.updateBranch({ owner, repo, pull_number: pr, expected_head_sha: head });
+          data.updates = (data.updates ?? 0) + 1;
+          data.updatedFrom = head;
+          log.info({ owner, repo, pr, head }, "land: updated the PR branch from its base");
+        } catch (err) {
+          if (status(err) !== 422) throw err;
+          const message = messageOf(err);
+          // 422 is a conflict, or a head that moved under us (then just look again).
+          if (/conflict/i.test(message)) return blocked(`merge conflict with ${branch}`);
+          log.info({ owner, repo, pr, message }, "land: update-branch refused; checking again");
+        }
+      }
+      if (now() - data.firstCheckAt! > timing.maxWaitMs) {
+        return blocked(
+          `gave up after ${Math.round(timing.maxWaitMs / 60_000)} minutes waiting for ${readiness.waitFor ?? "it to become ready"}`,
+          `Comment \`@${slug} land\` again to retry.`,
+        );
+      }
+      return new WaitSignal(data);
+    }
+
+    const cancelledBy = await isCancelled(jobId);
+    if (cancelledBy) return { outcome: "cancelled" };
+    try {
+      const { data: merged } = await octokit.rest.pulls.merge({ owner, repo, pull_number: pr, sha: head, merge_method: method });
+      await say(`Landed as \`${merged.sha}\` by @${requestedBy} (${method} into \`${branch}\`).${cc(author)}`);
+      return { outcome: "landed", sha: merged.sha };
+    } catch (err) {
+      const code = status(err);
+      const message = messageOf(err);
+      if (code === 409 || (code === 405 && /base branch was modified/i.test(message))) {
+        // The head (or base) moved after we looked: look again, a bounded number of times.
+        data.mergeAttempts = (data.mergeAttempts ?? 0) + 1;
+        if (data.mergeAttempts >= timing.maxMergeAttempts) {
+          return blocked(`the branch kept changing while merging (${message})`, `Comment \`@${slug} land\` again to retry.`);
+        }
+        log.info({ owner, repo, pr, code, message }, "land: merge raced a push; checking again");
+        return new WaitSignal(data);
+      }
+      if (code === 405 || code === 422) {
+        return blocked(/conflict/i.test(message) ? `merge conflict with ${branch}` : `GitHub refused the merge: ${message}`);
+      }
+      throw err;
+    }
+  }
+
+  async function processJob(queue: Queue<LandJobData>, job: Job<LandJobData, LandOutcome>): Promise<LandOutcome> {
+    const jobId = job.id!;
+    const octokit = await octokitFor(job.data.installationId);
+    let result: LandOutcome | WaitSignal;
+    try {
+      result = await step(job, octokit);
+    } catch (err) {
+      const attempts = job.opts.attempts ?? LAND_JOB_OPTIONS.attempts ?? 1;
+      log.error({ err, jobId, attempt: job.attemptsMade + 1 }, "land step failed");
+      if (job.attemptsMade + 1 < attempts) throw err;
+      await finish(jobId);
+      const { owner, repo, pr, requestedBy } = job.data;
+      await octokit.rest.issues
+        .createComment({
+          owner,
+          repo,
+          issue_number: pr,
+          body: `@${requestedBy} Could not land #${pr}: Sheriff hit an error talking to GitHub (${messageOf(err)}). Comment \`@${slug} land\` again to retry.`,
+        })
+        .catch((e: unknown) => log.error({ err: e, jobId }, "could not post the land failure"));
+      return { outcome: "blocked", reason: `error: ${messageOf(err)}` };
+    }
+    if (result instanceof WaitSignal) {
+      await job.updateData(result.data);
+      // Hold the branch queue for a while; the job goes back to its head (BullMQ manual rate limit).
+      await queue.rateLimit(timing.pollIntervalMs);
+      throw new RateLimitError();
+    }
+    await finish(jobId);
+    log.info({ jobId, ...result }, "land finished");
+    return result;
+  }
+
+  async function startWorker(name: string): Promise<void> {
+    if (workers.has(name) || closed) return;
+    const queue = await queues.get(name);
+    const worker = new Worker<LandJobData, LandOutcome>(name, (job) => processJob(queue, job), {
+      connection: redis.redis,
+      prefix: redis.prefix,
+      concurrency: 1,
+      // Needed for the manual rate limit to pause the queue; high enough never to limit by itself.
+      limiter: { max: 1_000_000, duration: 1000 },
+    });
+    worker.on("error", (err) => log.error({ err, queue: name }, "land worker error"));
+    workers.set(name, worker);
+  }
+
+  async function refresh(): Promise<void> {
+    const names = await redis.redis.smembers(landKeys.queues(redis));
+    for (const name of names) await startWorker(name);
+  }
+
+  return {
+    async start() {
+      await refresh();
+      timer = setInterval(() => {
+        refresh().catch((err: unknown) => log.error({ err }, "land queue discovery failed"));
+      }, timing.discoverIntervalMs);
+      timer.unref();
+    },
+    refresh,
+    async close() {
+      closed = true;
+      if (timer) clearInterval(timer);
+      const all = [...workers.values()];
+      workers.clear();
+      await Promise.all(all.map((w) => w.close()));
+      await queues.close();
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { addLabel, comment, openPull, openPullFrom, pullForCommit } from "../adapters/github/pulls.js";
+import { repoKey, type RevertJob } from "../model/jobs.js";
+import { renderEvidence, revertBody, revertBranch, revertTitle } from "../core/revert/evidence.js";
+import { createRevertCommit } from "../adapters/git/revert.js";
+import { decideRevert } from "../core/revert/policy.js";
+import type { RevertRecord } from "../model/ledger.js";
+import type { RegressionDecision } from "../model/engine.js";
+import type { PipelineDeps } from "./deps.js";
+import { loadConfigAt } from "./analyze.js";
+
+export const REVERT_LABEL = "sheriff:revert";
+const short = (sha: string) => sha.slice(0, 7);
+
+async function findDecision(deps: PipelineDeps, key: string, job: RevertJob): Promise<RegressionDecision> {
+  const verdict = (await deps.ledger.verdicts(key))
+    .map((v) => v.decision)
+    .find((d): d is RegressionDecision => d.type === "regression" && d.culprit === job.culprit && d.suite === job.suite);
+  if (verdict) return verdict;
+  // A person's `revert` command needs no engine verdict; the evidence is their reason.
+  return {
+    type: "regression",
+    suite: job.suite,
+    kind: "correctness",
+    culprit: job.culprit,
+    lastGood: job.culprit,
+    failingTests: [],
+    benchmarks: [],
+    summary: job.reason ? `Requested by @${job.requestedBy}: ${job.reason}` : `Requested by @${job.requestedBy}.`,
+  };
+}
+
+/**
+ * Acts on a confirmed culprit under the repository's policy: a revert PR, a comment only
+ * (shadow mode, a revert culprit, the daily cap), or just the record. Each step checks what a
+ * previous attempt already did, so a retry after a GitHub failure finishes the job without repeats.
+ */
+export async function revertCulprit(deps: PipelineDeps, job: RevertJob): Promise<RevertRecord> {
+  const { repo } = job;
+  const key = repoKey(repo);
+  const done = (await deps.ledger.reverts(key)).find((r) => r.culprit === job.culprit);
+  if (done && (done.outcome === "pr-opened" || !job.requestedBy)) return done;
+
+  const log = deps.log.child({ repo: key, sha: job.culprit, suite: job.suite });
+  const config = await loadConfigAt(deps, repo, job.configSha);
+  const decision = await findDecision(deps, key, job);
+  const commit = await deps.ledger.commit(key, job.culprit);
+  const { octokit, token } = await deps.access.forInstallation(repo.installationId);
+  const original = await pullForCommit(octokit, repo, job.culprit);
+  const policy = decideRevert({
+    mode: config.policy.autoRevert,
+    ...(job.requestedBy ? { requestedBy: job.requestedBy } : {}),
+    culpritIsRevert: commit?.isRevert ?? false,
+    revertsToday: await deps.ledger.revertsToday(key),
+    maxPerDay: config.policy.maxAutoRevertsPerDay,
+  });
+  const runs = await deps.ledger.runs(key, job.suite);
+  const evidence = renderEvidence(decision, {
+    culprit: runs.filter((r) => r.job.sha === decision.culprit).at(-1),
+    lastGood: runs.filter((r) => r.job.sha === decision.lastGood).at(-1),
+  });
+  const base = {
+    culprit: job.culprit,
+    suite: job.suite,
+    reason: policy.reason,
+    summary: decision.summary,
+    at: new Date().toISOString(),
+    ...(original ? { originalPr: original.number } : {}),
+  };
+  const mention = original?.author ? `@${original.author} ` : "";
+
+  const finish = async (record: RevertRecord) => {
+    await deps.ledger.recordRevert(key, record);
+    await deps.ledger.note(key, { kind: `revert-${record.outcome}`, sha: job.culprit, suite: job.suite, text: record.reason });
+    log.info({ outcome: record.outcome, revertPr: record.revertPr }, "culprit handled");
+    return record;
+  };
+
+  if (policy.action === "record-only") return finish({ ...base, outcome: "recorded" });
+  if (policy.action === "comment-only") {
+    if (original) {
+      await comment(
+        octokit,
+        repo,
+        original.number,
+        `${mention}Sheriff found that ${short(job.culprit)} regressed \`${job.suite}\` after landing. No revert PR was opened: ${policy.reason}.\n\n${evidence}`,
+      );
+    }
+    return finish({ ...base, outcome: "commented" });
+  }
+
+  const branch = revertBranch(job.culprit);
+  // A retry after GitHub failed mid-way finds the PR it already opened and only finishes the rest.
+  let number = await openPullFrom(octokit, repo, branch);
+  if (number === null) {
+    const created = await createRevertCommit(deps.cache, repo, job.culprit, branch, { token });
+    if (created.kind === "conflict") {
+      if (original) {
+        await comment(
+          octokit,
+          repo,
+          original.number,
+          `${mention}Sheriff found that ${short(job.culprit)} regressed \`${job.suite}\`, but reverting it on top of ${repo.branch} (${short(created.head)}) conflicts in ${created.files.map((f) => `\`${f}\``).join(", ")}: later commits changed the same lines. Please revert or fix it by hand.\n\n${evidence}`,
+        );
+      }
+      return finish({ ...base, outcome: "conflict", reason: `revert conflicts in ${created.files.join(", ")}` });
+    }
+    const title = revertTitle(original?.title ?? commit?.title ?? short(job.culprit));
+    number = await openPull(octokit, repo, { head: branch, title, body: revertBody(decision, evidence, original?.number ?? null) });
+    if (!job.requestedBy) await deps.ledger.countRevertToday(key);
+  }
+  await addLabel(octokit, repo, number, REVERT_LABEL);
+  if (original) {
+    await comment(
+      octokit,
+      repo,
+      original.number,
+      `${mention}Sheriff found that this PR's commit ${short(job.culprit)} regressed \`${job.suite}\` after landing, and opened #${number} to revert it. ${decision.summary}`,
+    );
+  }
+  return finish({ ...base, outcome: "pr-opened", revertPr: number, revertBranch: branch });
+}

@@ -1,0 +1,84 @@
+import { z } from "zod";
+
+/** Built-in kernel suites the native runner knows (issue: GPU jobs for real). */
+export const BUILTIN_SUITES = ["varlen-attention", "index-reduce", "half-precision", "cuda-events"] as const;
+
+const thresholdsSchema = z
+  .object({
+    /** Relative slowdown (0.05 = 5%) a benchmark must exceed before it can count as a regression. */
+    slowdown: z.number().positive().max(10).default(0.05),
+    /** Largest p-value at which a slowdown counts as statistically clear. */
+    pValue: z.number().positive().max(0.5).default(0.01),
+    /** How many times a newly failing test is retried at the commit and at the last good one (at least once). */
+    retries: z.number().int().min(1).max(10).default(1),
+    /**
+     * For a test already seen flaking at rate f: it must fail n runs in a row at the suspect with
+     * f^n <= flakeRisk, the chance per run of the suite that its flakiness alone gets that far.
+     */
+    flakeRisk: z.number().positive().max(0.1).default(0.00001),
+  })
+  .strict();
+
+const suiteBaseSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "lowercase letters, digits, '.', '_' and '-', starting with a letter or digit"),
+  /** Globs (picomatch syntax) of files whose change makes this suite run. */
+  paths: z.array(z.string().min(1)).min(1),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(6 * 3600)
+    .default(1800),
+  thresholds: thresholdsSchema.default({}),
+});
+
+const builtinSuiteSchema = suiteBaseSchema.extend({ kind: z.literal("builtin"), builtin: z.enum(BUILTIN_SUITES) }).strict();
+
+const commandSuiteSchema = suiteBaseSchema
+  .extend({
+    kind: z.literal("command"),
+    /** Run with `sh -c` in a checkout of the commit; it may write a result JSON to $SHERIFF_RESULT. */
+    command: z.string().min(1),
+  })
+  .strict();
+
+export const suiteConfigSchema = z.discriminatedUnion("kind", [builtinSuiteSchema, commandSuiteSchema]);
+export type SuiteConfig = z.infer<typeof suiteConfigSchema>;
+
+export const autoRevertModeSchema = z.enum(["on", "off", "shadow"]);
+export type AutoRevertMode = z.infer<typeof autoRevertModeSchema>;
+
+export const sheriffConfigSchema = z
+  .object({
+    /** Branches whose landed commits are watched; empty means the repository's default branch. */
+    branches: z.array(z.string().min(1)).default([]),
+    /** How GPU jobs run: pulled from the queue by `sheriff worker`, or dispatched to a GitHub Actions workflow. */
+    runner: z
+      .object({
+        mode: z.enum(["queue", "actions"]).default("queue"),
+        workflow: z.string().default("post-land-gpu.yml"),
+      })
+      .strict()
+      .default({}),
+    policy: z
+      .object({
+        autoRevert: autoRevertModeSchema.default("shadow"),
+        maxAutoRevertsPerDay: z.number().int().min(0).max(100).default(3),
+      })
+      .strict()
+      .default({}),
+    suites: z.array(suiteConfigSchema).min(1),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.suites.forEach((suite, index) => {
+      if (seen.has(suite.name)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["suites", index, "name"], message: `duplicate suite name "${suite.name}"` });
+      }
+      seen.add(suite.name);
+    });
+  });
+
+export type SheriffConfig = z.infer<typeof sheriffConfigSchema>;
+export const CONFIG_PATH = ".github/sheriff.yml";

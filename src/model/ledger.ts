@@ -1,0 +1,49 @@
+import type { FlakyDecision, JobRequest, LandedCommit, RegressionDecision } from "./engine.js";
+
+/** The records of Sheriff's history: what landed, which jobs ran, what was decided and done. */
+
+export interface StoredCommit extends LandedCommit {
+  branch: string;
+  landedAt: string;
+}
+
+/** `superseded`: a queued `landed` job dropped because a newer commit of the suite landed first. */
+export type JobState = "queued" | "running" | "done" | "failed" | "superseded";
+
+export interface JobRecord {
+  id: string;
+  job: JobRequest;
+  state: JobState;
+  enqueuedAt: string;
+  updatedAt: string;
+  error?: string;
+}
+
+export interface VerdictRecord {
+  decision: RegressionDecision | FlakyDecision;
+  at: string;
+}
+
+export type RevertOutcome = "pr-opened" | "commented" | "recorded" | "conflict" | "skipped";
+
+export interface RevertRecord {
+  culprit: string;
+  suite: string;
+  outcome: RevertOutcome;
+  /** Why this outcome (the policy's words). */
+  reason: string;
+  /** What regressed (the verdict's summary, or the person's reason). */
+  summary: string;
+  at: string;
+  originalPr?: number;
+  revertPr?: number;
+  revertBranch?: string;
+}
+
+export interface TimelineEntry {
+  at: string;
+  kind: string;
+  text: string;
+  sha?: string;
+  suite?: string;
+}

@@ -1,0 +1,123 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { appTestHooks, type Sheriff } from "../helpers/appHooks.js";
+import { FakeGitHub } from "../helpers/fakeGitHub.js";
+import { TestRepo } from "../helpers/gitRepo.js";
+import { startSheriff } from "../helpers/sheriff.js";
+
+const pushFixture = JSON.parse(readFileSync(new URL("../fixtures/webhooks/push.json", import.meta.url), "utf8"));
+const checkRunFixture = JSON.parse(readFileSync(new URL("../fixtures/webhooks/check_run.rerequested.json", import.meta.url), "utf8"));
+const commentFixture = JSON.parse(readFileSync(new URL("../fixtures/comments/pr-comment-created.json", import.meta.url), "utf8"));
+const OWNER = "gpu-team";
+const REPO = "flash-kernels";
+const INSTALLATION = 2311213;
+const CONFIG = `policy: { autoRevert: shadow }
+suites:
+  - { name: convert, kind: command, command: "sh test.sh", paths: ["kernels/**"], timeoutSeconds: 30 }
+`;
+
+describe("comment commands through the real app", () => {
+  let sheriff: Sheriff | undefined;
+  let repo: TestRepo | undefined;
+  let github: FakeGitHub | undefined;
+
+  appTestHooks(() => ({ sheriff, github, repo }));
+
+  async function landOnePr() {
+    repo = new TestRepo();
+    github = new FakeGitHub(OWNER, REPO, repo.bare, INSTALLATION);
+    github.permissions.set("carol", "write");
+    github.permissions.set("eve", "read");
+    sheriff = await startSheriff("commands");
+    const root = repo.commit("Initial kernels", { ".github/sheriff.yml": CONFIG, "test.sh": "exit 0\n", "kernels/convert.cu": "v1\n" });
+    const change = repo.commit("Use the new conversion", { "kernels/convert.cu": "v2\n" });
+    repo.push();
+    const pr = github.landedPull(change, "Use the new conversion", "bob");
+    await sheriff.deliver("push", {
+      ...pushFixture,
+      before: root,
+      after: change,
+      repository: { ...pushFixture.repository, clone_url: repo.bare },
+      installation: { id: INSTALLATION },
+    });
+    const s = sheriff;
+    await s.waitFor("the post-land run", async () => (await s.ledger.runs(`${OWNER}/${REPO}`, "convert")).length >= 1 && (await s.idle()));
+    return { change, pr };
+  }
+
+  function comment(pr: number, login: string, body: string, id: number) {
+    return {
+      ...commentFixture,
+      issue: { ...commentFixture.issue, number: pr },
+      comment: { ...commentFixture.comment, id, body, user: { ...commentFixture.comment.user, login, type: "User" } },
+      sender: { ...commentFixture.sender, login, type: "User" },
+      repository: {
+        ...commentFixture.repository,
+        name: REPO,
+        full_name: `${OWNER}/${REPO}`,
+        owner: { ...commentFixture.repository.owner, login: OWNER },
+        default_branch: "main",
+      },
+      installation: { id: INSTALLATION },
+    };
+  }
+
+  it("reverts a landed PR on a writer's command, even in shadow mode, with a true revert commit", async () => {
+    const { change, pr } = await landOnePr();
+    const s = sheriff!;
+    await s.deliver("issue_comment", comment(pr, "carol", '@sheriff revert -m "breaks the downstream build" -c build', 9001));
+    const record = await s.waitFor("the requested revert", async () =>
+      (await s.ledger.reverts(`${OWNER}/${REPO}`)).find((r) => r.outcome === "pr-opened"),
+    );
+    expect(record).toMatchObject({
+      culprit: change,
+      reason: "requested by @carol",
+      summary: "Requested by @carol: breaks the downstream build",
+      originalPr: pr,
+    });
+    expect(github!.callsTo("POST", /\/issues\/comments\/9001\/reactions$/).map((c) => c.body)).toEqual([{ content: "eyes" }]);
+    const created = github!.callsTo("POST", /\/pulls$/);
+    expect(created).toHaveLength(1);
+    expect(repo!.git(repo!.bare, "rev-parse", `refs/heads/sheriff/revert-${change.slice(0, 7)}^{tree}`)).toBe(
+      repo!.expectedRevertTree(change),
+    );
+    const replies = github!.comments.filter((c) => c.issue === pr);
+    expect(replies.some((c) => c.body.includes(`Reverting ${change.slice(0, 7)}`))).toBe(true);
+  });
+
+  it("politely refuses a reader's revert and answers anyone's explain", async () => {
+    const { change, pr } = await landOnePr();
+    const s = sheriff!;
+    await s.deliver("issue_comment", comment(pr, "eve", '@sheriff revert -m "looks slow"', 9002));
+    await s.deliver("issue_comment", comment(pr, "eve", "@sheriff explain", 9003));
+    await s.waitFor("two replies", async () => github!.comments.filter((c) => c.issue === pr).length >= 2 && (await s.idle()));
+    expect(github!.callsTo("POST", /\/pulls$/)).toHaveLength(0);
+    expect(await s.ledger.reverts(`${OWNER}/${REPO}`)).toEqual([]);
+    const [refusal, explanation] = github!.comments.filter((c) => c.issue === pr).map((c) => c.body);
+    expect(refusal).toMatch(/write access/i);
+    expect(explanation).toContain(`What Sheriff did for #${pr}`);
+    expect(explanation).toContain("landed");
+    expect(explanation).toContain("result `convert`: landed #0: completed, 0 failing of 1");
+    expect(explanation).not.toContain(change);
+  });
+
+  it("runs the commit's suites again when someone clicks Re-run on Sheriff's check run", async () => {
+    const { change } = await landOnePr();
+    const s = sheriff!;
+    const payload = {
+      ...checkRunFixture,
+      check_run: { ...checkRunFixture.check_run, head_sha: change },
+      repository: { ...checkRunFixture.repository, clone_url: repo!.bare },
+      installation: { id: INSTALLATION },
+    };
+    await s.deliver("check_run", payload, "rerun-1");
+    await s.deliver("check_run", payload, "rerun-1");
+    await s.deliver("check_run", { ...payload, check_run: { ...payload.check_run, name: "some other app" } }, "rerun-2");
+    await s.waitFor(
+      "the rerun",
+      async () => (await s.ledger.runs(`${OWNER}/${REPO}`, "convert")).some((r) => r.job.purpose === "retry") && (await s.idle()),
+    );
+    const retries = (await s.ledger.jobs(`${OWNER}/${REPO}`)).filter((j) => j.job.purpose === "retry");
+    expect(retries.map((j) => [j.job.sha, j.job.attempt, j.state])).toEqual([[change, 1, "done"]]);
+  });
+});

@@ -75,10 +75,23 @@ extern "C" SK_API int sk_varlen_attn_fwd(const sk_attn_params* p, void* stream_)
   // 3/4: wgmma (Hopper sm_90a) with 128/64-key tiles, head dims 64 and 128 only.
   // SK_ATTN_VARIANT=1|2|3|4 overrides the prefill choice (benchmarking); 3/4
   // fall back to the default where wgmma is unavailable.
-  int variant = p->max_seqlen_q <= 16 ? 0
+  // Decode with GQA (G = H / H_kv dividing 16, G > 1): the packed decode kernel
+  // (10), whose 16 rows are (position, head of the group) pairs, so K/V are read
+  // once per KV head; SK_DECODE_VARIANT=0|10|11 overrides (11 = 3 K/V stages).
+  const int G = p->num_heads / p->num_heads_kv;
+  const bool packable = G > 1 && G <= 16 && 16 % G == 0;
+  int variant = p->max_seqlen_q <= 16 ? (packable ? 10 : 0)
                 : (D != 256 && sk_attn::wgmma_supported()) ? default_variant_sm90(D, p->max_seqlen_q)
                                                            : default_prefill_variant(D);
-  if (variant != 0) {
+  if (p->max_seqlen_q <= 16) {
+    const char* dv = std::getenv("SK_DECODE_VARIANT");
+    if (dv && dv[0]) {
+      const int v = std::atoi(dv);
+      if (v == 0 || ((v == 10 || v == 11) && packable)) variant = v;
+    }
+  }
+  const bool decode = variant == 0 || variant >= 10;
+  if (!decode) {
     const char* ev = std::getenv("SK_ATTN_VARIANT");
     if (ev && ev[0] >= '1' && ev[0] <= '5') variant = ev[0] - '0';
     if (variant == 5 && D != 128) variant = 4;
@@ -90,6 +103,19 @@ extern "C" SK_API int sk_varlen_attn_fwd(const sk_attn_params* p, void* stream_)
   int splits = 1;
   if (p->num_splits > 0) {
     splits = p->num_splits;
+  } else if (decode) {
+    // decode is bound by reading K/V: many CTAs (>= 8 per SM over the launch) even
+    // out the ragged key lengths and the last wave; each split keeps >= 4 tiles.
+    const int qp = variant >= 10 ? bm / G : bm;
+    const int64_t blocks = (int64_t)((p->max_seqlen_q + qp - 1) / qp) * (variant >= 10 ? p->num_heads_kv : p->num_heads) * p->batch;
+    const int ktiles = (p->max_seqlen_k + bn - 1) / bn;
+    const int64_t target = 8LL * sm_count();
+    if (blocks < target && ktiles >= 8) {
+      int64_t s = (target + blocks - 1) / blocks;
+      s = std::min<int64_t>(s, ktiles / 4);
+      s = std::min<int64_t>(s, 64);
+      splits = (int)std::max<int64_t>(s, 1);
+    }
   } else {
     const int64_t blocks = (int64_t)((p->max_seqlen_q + bm - 1) / bm) * p->num_heads * p->batch;
     const int ktiles = (p->max_seqlen_k + bn - 1) / bn;

@@ -6,12 +6,16 @@ namespace sk_attn {
 using Main256 = Cfg<256, 1, 32, 4, false>;
 using Alt256 = Cfg<256, 1, 32, 8, false, 1>;
 using Dec256 = Cfg<256, 1, 64, 4, true>;
+using DecP256 = Cfg<256, 1, 64, 4, true, 1, true, false, true>;      // variant 10: GQA-packed decode
 
 template <>
 int launch<256>(const Args& a, bool bf16, int variant, int max_q, int batch, cudaStream_t stream) {
   switch (variant) {
     case 0:
       return launch_dtype<256, Dec256>(a, bf16, max_q, batch, stream);
+    case 11:  // 3 stages do not fit d256 on sm_80: same as 10
+    case 10:
+      return launch_dtype<256, DecP256>(a, bf16, max_q, batch, stream);
     case 2:
       return launch_dtype<256, Alt256>(a, bf16, max_q, batch, stream);
     default:
@@ -19,7 +23,7 @@ int launch<256>(const Args& a, bool bf16, int variant, int max_q, int batch, cud
   }
 }
 
-int block_m_256(int v) { return v == 0 ? Dec256::BM : v == 2 ? Alt256::BM : Main256::BM; }
-int block_n_256(int v) { return v == 0 ? Dec256::BN : v == 2 ? Alt256::BN : Main256::BN; }
+int block_m_256(int v) { return v >= 10 ? DecP256::BM : v == 0 ? Dec256::BM : v == 2 ? Alt256::BM : Main256::BM; }
+int block_n_256(int v) { return v >= 10 ? DecP256::BN : v == 0 ? Dec256::BN : v == 2 ? Alt256::BN : Main256::BN; }
 
 }  // namespace sk_attn

@@ -9,6 +9,9 @@
 //    each key tile between them; partial (m, l, O) combined through smem at the end
 //  * SPLIT (runtime): a CTA handles a range of key tiles and writes fp32 partial
 //    O and lse; a combine kernel merges the splits.
+//  * PACK (decode, GQA): one CTA per KV head; its 16 query rows are the pairs
+//    (query position, head of the group), so K/V are read once per KV head.
+//  * STAGES: K/V tiles in flight (cp.async groups), 2 = double buffering.
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -40,8 +43,8 @@ struct Args {
 // Key tiles [x, y) of BN keys that an m-block of BM query rows starting at m_start attends to:
 // the sliding window (aligned bottom-right, Lk - Lq) clips the range, then split-KV takes this
 // split's share. Both forward kernels use it, so they always cover the same keys.
-template <int BM, int BN>
-__device__ __forceinline__ int2 key_tiles(const Args& a, int m_start, int Lq, int Lk, int split) {
+template <int BN>
+__device__ __forceinline__ int2 key_tiles_n(const Args& a, int m_start, int BM, int Lq, int Lk, int split) {
   const int off = Lk - Lq;
   int n_lo = 0, n_hi = Lk;
   if (a.wl >= 0) n_lo = max(0, m_start + off - a.wl);
@@ -54,6 +57,10 @@ __device__ __forceinline__ int2 key_tiles(const Args& a, int m_start, int Lq, in
     t_lo = min(s_lo, t_hi);
   }
   return make_int2(t_lo, t_hi);
+}
+template <int BM, int BN>
+__device__ __forceinline__ int2 key_tiles(const Args& a, int m_start, int Lq, int Lk, int split) {
+  return key_tiles_n<BN>(a, m_start, BM, Lq, Lk, split);
 }
 
 __device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
@@ -109,17 +116,21 @@ __device__ __forceinline__ int swz(int row, int col) {
   return row * D + ((((col >> 3) ^ (row & 7))) << 3) + (col & 7);
 }
 
-template <int D_, int MT_, int BN_, int NW_, bool WSPLIT_, int MINB_ = 1, bool VOLMMA_ = true, bool SKIPRESCALE_ = false>
+template <int D_, int MT_, int BN_, int NW_, bool WSPLIT_, int MINB_ = 1, bool VOLMMA_ = true, bool SKIPRESCALE_ = false,
+          bool PACK_ = false, int STAGES_ = 2>
 struct Cfg {
-  static constexpr int D = D_, MT = MT_, BN = BN_, NW = NW_, MINB = MINB_;
+  static constexpr int D = D_, MT = MT_, BN = BN_, NW = NW_, MINB = MINB_, STAGES = STAGES_;
+  static constexpr bool PACK = PACK_;  // GQA packing: rows = (query position, head of the KV group)
   static constexpr bool VOLMMA = VOLMMA_;
   static constexpr bool SKIPRESCALE = SKIPRESCALE_;  // skip O *= corr when no row max moved (warp-uniform)
   static constexpr bool WSPLIT = WSPLIT_;
   static constexpr int NT = NW * 32;
   static constexpr int BM = WSPLIT ? 16 * MT : 16 * MT * NW;
   static constexpr int NKW = WSPLIT ? BN / NW : BN;  // keys per warp per tile
-  static constexpr int SMEM = (BM * D + 4 * BN * D) * 2;
+  static constexpr int SMEM = (BM * D + 2 * STAGES * BN * D) * 2;
   static_assert(NKW % 16 == 0, "keys per warp must be a multiple of 16");
+  static_assert(!PACK || (WSPLIT && MT == 1), "GQA packing is a decode (WSPLIT) mode");
+  static_assert(STAGES >= 2, "at least double buffering");
   // shared-memory offset (elements) of (key row, col) in a K/V tile
   static __device__ __forceinline__ int koff(int r, int c) { return swz<D>(r, c); }
 };
@@ -170,6 +181,54 @@ __device__ __forceinline__ void load_rows(uint16_t* s, const uint16_t* base_flat
   }
 }
 
+// K and V tile rows together (same rows, same page lookups): as load_rows, but
+// each row's global offset is computed once for both tensors.
+template <class C>
+__device__ __forceinline__ void load_kv(uint16_t* sk, uint16_t* sv, const Args& a, int b, int row0, int nrows_valid,
+                                        int kvh, int tid, int cuk_b) {
+  constexpr int CPR = C::D / 8;
+  constexpr int RSTEP = C::NT / CPR;
+  constexpr int ITERS = C::BN / RSTEP;
+  static_assert(C::NT % CPR == 0 && C::BN % RSTEP == 0, "tile/thread mismatch");
+  const int r0 = tid / CPR, ch = tid % CPR;
+  const int64_t rstride = (int64_t)a.Hk * C::D;
+  const bool full = nrows_valid >= C::BN;
+  const int64_t col = (int64_t)kvh * C::D + ch * 8;
+  if (!a.page_table || (a.page_size % C::BN) == 0) {
+    int64_t row_base;
+    if (a.page_table) {
+      const int page = __ldg(a.page_table + (int64_t)b * a.max_pages + row0 / a.page_size);
+      row_base = (int64_t)page * a.page_size + row0 % a.page_size;
+    } else {
+      row_base = (int64_t)cuk_b + row0;
+    }
+    const int64_t o0 = (row_base + r0) * rstride + col;
+#pragma unroll
+    for (int i = 0; i < ITERS; ++i) {
+      const int r = r0 + i * RSTEP;
+      const bool valid = full || r < nrows_valid;
+      const int64_t o = o0 + (int64_t)i * RSTEP * rstride;
+      cp_async16(sk + C::koff(r, ch * 8), valid ? (const void*)(a.k + o) : (const void*)a.k, valid);
+      cp_async16(sv + C::koff(r, ch * 8), valid ? (const void*)(a.v + o) : (const void*)a.v, valid);
+    }
+  } else {
+    const int* pt = a.page_table + (int64_t)b * a.max_pages;
+#pragma unroll
+    for (int i = 0; i < ITERS; ++i) {
+      const int r = r0 + i * RSTEP;
+      const bool valid = full || r < nrows_valid;
+      int64_t o = 0;
+      if (valid) {
+        const int j = row0 + r;
+        const int page = __ldg(pt + j / a.page_size);
+        o = ((int64_t)page * a.page_size + j % a.page_size) * rstride + col;
+      }
+      cp_async16(sk + C::koff(r, ch * 8), a.k + o, valid);
+      cp_async16(sv + C::koff(r, ch * 8), a.v + o, valid);
+    }
+  }
+}
+
 __device__ __forceinline__ float fast_exp2(float x) {
   float y;
   asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
@@ -178,45 +237,51 @@ __device__ __forceinline__ float fast_exp2(float x) {
 
 template <class C, bool BF16>
 __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
-  constexpr int D = C::D, MT = C::MT, BN = C::BN, BM = C::BM, NKW = C::NKW, NT = C::NT;
+  constexpr int D = C::D, MT = C::MT, BN = C::BN, BM = C::BM, NKW = C::NKW, NT = C::NT, S = C::STAGES;
   extern __shared__ __align__(128) uint16_t smem[];
   uint16_t* sQ = smem;
-  uint16_t* sK = smem + BM * D;       // [2][BN][D]
-  uint16_t* sV = sK + 2 * BN * D;     // [2][BN][D]
+  uint16_t* sK = smem + BM * D;       // [S][BN][D]
+  uint16_t* sV = sK + S * BN * D;     // [S][BN][D]
 
   const int m_block = blockIdx.x;  // (reversed order measured no better, v3)
-  const int h = blockIdx.y;
+  // PACK: blockIdx.y is the KV head; row r of the tile is query position m_start + r / G
+  // of head kvh * G + r % G, so a CTA covers QP = 16 / G positions.
+  const int h = C::PACK ? 0 : blockIdx.y;
   const int b = blockIdx.z / a.num_splits;
   const int split = blockIdx.z % a.num_splits;
   const int q0 = __ldg(a.cu_q + b);
   const int Lq = __ldg(a.cu_q + b + 1) - q0;
-  const int m_start = m_block * BM;
+  const int QP = C::PACK ? BM / a.G : BM;
+  const int m_start = m_block * QP;
   if (m_start >= Lq) return;
   const int Lk = a.seqused_k ? __ldg(a.seqused_k + b) : (__ldg(a.cu_k + b + 1) - __ldg(a.cu_k + b));
-  const int kvh = h / a.G;
+  const int kvh = C::PACK ? (int)blockIdx.y : h / a.G;
   const int cuk_b = a.page_table ? 0 : __ldg(a.cu_k + b);
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int off = Lk - Lq;
 
-  const int2 tiles = key_tiles<BM, BN>(a, m_start, Lq, Lk, split);
+  const int2 tiles = key_tiles_n<BN>(a, m_start, QP, Lq, Lk, split);
   const int t_lo = tiles.x, t_hi = tiles.y;
 
-  const uint16_t* qbase = a.q + ((int64_t)q0 * a.H + h) * D;
   // load Q (zero rows past Lq)
   {
     constexpr int CPR = D / 8;
     for (int c = tid; c < BM * CPR; c += NT) {
       const int r = c / CPR, ch = c % CPR;
-      const bool valid = m_start + r < Lq;
-      const uint16_t* g = valid ? qbase + (int64_t)(m_start + r) * a.H * D + ch * 8 : a.q;
+      const int pos = m_start + (C::PACK ? r / a.G : r);
+      const int hh = C::PACK ? kvh * a.G + r % a.G : h;
+      const bool valid = pos < Lq;
+      const uint16_t* g = valid ? a.q + ((int64_t)(q0 + pos) * a.H + hh) * D + ch * 8 : a.q;
       cp_async16(sQ + swz<D>(r, ch * 8), g, valid);
     }
   }
-  if (t_lo < t_hi) {
-    load_rows<C>(sK, a.k, a, b, t_lo * BN, min(BN, Lk - t_lo * BN), kvh, tid, cuk_b);
-    load_rows<C>(sV, a.v, a, b, t_lo * BN, min(BN, Lk - t_lo * BN), kvh, tid, cuk_b);
+  // prologue: tiles t_lo .. t_lo + S - 2, one cp.async group each (Q joins the first)
+#pragma unroll
+  for (int st = 0; st < S - 1; ++st) {
+    const int t = t_lo + st;
+    if (t < t_hi) load_kv<C>(sK + st * BN * D, sV + st * BN * D, a, b, t * BN, min(BN, Lk - t * BN), kvh, tid, cuk_b);
+    cp_commit();
   }
-  cp_commit();
 
   float o[MT][D / 8][4];
   float m_run[MT][2], l_run[MT][2];
@@ -231,14 +296,17 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
   const int wkey0 = C::WSPLIT ? warp * NKW : 0;       // warp's first key in the tile
 
   for (int t = t_lo; t < t_hi; ++t) {
-    const int buf = (t - t_lo) & 1;
-    if (t + 1 < t_hi) {
-      const int nb = buf ^ 1;
-      load_rows<C>(sK + nb * BN * D, a.k, a, b, (t + 1) * BN, min(BN, Lk - (t + 1) * BN), kvh, tid, cuk_b);
-      load_rows<C>(sV + nb * BN * D, a.v, a, b, (t + 1) * BN, min(BN, Lk - (t + 1) * BN), kvh, tid, cuk_b);
+    const int it = t - t_lo;
+    const int buf = it % S;
+    {
+      const int tn = t + S - 1;  // refills the buffer of tile t - 1 (freed by the barrier ending that iteration)
+      if (tn < t_hi) {
+        const int nb = (it + S - 1) % S;
+        load_kv<C>(sK + nb * BN * D, sV + nb * BN * D, a, b, tn * BN, min(BN, Lk - tn * BN), kvh, tid, cuk_b);
+      }
     }
     cp_commit();
-    cp_wait<1>();
+    cp_wait<S - 1>();
     __syncthreads();
     const uint16_t* cK = sK + buf * BN * D;
     const uint16_t* cV = sV + buf * BN * D;
@@ -269,7 +337,7 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
     // ---- mask (only tiles that straddle a boundary) ------------------------
     const int n0 = t * BN;
     const bool need_mask = (n0 + BN > Lk) || (a.wr >= 0 && n0 + BN - 1 > m_start + off + a.wr) ||
-                           (a.wl >= 0 && n0 < m_start + BM - 1 + off - a.wl);
+                           (a.wl >= 0 && n0 < m_start + QP - 1 + off - a.wl);
     if (need_mask) {
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt)
@@ -277,7 +345,8 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
         for (int nt = 0; nt < NKW / 8; ++nt)
 #pragma unroll
           for (int e = 0; e < 4; ++e) {
-            const int i = m_start + wrow0 + mt * 16 + (lane >> 2) + (e >> 1) * 8;
+            const int rr = wrow0 + mt * 16 + (lane >> 2) + (e >> 1) * 8;
+            const int i = m_start + (C::PACK ? rr / a.G : rr);
             const int j = n0 + wkey0 + nt * 8 + (lane & 3) * 2 + (e & 1);
             bool ok = j < Lk;
             if (a.wr >= 0) ok = ok && (j <= i + off + a.wr);
@@ -378,7 +447,8 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
     // every thread: rows r, columns strided
     for (int idx = tid; idx < 16 * D; idx += NT) {
       const int r = idx / D, c = idx % D;
-      const int i = m_start + r;
+      const int i = m_start + (C::PACK ? r / a.G : r);
+      const int hh = C::PACK ? kvh * a.G + r % a.G : blockIdx.y;
       if (i >= Lq) continue;
       float mmax = -CUDART_INF_F;
 #pragma unroll
@@ -395,17 +465,17 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
       const float val = l > 0.f ? acc / l : 0.f;
       const int64_t row = (int64_t)(q0 + i);
       if (a.num_splits > 1) {
-        a.o_part[(((int64_t)split * a.total_q + row) * a.H + h) * D + c] = val;
-        if (c == 0) a.lse_part[((int64_t)split * a.H + h) * a.total_q + row] = lse;
+        a.o_part[(((int64_t)split * a.total_q + row) * a.H + hh) * D + c] = val;
+        if (c == 0) a.lse_part[((int64_t)split * a.H + hh) * a.total_q + row] = lse;
       } else {
         if constexpr (BF16) {
           __nv_bfloat16 x = __float2bfloat16_rn(val);
-          a.out[(row * a.H + h) * D + c] = *reinterpret_cast<uint16_t*>(&x);
+          a.out[(row * a.H + hh) * D + c] = *reinterpret_cast<uint16_t*>(&x);
         } else {
           __half x = __float2half_rn(val);
-          a.out[(row * a.H + h) * D + c] = *reinterpret_cast<uint16_t*>(&x);
+          a.out[(row * a.H + hh) * D + c] = *reinterpret_cast<uint16_t*>(&x);
         }
-        if (c == 0 && a.lse) a.lse[(int64_t)h * a.total_q + row] = lse;
+        if (c == 0 && a.lse) a.lse[(int64_t)hh * a.total_q + row] = lse;
       }
     }
     return;

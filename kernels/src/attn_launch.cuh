@@ -19,7 +19,9 @@ int launch_cfg(const Args& a, int max_q, int batch, cudaStream_t stream) {
     }
     attr_set = true;
   }
-  dim3 grid((max_q + C::BM - 1) / C::BM, a.H, batch * a.num_splits);
+  // PACK (GQA decode): one CTA per KV head and BM / G query positions
+  const int qp = C::PACK ? C::BM / a.G : C::BM;
+  dim3 grid((max_q + qp - 1) / qp, C::PACK ? a.Hk : a.H, batch * a.num_splits);
   if constexpr (WG) {
     attn_fwd_wg<C, BF16><<<grid, C::NT, C::SMEM, stream>>>(a);
     SK_LAUNCH_CHECK("varlen_attn_fwd_wgmma");

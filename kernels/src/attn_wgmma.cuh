@@ -22,6 +22,7 @@ template <int D_, int BN_, int MINB_ = 1>
 struct WCfg {
   static constexpr int D = D_, BN = BN_, MINB = MINB_;
   static constexpr int NW = 8, NT = 256, BM = 128, MT = 1;
+  static constexpr bool PACK = false;
   static constexpr int SMEM = (BM * D + 4 * BN * D) * 2 + 1024;  // + alignment slack
   static __device__ __forceinline__ int koff(int r, int c) { return sw128<D, BN>(r, c); }
 };

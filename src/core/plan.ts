@@ -1,7 +1,9 @@
 import picomatch from "picomatch";
 import type { SheriffConfig } from "../model/config.js";
 import type { CommitInfo } from "../model/commit.js";
-import type { JobRequest, LandedCommit } from "../model/engine.js";
+import type { LandedCommit } from "../model/engine.js";
+import { type JobRequest } from "../model/jobs.js";
+import { hasRevertPrefix, revertedSha } from "../model/revertCommit.js";
 
 /** Suites whose path globs match at least one of the changed files, in config order. */
 export function suitesTouchedBy(files: string[], config: Pick<SheriffConfig, "suites">): string[] {
@@ -13,13 +15,6 @@ export function suitesTouchedBy(files: string[], config: Pick<SheriffConfig, "su
     .map((suite) => suite.name);
 }
 
-const REVERTED_SHA = /This reverts commit ([0-9a-f]{7,40})/;
-
-/** The sha a revert commit undoes, from git's own revert message; null for other commits. */
-export function revertedSha(message: string): string | null {
-  return REVERTED_SHA.exec(message)?.[1] ?? null;
-}
-
 export function toLandedCommit(info: CommitInfo, config: Pick<SheriffConfig, "suites">): LandedCommit {
   return {
     sha: info.sha,
@@ -27,7 +22,7 @@ export function toLandedCommit(info: CommitInfo, config: Pick<SheriffConfig, "su
     title: info.title,
     author: info.authorName,
     suites: suitesTouchedBy(info.files, config),
-    isRevert: info.title.startsWith('Revert "') || revertedSha(info.message) !== null,
+    isRevert: hasRevertPrefix(info.title) || revertedSha(info.message) !== null,
   };
 }
 

@@ -1,7 +1,6 @@
 import type { ApplicationFunction, Probot } from "probot";
 import { classifyPush } from "../core/landed.js";
 import type { PipelineDeps } from "../flows/deps.js";
-import { formatZodIssues } from "../model/result.js";
 import { CHECK_NAME } from "../adapters/github/checks.js";
 import {
   checkRunPayloadSchema,
@@ -10,6 +9,7 @@ import {
   workflowRunPayloadSchema,
   type RepositoryPayload,
 } from "../model/webhooks.js";
+import { formatZodIssues } from "../model/zod.js";
 
 function repoRef(repository: RepositoryPayload, installationId: number, branch = repository.default_branch) {
   return { owner: repository.owner.login, repo: repository.name, installationId, cloneUrl: repository.clone_url, branch };

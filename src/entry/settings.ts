@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { formatZodIssues } from "../model/result.js";
+import { formatZodIssues } from "../model/zod.js";
 
 /** Sheriff's own settings, from the environment (Probot reads APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, GHE_HOST itself). */
 const settingsSchema = z.object({

@@ -1,9 +1,11 @@
 import { z } from "zod";
 import { readZip } from "../adapters/github/zip.js";
-import { jobRequestSchema, repoKey, type ActionsRunJob } from "../model/jobs.js";
-import { formatZodIssues, parseSuiteResult } from "../model/result.js";
+import { jobRequestSchema, type ActionsRunJob } from "../model/jobs.js";
+import { parseSuiteResult } from "../model/result.js";
 import type { PipelineDeps } from "./deps.js";
 import { acceptResult } from "./results.js";
+import { repoKey } from "../model/repo.js";
+import { formatZodIssues } from "../model/zod.js";
 
 /** Artifacts the post-land workflow uploads: one per job, holding `run.json`. */
 export const RESULT_ARTIFACT_PREFIX = "sheriff-result-";

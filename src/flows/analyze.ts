@@ -1,10 +1,11 @@
 import type { SheriffConfig } from "../model/config.js";
 import { readConfig } from "../adapters/github/config.js";
-import { repoKey, type AnalyzeJob, type RepoRef } from "../model/jobs.js";
+import { type AnalyzeJob } from "../model/jobs.js";
 import type { Decision, EngineInput } from "../model/engine.js";
 import type { PipelineDeps } from "./deps.js";
 import { refreshCheckRun } from "./checkRun.js";
 import { dispatchJob } from "./dispatch.js";
+import { repoKey, type RepoRef } from "../model/repo.js";
 
 export async function loadConfigAt(deps: PipelineDeps, repo: RepoRef, sha: string): Promise<SheriffConfig> {
   return deps.configs.get(`${repoKey(repo)}@${sha}`, async () => {

@@ -1,7 +1,7 @@
 import { upsertCheckRun } from "../adapters/github/checks.js";
 import { commitCheckRun, suitesWithJobsAt } from "../core/summary.js";
-import { repoKey, type RepoRef } from "../model/jobs.js";
 import type { PipelineDeps } from "./deps.js";
+import { repoKey, type RepoRef } from "../model/repo.js";
 
 /** Refreshes the check run of a commit from what the ledger knows about it. */
 export async function refreshCheckRun(deps: PipelineDeps, repo: RepoRef, sha: string): Promise<void> {

@@ -1,13 +1,12 @@
 import type { Octokit } from "@octokit/rest";
 import type { CommandActions, CommandContext } from "./commands.js";
 import type { PriorRevert, RevertHistory } from "../model/land.js";
-import { repoKey, type RepoRef } from "../model/jobs.js";
 import { loadConfigAt } from "./analyze.js";
 import type { PipelineDeps } from "./deps.js";
 import { dispatchJob } from "./dispatch.js";
 import { rerunSuites } from "./rerun.js";
-
-const short = (sha: string) => sha.slice(0, 7);
+import { repoKey, type RepoRef } from "../model/repo.js";
+import { shortSha } from "../model/sha.js";
 
 interface PullFacts {
   repo: RepoRef;
@@ -62,14 +61,14 @@ export function commandActions(deps: PipelineDeps): CommandActions {
         sha: facts.mergeSha,
         text: `@${ctx.requestedBy}: ${ctx.reason}`,
       });
-      return `Reverting ${short(facts.mergeSha)}: Sheriff will open a revert PR and link it here.`;
+      return `Reverting ${shortSha(facts.mergeSha)}: Sheriff will open a revert PR and link it here.`;
     },
 
     async rerun(ctx) {
       const facts = await landedOrExplain(ctx, "rerun");
       const names = await rerunSuites(deps, facts.repo, facts.mergeSha, ctx.suites);
-      if (names.length === 0) return `${short(facts.mergeSha)} touches no suite; name the suites to rerun.`;
-      return `Rerunning ${names.map((n) => `\`${n}\``).join(", ")} at ${short(facts.mergeSha)}.`;
+      if (names.length === 0) return `${shortSha(facts.mergeSha)} touches no suite; name the suites to rerun.`;
+      return `Rerunning ${names.map((n) => `\`${n}\``).join(", ")} at ${shortSha(facts.mergeSha)}.`;
     },
 
     async bisect(ctx) {
@@ -85,7 +84,7 @@ export function commandActions(deps: PipelineDeps): CommandActions {
         for (const sha of [good, bad])
           await dispatchJob(deps, facts.repo, config, suite, { sha, suite: suite.name, purpose: "baseline", attempt: 0 });
       }
-      return `Bisecting ${short(good)}..${short(bad)} for ${suites.map((s) => `\`${s.name}\``).join(", ")}: Sheriff is testing both ends and will narrow down from there.`;
+      return `Bisecting ${shortSha(good)}..${shortSha(bad)} for ${suites.map((s) => `\`${s.name}\``).join(", ")}: Sheriff is testing both ends and will narrow down from there.`;
     },
 
     async rebaseline(ctx) {
@@ -107,7 +106,7 @@ export function commandActions(deps: PipelineDeps): CommandActions {
         suite: ctx.suite,
         configSha: (await deps.ledger.head(key, facts.repo.branch)) ?? sha,
       });
-      return `\`${ctx.suite}\` is rebaselined at ${short(sha)}: later timings are compared with this level. Reason recorded: ${ctx.reason}`;
+      return `\`${ctx.suite}\` is rebaselined at ${shortSha(sha)}: later timings are compared with this level. Reason recorded: ${ctx.reason}`;
     },
 
     async explain(ctx) {
@@ -134,7 +133,7 @@ export function commandActions(deps: PipelineDeps): CommandActions {
         await deps.queues.withdrawGpu(facts.repo, record.job);
         await deps.ledger.setJobState(key, record.job, "failed", `cancelled by @${ctx.requestedBy}`);
       }
-      return queued.length > 0 ? `Cancelled ${queued.length} queued GPU job(s) at ${short(sha)}.` : null;
+      return queued.length > 0 ? `Cancelled ${queued.length} queued GPU job(s) at ${shortSha(sha)}.` : null;
     },
   };
 }

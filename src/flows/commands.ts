@@ -1,14 +1,15 @@
 import type { Octokit } from "@octokit/rest";
 import type { RedisHandle } from "../adapters/store/redis.js";
 import type { LandService } from "../model/land.js";
-import { formatZodIssues } from "../model/result.js";
 import { parseCommentCommands } from "../core/commands/grammar.js";
 import { renderHelp, specOf } from "../core/commands/help.js";
 import { issueCommentPayloadSchema, type IssueCommentPayload } from "../model/comment.js";
 import type { PermissionChecker } from "../adapters/github/permissions.js";
 import { mayRun } from "../core/commands/permission.js";
 import type { Permission } from "../model/permission.js";
-import type { Command, CommandSyntaxError, Log } from "../model/commands.js";
+import type { Command, CommandSyntaxError } from "../model/commands.js";
+import { formatZodIssues } from "../model/zod.js";
+import { type Log } from "../model/log.js";
 
 /** What every action gets: where the command was given and by whom. */
 export interface CommandContext {
@@ -26,7 +27,7 @@ export interface CommandContext {
 }
 
 /**
- * The commands the lead implements (ledger, GPU jobs, revert PRs). Each returns one Markdown
+ * What the commands do through the ledger, the GPU queues and revert PRs. Each returns one Markdown
  * line (or short paragraph) for the reply; throwing makes the reply say the command failed.
  */
 export interface CommandActions {

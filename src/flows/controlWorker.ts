@@ -1,13 +1,13 @@
 import { Worker, type Job } from "bullmq";
 import { controlJobSchema, type ControlJob } from "../model/jobs.js";
 import { CONTROL_QUEUE } from "../adapters/queue/queues.js";
-import { formatZodIssues } from "../model/result.js";
 import { analyzeSuite } from "./analyze.js";
 import type { PipelineDeps } from "./deps.js";
 import { intakePush } from "./intake.js";
 import { collectActionsRun } from "./actionsRun.js";
 import { rerunSuites } from "./rerun.js";
 import { revertCulprit } from "./revert.js";
+import { formatZodIssues } from "../model/zod.js";
 
 export async function processControlJob(deps: PipelineDeps, data: unknown): Promise<unknown> {
   const parsed = controlJobSchema.safeParse(data);

@@ -1,8 +1,9 @@
 import type { SheriffConfig, SuiteConfig } from "../model/config.js";
-import { repoKey, type RepoRef } from "../model/jobs.js";
-import { jobId, type JobRequest } from "../model/engine.js";
 import { refreshCheckRun } from "./checkRun.js";
 import type { PipelineDeps } from "./deps.js";
+import { repoKey, type RepoRef } from "../model/repo.js";
+import { jobId, type JobRequest } from "../model/jobs.js";
+import { shortSha } from "../model/sha.js";
 
 /**
  * Sends a GPU job where the config says GPU jobs run: the queue that `sheriff worker`
@@ -52,7 +53,7 @@ async function supersedeQueuedLanded(deps: PipelineDeps, repo: RepoRef, newest: 
       kind: "superseded",
       sha: job.sha,
       suite: job.suite,
-      text: `not tested on its own: ${newest.sha.slice(0, 7)} landed before a GPU was free`,
+      text: `not tested on its own: ${shortSha(newest.sha)} landed before a GPU was free`,
     });
     await refreshCheckRun(deps, repo, job.sha);
   }

@@ -2,11 +2,12 @@ import { readConfig } from "../adapters/github/config.js";
 import { reportConfigError, upsertCheckRun } from "../adapters/github/checks.js";
 import { isWatchedBranch } from "../core/landed.js";
 import { planLandedJobs, toLandedCommit } from "../core/plan.js";
-import { repoKey, type IntakeJob } from "../model/jobs.js";
+import { type IntakeJob } from "../model/jobs.js";
 import { commitInfo, git, landedCommits } from "../adapters/git/git.js";
 import { summarizeCommit, summarizeUncovered } from "../core/summary.js";
 import type { PipelineDeps } from "./deps.js";
 import { dispatchJob } from "./dispatch.js";
+import { repoKey } from "../model/repo.js";
 
 export type IntakeOutcome =
   | { kind: "ignored"; reason: string }

@@ -1,10 +1,11 @@
 import type { Octokit } from "@octokit/rest";
 import { RateLimitError, Worker, type Job, type Queue } from "bullmq";
 import type { RedisHandle } from "../adapters/store/redis.js";
-import { silentLog, type Log } from "../model/commands.js";
 import { landReadiness, type LandReadiness } from "../core/land/policy.js";
 import { LAND_JOB_OPTIONS, LandQueues, landKeys } from "../adapters/queue/land.js";
 import type { LandJobData } from "../model/land.js";
+import { silentLog, type Log } from "../model/log.js";
+import { httpStatusOf } from "../adapters/github/httpStatus.js";
 
 export interface LandTiming {
   /** How long to wait before looking again while checks run or GitHub computes mergeability. */
@@ -53,10 +54,6 @@ export interface LandWorker {
 
 export type LandOutcome = { outcome: "landed"; sha: string } | { outcome: "blocked"; reason: string } | { outcome: "cancelled" };
 
-function status(err: unknown): number | undefined {
-  return (err as { status?: number }).status;
-}
-
 function messageOf(err: unknown): string {
   const e = err as { response?: { data?: { message?: string } }; message?: string };
   return e.response?.data?.message ?? e.message ?? String(err);
@@ -71,7 +68,7 @@ export const requiredChecksFromGitHub: RequiredChecksLookup = async (octokit, ow
     for (const context of required?.contexts ?? []) names.add(context);
     for (const check of required?.checks ?? []) names.add(check.context);
   } catch (err) {
-    if (status(err) !== 404 && status(err) !== 403) throw err;
+    if (httpStatusOf(err) !== 404 && httpStatusOf(err) !== 403) throw err;
   }
   try {
     const { data } = await octokit.rest.repos.getBranchRules({ owner, repo, branch, per_page: 100 });
@@ -81,7 +78,7 @@ export const requiredChecksFromGitHub: RequiredChecksLookup = async (octokit, ow
       }
     }
   } catch (err) {
-    if (status(err) !== 404 && status(err) !== 403) throw err;
+    if (httpStatusOf(err) !== 404 && httpStatusOf(err) !== 403) throw err;
   }
   return [...names];
 };
@@ -178,7 +175,7 @@ export function createLandWorker(options: LandWorkerOptions): LandWorker {
           data.updatedFrom = head;
           log.info({ owner, repo, pr, head }, "land: updated the PR branch from its base");
         } catch (err) {
-          if (status(err) !== 422) throw err;
+          if (httpStatusOf(err) !== 422) throw err;
           const message = messageOf(err);
           // 422 is a conflict, or a head that moved under us (then just look again).
           if (/conflict/i.test(message)) return blocked(`merge conflict with ${branch}`);
@@ -201,7 +198,7 @@ export function createLandWorker(options: LandWorkerOptions): LandWorker {
       await say(`Landed as \`${merged.sha}\` by @${requestedBy} (${method} into \`${branch}\`).${cc(author)}`);
       return { outcome: "landed", sha: merged.sha };
     } catch (err) {
-      const code = status(err);
+      const code = httpStatusOf(err);
       const message = messageOf(err);
       if (code === 409 || (code === 405 && /base branch was modified/i.test(message))) {
         // The head (or base) moved after we looked: look again, a bounded number of times.

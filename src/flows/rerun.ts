@@ -1,8 +1,8 @@
-import { repoKey, type RepoRef } from "../model/jobs.js";
-import type { JobRequest } from "../model/engine.js";
 import { loadConfigAt } from "./analyze.js";
 import type { PipelineDeps } from "./deps.js";
 import { dispatchJob } from "./dispatch.js";
+import { repoKey, type RepoRef } from "../model/repo.js";
+import { nextAttempt, type JobRequest } from "../model/jobs.js";
 
 /**
  * Runs suites again at a landed commit (a `rerun` command, or "Re-run" on Sheriff's check run):
@@ -17,7 +17,7 @@ export async function rerunSuites(deps: PipelineDeps, repo: RepoRef, sha: string
   const jobs = await deps.ledger.jobs(key);
   for (const name of names) {
     const previous = jobs.filter((j) => j.job.sha === sha && j.job.suite === name && j.job.purpose === "retry").map((j) => j.job.attempt);
-    const job: JobRequest = { sha, suite: name, purpose: "retry", attempt: 1 + Math.max(0, ...previous) };
+    const job: JobRequest = { sha, suite: name, purpose: "retry", attempt: nextAttempt(previous) };
     await dispatchJob(
       deps,
       repo,

@@ -1,7 +1,7 @@
-import { repoKey, type RepoRef } from "../model/jobs.js";
 import type { Queues } from "../adapters/queue/queues.js";
 import type { Ledger } from "../adapters/store/ledger.js";
 import type { RunRecord } from "../model/engine.js";
+import { repoKey, type RepoRef } from "../model/repo.js";
 
 /**
  * Where every result enters the ledger, whichever runner produced it: store it once,

@@ -1,15 +1,17 @@
 import { addLabel, comment, openPull, openPullFrom, pullForCommit } from "../adapters/github/pulls.js";
-import { repoKey, type RevertJob } from "../model/jobs.js";
-import { renderEvidence, revertBody, revertBranch, revertTitle } from "../core/revert/evidence.js";
+import { type RevertJob } from "../model/jobs.js";
+import { renderEvidence, revertBody, revertBranch } from "../core/revert/evidence.js";
 import { createRevertCommit } from "../adapters/git/revert.js";
 import { decideRevert } from "../core/revert/policy.js";
 import type { RevertRecord } from "../model/ledger.js";
 import type { RegressionDecision } from "../model/engine.js";
 import type { PipelineDeps } from "./deps.js";
 import { loadConfigAt } from "./analyze.js";
+import { repoKey } from "../model/repo.js";
+import { shortSha } from "../model/sha.js";
+import { revertTitle } from "../model/revertCommit.js";
 
 export const REVERT_LABEL = "sheriff:revert";
-const short = (sha: string) => sha.slice(0, 7);
 
 async function findDecision(deps: PipelineDeps, key: string, job: RevertJob): Promise<RegressionDecision> {
   const verdict = (await deps.ledger.verdicts(key))
@@ -82,7 +84,7 @@ export async function revertCulprit(deps: PipelineDeps, job: RevertJob): Promise
         octokit,
         repo,
         original.number,
-        `${mention}Sheriff found that ${short(job.culprit)} regressed \`${job.suite}\` after landing. No revert PR was opened: ${policy.reason}.\n\n${evidence}`,
+        `${mention}Sheriff found that ${shortSha(job.culprit)} regressed \`${job.suite}\` after landing. No revert PR was opened: ${policy.reason}.\n\n${evidence}`,
       );
     }
     return finish({ ...base, outcome: "commented" });
@@ -99,12 +101,12 @@ export async function revertCulprit(deps: PipelineDeps, job: RevertJob): Promise
           octokit,
           repo,
           original.number,
-          `${mention}Sheriff found that ${short(job.culprit)} regressed \`${job.suite}\`, but reverting it on top of ${repo.branch} (${short(created.head)}) conflicts in ${created.files.map((f) => `\`${f}\``).join(", ")}: later commits changed the same lines. Please revert or fix it by hand.\n\n${evidence}`,
+          `${mention}Sheriff found that ${shortSha(job.culprit)} regressed \`${job.suite}\`, but reverting it on top of ${repo.branch} (${shortSha(created.head)}) conflicts in ${created.files.map((f) => `\`${f}\``).join(", ")}: later commits changed the same lines. Please revert or fix it by hand.\n\n${evidence}`,
         );
       }
       return finish({ ...base, outcome: "conflict", reason: `revert conflicts in ${created.files.join(", ")}` });
     }
-    const title = revertTitle(original?.title ?? commit?.title ?? short(job.culprit));
+    const title = revertTitle(original?.title ?? commit?.title ?? shortSha(job.culprit));
     number = await openPull(octokit, repo, { head: branch, title, body: revertBody(decision, evidence, original?.number ?? null) });
     if (!job.requestedBy) await deps.ledger.countRevertToday(key);
   }
@@ -114,7 +116,7 @@ export async function revertCulprit(deps: PipelineDeps, job: RevertJob): Promise
       octokit,
       repo,
       original.number,
-      `${mention}Sheriff found that this PR's commit ${short(job.culprit)} regressed \`${job.suite}\` after landing, and opened #${number} to revert it. ${decision.summary}`,
+      `${mention}Sheriff found that this PR's commit ${shortSha(job.culprit)} regressed \`${job.suite}\` after landing, and opened #${number} to revert it. ${decision.summary}`,
     );
   }
   return finish({ ...base, outcome: "pr-opened", revertPr: number, revertBranch: branch });

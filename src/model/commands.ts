@@ -1,14 +1,10 @@
 import { z } from "zod";
+import { suiteNameSchema } from "./config.js";
 
 /**
- * The typed commands people give Sheriff in PR comments (issue 6). `grammar.ts` turns
+ * The typed commands people give Sheriff in PR comments. `grammar.ts` turns
  * comment text into these; nothing else constructs them from untrusted input.
  */
-
-/** Suite names follow the config's rule (`src/config/schema.ts`). */
-export const suiteNameSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]*$/, "a suite name is lowercase letters, digits, '.', '_' and '-', starting with a letter or digit");
 
 /** A commit as people type it: 7 to 40 hex digits (normalised to lowercase). */
 export const shortShaSchema = z
@@ -47,16 +43,8 @@ export type Command = z.infer<typeof commandSchema>;
 export type CommandName = Command["name"];
 export type CommandOf<N extends CommandName> = Extract<Command, { name: N }>;
 
-export const COMMAND_NAMES = [
-  "revert",
-  "land",
-  "rerun",
-  "bisect",
-  "rebaseline",
-  "explain",
-  "cancel",
-  "help",
-] as const satisfies readonly CommandName[];
+/** Every command name, in the order of the schema (the help table follows it). */
+export const COMMAND_NAMES: readonly CommandName[] = commandSchema.options.map((option) => option.shape.name.value);
 
 export interface CommandSyntaxError {
   /** 1-based line of the comment the command was on. */
@@ -71,13 +59,3 @@ export interface ParsedComment {
   commands: Command[];
   errors: CommandSyntaxError[];
 }
-
-/** The logging Sheriff's command and land code needs; a pino (or Probot) logger fits. */
-export interface Log {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Built-in kernel suites the native runner knows (issue: GPU jobs for real). */
+/** Built-in kernel suites the native runner knows. */
 export const BUILTIN_SUITES = ["varlen-attention", "index-reduce", "half-precision", "cuda-events"] as const;
 
 const thresholdsSchema = z
@@ -19,8 +19,13 @@ const thresholdsSchema = z
   })
   .strict();
 
+/** How suites are named, in the config and in commands that name one. */
+export const suiteNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, "a suite name is lowercase letters, digits, '.', '_' and '-', starting with a letter or digit");
+
 const suiteBaseSchema = z.object({
-  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "lowercase letters, digits, '.', '_' and '-', starting with a letter or digit"),
+  name: suiteNameSchema,
   /** Globs (picomatch syntax) of files whose change makes this suite run. */
   paths: z.array(z.string().min(1)).min(1),
   timeoutSeconds: z

@@ -1,6 +1,6 @@
 import { parseDocument } from "yaml";
-import { formatZodIssues } from "./result.js";
 import { CONFIG_PATH, sheriffConfigSchema, type SheriffConfig } from "./config.js";
+import { formatZodIssues } from "./zod.js";
 
 export class ConfigError extends Error {
   constructor(

@@ -1,4 +1,5 @@
 import type { SuiteConfig } from "./config.js";
+import type { JobRequest } from "./jobs.js";
 import type { SuiteResult } from "./result.js";
 
 /**
@@ -8,29 +9,6 @@ import type { SuiteResult } from "./result.js";
  * same decisions from the ledger. Callers must treat decisions as idempotent requests: a
  * `run` with a job id already queued or finished, or a regression already recorded, is a no-op.
  */
-
-export type JobPurpose = "landed" | "retry" | "bisect" | "baseline" | "ab";
-
-export interface JobRequest {
-  sha: string;
-  suite: string;
-  purpose: JobPurpose;
-  /** Distinguishes repeated runs of the same commit and purpose (retries, flake checks). */
-  attempt: number;
-  /** For `ab` jobs: the commit timed interleaved with `sha` in the same job on the same GPU. */
-  baselineSha?: string;
-  /** A hint, not part of the id: retries should run on the runner that saw the failure, where possible. */
-  runner?: string;
-  /**
-   * Commits cherry-picked onto `sha` before the run, in order: the reverts of culprits live at
-   * `sha`, so a commit inside a reverted culprit's window (every run crashed, or the test it broke
-   * was already failing) is measured without that culprit. Only requested when
-   * `EngineInput.capabilities.cherryPick` says the runner can build such a state.
-   */
-  cherryPicks?: string[];
-  /** The same for `baselineSha` in an `ab` job. */
-  baselineCherryPicks?: string[];
-}
 
 export interface LandedCommit {
   sha: string;
@@ -119,10 +97,3 @@ export type Decision =
   | FlakyDecision;
 
 export type DecisionEngine = (input: EngineInput) => Decision[];
-
-/** The stable id of a job: a redelivered webhook or a restarted process maps to the same one. */
-export function jobId(job: JobRequest): string {
-  const picks = (list: string[] | undefined) => (list?.length ? `.with.${list.map((s) => s.slice(0, 12)).join("+")}` : "");
-  const base = `${job.suite}.${job.sha.slice(0, 12)}${picks(job.cherryPicks)}.${job.purpose}.${job.attempt}`;
-  return job.baselineSha ? `${base}.vs.${job.baselineSha.slice(0, 12)}${picks(job.baselineCherryPicks)}` : base;
-}

@@ -1,34 +1,49 @@
 import { z } from "zod";
 import { suiteConfigSchema } from "./config.js";
-import { shaSchema } from "./result.js";
+import { repoRefSchema } from "./repo.js";
+import { shaSchema, shaTag } from "./sha.js";
 
 /**
  * Queue payloads. Redis is an edge too (other versions of Sheriff, other hosts write it),
  * so consumers parse job data with these schemas before use.
  */
-export const repoRefSchema = z.object({
-  owner: z.string().min(1),
-  repo: z.string().min(1),
-  installationId: z.number().int(),
-  cloneUrl: z.string().min(1),
-  branch: z.string().min(1),
-});
-export type RepoRef = z.infer<typeof repoRefSchema>;
+export const jobPurposeSchema = z.enum(["landed", "retry", "bisect", "baseline", "ab"]);
+export type JobPurpose = z.infer<typeof jobPurposeSchema>;
 
-export function repoKey(ref: Pick<RepoRef, "owner" | "repo">): string {
-  return `${ref.owner}/${ref.repo}`;
-}
-
+/** One run of one suite that the engine asks for. */
 export const jobRequestSchema = z.object({
   sha: shaSchema,
   suite: z.string().min(1),
-  purpose: z.enum(["landed", "retry", "bisect", "baseline", "ab"]),
+  purpose: jobPurposeSchema,
+  /** Distinguishes repeated runs of the same commit and purpose (retries, flake checks). */
   attempt: z.number().int().nonnegative(),
+  /** For `ab` jobs: the commit timed interleaved with `sha` in the same job on the same GPU. */
   baselineSha: shaSchema.optional(),
-  runner: z.string().optional(),
+  /** A hint, not part of the id: the executor (`environment.executor`) that saw the failure. */
+  executor: z.string().optional(),
+  /**
+   * Commits cherry-picked onto `sha` before the run, in order: the reverts of culprits live at
+   * `sha`, so a commit inside a reverted culprit's window (every run crashed, or the test it broke
+   * was already failing) is measured without that culprit. Only requested when
+   * `EngineInput.capabilities.cherryPick` says the runner can build such a state.
+   */
   cherryPicks: z.array(shaSchema).optional(),
+  /** The same for `baselineSha` in an `ab` job. */
   baselineCherryPicks: z.array(shaSchema).optional(),
 });
+export type JobRequest = z.infer<typeof jobRequestSchema>;
+
+/** The next attempt number after those already used for the same commit, purpose and state: ids never repeat. */
+export function nextAttempt(used: readonly number[]): number {
+  return used.length ? Math.max(...used) + 1 : 1;
+}
+
+/** The stable id of a job: a redelivered webhook or a restarted process maps to the same one. */
+export function jobId(job: JobRequest): string {
+  const picks = (list: string[] | undefined) => (list?.length ? `.with.${list.map((s) => shaTag(s)).join("+")}` : "");
+  const base = `${job.suite}.${shaTag(job.sha)}${picks(job.cherryPicks)}.${job.purpose}.${job.attempt}`;
+  return job.baselineSha ? `${base}.vs.${shaTag(job.baselineSha)}${picks(job.baselineCherryPicks)}` : base;
+}
 
 export const gpuJobSchema = z.object({
   repo: repoRefSchema,

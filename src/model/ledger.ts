@@ -1,4 +1,5 @@
-import type { FlakyDecision, JobRequest, LandedCommit, RegressionDecision } from "./engine.js";
+import type { FlakyDecision, LandedCommit, RegressionDecision } from "./engine.js";
+import { type JobRequest } from "./jobs.js";
 
 /** The records of Sheriff's history: what landed, which jobs ran, what was decided and done. */
 

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { shaSchema } from "./sha.js";
+import { formatZodIssues } from "./zod.js";
 
 /**
  * The one result format every GPU job produces, whatever ran it: the queue worker,
@@ -6,8 +8,6 @@ import { z } from "zod";
  * Producers write it, `parseSuiteResult` is the only way in.
  */
 export const RESULT_SCHEMA_VERSION = "sheriff.result/v1";
-
-export const shaSchema = z.string().regex(/^[0-9a-f]{40}$/, "a full 40-character lowercase commit sha");
 
 export const testOutcomeSchema = z.enum(["pass", "fail", "error", "skip"]);
 export type TestOutcome = z.infer<typeof testOutcomeSchema>;
@@ -38,15 +38,26 @@ export type BenchmarkResult = z.infer<typeof benchmarkResultSchema>;
 export const runStatusSchema = z.enum(["completed", "crashed", "timed_out", "error"]);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 
-export const environmentSchema = z.object({
-  commit: shaSchema,
-  host: z.string().optional(),
-  runner: z.string().optional(),
-  gpu: z.string().optional(),
-  gpuIndex: z.number().int().nonnegative().optional(),
-  driver: z.string().optional(),
-  cuda: z.string().optional(),
-});
+/** Results written before `executor` had its name carried it as `runner`. */
+const legacyExecutorName = (value: unknown) => {
+  if (typeof value !== "object" || value === null || !("runner" in value) || "executor" in value) return value;
+  const { runner, ...rest } = value as Record<string, unknown>;
+  return { ...rest, executor: runner };
+};
+
+export const environmentSchema = z.preprocess(
+  legacyExecutorName,
+  z.object({
+    commit: shaSchema,
+    host: z.string().optional(),
+    /** What executed the suite: `command`, `cuda`, `cpu-host`, `cherry-pick`, or a simulated GPU. */
+    executor: z.string().optional(),
+    gpu: z.string().optional(),
+    gpuIndex: z.number().int().nonnegative().optional(),
+    driver: z.string().optional(),
+    cuda: z.string().optional(),
+  }),
+);
 
 export const suiteResultSchema = z.object({
   schema: z.literal(RESULT_SCHEMA_VERSION),
@@ -71,10 +82,6 @@ export class InvalidResultError extends Error {
     super(`invalid GPU job result from ${source}:\n${issues.map((i) => `  - ${i}`).join("\n")}`);
     this.name = "InvalidResultError";
   }
-}
-
-export function formatZodIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`);
 }
 
 /** Validates an untrusted result (parsed JSON or a JSON string); `source` names where it came from for the error. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { shaSchema } from "./result.js";
+import { shaSchema } from "./sha.js";
 
 /**
  * The subsets of GitHub's webhook payloads Sheriff reads. Only what is used is

@@ -86,7 +86,7 @@ export async function runCommandSuite(input: CommandSuiteInput): Promise<SuiteRe
       commit: input.sha,
       startedAt,
       finishedAt,
-      environment: { commit: input.sha, host: hostname(), runner: "command" },
+      environment: { commit: input.sha, host: hostname(), executor: "command" },
       log: run.output,
     } as const;
     const written = await readFile(resultPath, "utf8").catch(() => null);

@@ -5,6 +5,7 @@ import { RESULT_SCHEMA_VERSION, type SuiteResult } from "../model/result.js";
 import type { RunRecord } from "../model/engine.js";
 import { runCommandSuite } from "./command.js";
 import { currentGpu, gpuEnv, withGpuIndex } from "./gpus.js";
+import { shaTag, shortSha } from "../model/sha.js";
 
 /** Runs one suite in a checkout of one commit. Built-in kernel suites plug in here. */
 export type SuiteRunner = (input: { dir: string; suite: SuiteConfig; sha: string }) => Promise<SuiteResult>;
@@ -38,7 +39,7 @@ async function runAt(deps: ExecuteDeps, job: GpuJob, sha: string, cherryPicks: s
   const { owner, repo, cloneUrl } = job.repo;
   let mirror = await deps.cache.ensureCommit(owner, repo, cloneUrl, sha, deps.auth);
   for (const pick of cherryPicks) mirror = await deps.cache.ensureCommit(owner, repo, cloneUrl, pick, deps.auth);
-  const dir = await deps.cache.addWorktree(mirror, sha, `${owner}-${repo}-${sha.slice(0, 12)}-${process.pid}`);
+  const dir = await deps.cache.addWorktree(mirror, sha, `${owner}-${repo}-${shaTag(sha)}-${process.pid}`);
   try {
     if (cherryPicks.length > 0) {
       // The state the engine asked for: the commit with the reverts of culprits live at it applied.
@@ -67,11 +68,11 @@ function cherryPickFailed(job: GpuJob, sha: string, picks: string[], message: st
       {
         name: job.suite.name,
         outcome: "error",
-        message: `cherry-picking ${picks.map((p) => p.slice(0, 7)).join(", ")} onto ${sha.slice(0, 7)} failed: ${message}`,
+        message: `cherry-picking ${picks.map((p) => shortSha(p)).join(", ")} onto ${shortSha(sha)} failed: ${message}`,
       },
     ],
     benchmarks: [],
-    environment: { commit: sha, runner: "cherry-pick" },
+    environment: { commit: sha, executor: "cherry-pick" },
   };
 }
 

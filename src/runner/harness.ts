@@ -43,7 +43,7 @@ export interface HarnessOptions {
   /** Timed repetitions per benchmark (raw samples). */
   reps?: number;
   /** Force the host path even on a GPU machine. */
-  runner?: "cpu-host";
+  execution?: "cpu-host";
   env?: NodeJS.ProcessEnv;
   log?: (message: string) => void;
 }
@@ -363,7 +363,7 @@ export async function runBuiltinSuite(input: BuiltinRunInput, options: HarnessOp
     "--reps",
     String(options.reps ?? 30),
     ...(options.quick ? ["--quick"] : []),
-    ...(options.runner ? ["--runner", options.runner] : []),
+    ...(options.execution ? ["--execution", options.execution] : []),
   ];
   try {
     // `exec`: node replaces the shell, so a kernel's SIGSEGV/SIGABRT is the child's own signal

@@ -9,13 +9,15 @@ import { parseConfig } from "../model/configFile.js";
 import { BUILTIN_SUITES, CONFIG_PATH, suiteConfigSchema, type SuiteConfig } from "../model/config.js";
 import { jobRequestSchema, type GpuJob } from "../model/jobs.js";
 import { RepoCache } from "../adapters/git/git.js";
-import { formatZodIssues, type SuiteResult } from "../model/result.js";
+import { type SuiteResult } from "../model/result.js";
 import { runBuiltinInProcess } from "./builtin/index.js";
 import { runCommandSuite } from "./command.js";
 import { executeGpuJob, runConfiguredCommand } from "./execute.js";
 import { GpuSlots, gpuEnv, type GpuSlot } from "./gpus.js";
 import { createBuiltinRunner, prepareKernels, runBuiltinSuite, type HarnessOptions } from "./harness.js";
 import type { RunRecord } from "../model/engine.js";
+import { formatZodIssues } from "../model/zod.js";
+import { shaTag } from "../model/sha.js";
 
 /**
  * Two entry points:
@@ -38,12 +40,12 @@ function childMain(argv: string[]): number {
       seed: { type: "string", default: "20261125" },
       reps: { type: "string", default: "30" },
       quick: { type: "boolean", default: false },
-      runner: { type: "string" },
+      execution: { type: "string" },
     },
   });
   if (!values.suite || !values.sha || !values.lib || !values.out) {
     console.error(
-      "usage: suiteMain.js child --suite S --sha X --lib LIB --out RESULT.json [--progress P] [--seed N] [--reps N] [--quick] [--runner cpu-host]",
+      "usage: suiteMain.js child --suite S --sha X --lib LIB --out RESULT.json [--progress P] [--seed N] [--reps N] [--quick] [--execution cpu-host]",
     );
     return 2;
   }
@@ -54,13 +56,13 @@ function childMain(argv: string[]): number {
     seed: Number(values.seed),
     reps: Number(values.reps),
     quick: values.quick ?? false,
-    ...(values.runner === "cpu-host" ? { runner: "cpu-host" as const } : {}),
+    ...(values.execution === "cpu-host" ? { execution: "cpu-host" as const } : {}),
     ...(values.progress ? { progress: values.progress } : {}),
   });
   writeFileSync(values.out, JSON.stringify(result));
   const failed = result.tests.filter((t) => t.outcome === "fail" || t.outcome === "error").length;
   console.log(
-    `${result.suite} @ ${result.commit.slice(0, 12)} [${result.environment.runner ?? "?"}]: ${result.status}, ${result.tests.length - failed} passed/skipped, ${failed} failed, ${result.benchmarks.length} benchmarks`,
+    `${result.suite} @ ${shaTag(result.commit)} [${result.environment.executor ?? "?"}]: ${result.status}, ${result.tests.length - failed} passed/skipped, ${failed} failed, ${result.benchmarks.length} benchmarks`,
   );
   return 0;
 }
@@ -187,7 +189,7 @@ function report(result: SuiteResult, sha: string, out: string, record?: RunRecor
   writeFileSync(out, JSON.stringify(record ?? result, null, 1));
   const failing = result.tests.filter((t) => t.outcome === "fail" || t.outcome === "error");
   console.log(
-    `${result.suite} @ ${sha.slice(0, 12)}: ${result.status}, ${result.tests.length} tests (${failing.length} failing), ${result.benchmarks.length} benchmarks -> ${out}`,
+    `${result.suite} @ ${shaTag(sha)}: ${result.status}, ${result.tests.length} tests (${failing.length} failing), ${result.benchmarks.length} benchmarks -> ${out}`,
   );
   for (const t of failing.slice(0, 20))
     console.log(`  ${t.outcome.toUpperCase()} ${t.name}${t.message ? `: ${t.message.slice(0, 300)}` : ""}`);

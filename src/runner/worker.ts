@@ -2,14 +2,15 @@ import { Worker, type Job } from "bullmq";
 import type { Logger } from "pino";
 import type { GitHubAccess } from "../adapters/github/access.js";
 import { acceptResult } from "../flows/results.js";
-import { gpuJobSchema, repoKey } from "../model/jobs.js";
+import { gpuJobSchema } from "../model/jobs.js";
 import { GPU_QUEUE, type Queues } from "../adapters/queue/queues.js";
 import type { RepoCache } from "../adapters/git/git.js";
-import { formatZodIssues } from "../model/result.js";
 import type { Ledger } from "../adapters/store/ledger.js";
 import { executeGpuJob, type SuiteRunner } from "./execute.js";
 import type { SuiteConfig } from "../model/config.js";
 import { GpuSlots, withGpuIndex, type GpuSlot } from "./gpus.js";
+import { repoKey } from "../model/repo.js";
+import { formatZodIssues } from "../model/zod.js";
 
 export interface GpuWorkerOptions {
   queues: Queues;

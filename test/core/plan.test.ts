@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/model/configFile.js";
-import { planLandedJobs, revertedSha, suitesTouchedBy, toLandedCommit } from "../../src/core/plan.js";
+import { planLandedJobs, suitesTouchedBy, toLandedCommit } from "../../src/core/plan.js";
+import { revertedSha } from "../../src/model/revertCommit.js";
 
 const config = parseConfig(`
 suites:

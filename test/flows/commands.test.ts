@@ -3,12 +3,12 @@ import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { handleIssueComment, type CommandActions, type CommandDeps } from "../../src/flows/commands.js";
 import { createPermissionChecker } from "../../src/adapters/github/permissions.js";
-import { silentLog } from "../../src/model/commands.js";
 import { landJobId, landQueueName } from "../../src/adapters/queue/land.js";
 import { createLandQueue } from "../../src/flows/landRequest.js";
 import type { LandService } from "../../src/model/land.js";
 import type { RedisHandle } from "../../src/adapters/store/redis.js";
 import { API, OWNER, REPO, REPO_PATH, blockNetwork, cleanupRedis, commentPayload, fixture, testOctokit, testRedis } from "./landHelpers.js";
+import { silentLog } from "../../src/model/log.js";
 
 let handle: RedisHandle;
 let land: LandService;

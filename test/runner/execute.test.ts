@@ -6,8 +6,8 @@ import { parseConfig } from "../../src/model/configFile.js";
 import type { GpuJob } from "../../src/model/jobs.js";
 import { RepoCache } from "../../src/adapters/git/git.js";
 import { executeGpuJob, runConfiguredCommand } from "../../src/runner/execute.js";
-import type { JobRequest } from "../../src/model/engine.js";
 import { TestRepo } from "../helpers/gitRepo.js";
+import { type JobRequest } from "../../src/model/jobs.js";
 
 const repo = new TestRepo();
 const workDir = mkdtempSync(join(tmpdir(), "sheriff-exec-"));

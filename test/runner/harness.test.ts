@@ -29,7 +29,7 @@ describe("built-in suites on the CPU host path, at a commit", () => {
       const result = await runBuiltinSuite({ dir, suite, sha: repo.good }, options);
       expect(() => parseSuiteResult(result, "test")).not.toThrow();
       expect(result.status, result.log).toBe("completed");
-      expect(result.environment.runner).toBe("cpu-host");
+      expect(result.environment.executor).toBe("cpu-host");
       expect(result.environment.commit).toBe(repo.good);
       const bad = result.tests.filter((t) => t.outcome === "fail" || t.outcome === "error");
       expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);

@@ -1,5 +1,6 @@
 import { git, GitError, type GitAuth, type RepoCache } from "./git.js";
-import type { RepoRef } from "../../model/jobs.js";
+import { type RepoRef } from "../../model/repo.js";
+import { shaTag } from "../../model/sha.js";
 
 export type RevertCommitResult =
   { kind: "created"; branch: string; sha: string; head: string } | { kind: "conflict"; head: string; files: string[] };
@@ -19,7 +20,7 @@ export async function createRevertCommit(
   const mirror = await cache.sync(repo.owner, repo.repo, repo.cloneUrl, auth);
   const head = (await git(["rev-parse", `refs/remotes/origin/${repo.branch}`], { cwd: mirror })).trim();
   const parents = (await git(["show", "-s", "--format=%P", culprit], { cwd: mirror })).trim().split(" ").filter(Boolean);
-  const dir = await cache.addWorktree(mirror, head, `revert-${culprit.slice(0, 12)}-${process.pid}`);
+  const dir = await cache.addWorktree(mirror, head, `revert-${shaTag(culprit)}-${process.pid}`);
   try {
     try {
       await git(["revert", "--no-edit", ...(parents.length > 1 ? ["-m", "1"] : []), culprit], { cwd: dir });

@@ -1,5 +1,6 @@
 import { Octokit } from "@octokit/rest";
 import type { Probot } from "probot";
+import { fetchAppSlug } from "./slug.js";
 
 export interface InstallationAccess {
   octokit: Octokit;
@@ -33,10 +34,7 @@ export function probotAccess(probot: Probot, baseUrl: string | undefined): GitHu
       return access;
     },
     appSlug() {
-      slug ??= probot.auth().then(async (octokit) => {
-        const { data } = await octokit.request("GET /app");
-        return (data as { slug?: string }).slug ?? "sheriff";
-      });
+      slug ??= probot.auth().then((octokit) => fetchAppSlug(octokit));
       slug.catch(() => {
         slug = null;
       });

@@ -1,8 +1,7 @@
 import type { Octokit } from "@octokit/rest";
-import type { RepoRef } from "../../model/jobs.js";
 import type { CommitSummary } from "../../model/checkRun.js";
 import type { Ledger } from "../store/ledger.js";
-import { repoKey } from "../../model/jobs.js";
+import { type RepoRef, repoKey } from "../../model/repo.js";
 
 export const CHECK_NAME = "Sheriff / post-land GPU";
 

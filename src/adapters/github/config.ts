@@ -1,6 +1,7 @@
 import type { Octokit } from "@octokit/rest";
 import { ConfigError, parseConfig } from "../../model/configFile.js";
 import { CONFIG_PATH, type SheriffConfig } from "../../model/config.js";
+import { isNotFound } from "./httpStatus.js";
 
 export type ConfigLookup = { kind: "ok"; config: SheriffConfig } | { kind: "missing" } | { kind: "invalid"; error: ConfigError };
 
@@ -14,7 +15,7 @@ export async function readConfig(octokit: Octokit, owner: string, repo: string, 
     }
     text = Buffer.from(data.content, "base64").toString("utf8");
   } catch (err) {
-    if ((err as { status?: number }).status === 404) return { kind: "missing" };
+    if (isNotFound(err)) return { kind: "missing" };
     throw err;
   }
   try {

@@ -1,6 +1,7 @@
 import type { Octokit } from "@octokit/rest";
 import type { RedisHandle } from "../store/redis.js";
 import { isPermission, toPermission, type Permission } from "../../model/permission.js";
+import { isNotFound } from "./httpStatus.js";
 
 export interface PermissionChecker {
   permissionOf(octokit: Octokit, owner: string, repo: string, login: string): Promise<Permission>;
@@ -33,7 +34,7 @@ export function createPermissionChecker({ redis, ttlSeconds = 60 }: PermissionCh
         // role_name can be a custom repository role; fall back to the base permission then.
         if (permission === "none" && data.permission) permission = toPermission(data.permission);
       } catch (err) {
-        if ((err as { status?: number }).status === 404) permission = "none";
+        if (isNotFound(err)) permission = "none";
         else throw err;
       }
       await redis.redis.set(key, permission, "EX", ttlSeconds);

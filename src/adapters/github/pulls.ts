@@ -1,5 +1,5 @@
 import type { Octokit } from "@octokit/rest";
-import type { RepoRef } from "../../model/jobs.js";
+import { type RepoRef } from "../../model/repo.js";
 
 export interface PullSummary {
   number: number;

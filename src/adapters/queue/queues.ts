@@ -1,7 +1,8 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { RedisHandle } from "../store/redis.js";
-import { jobId, type JobRequest } from "../../model/engine.js";
-import type { ControlJob, GpuJob, RepoRef } from "../../model/jobs.js";
+import type { ControlJob, GpuJob } from "../../model/jobs.js";
+import { type RepoRef } from "../../model/repo.js";
+import { jobId, type JobRequest } from "../../model/jobs.js";
 
 export const CONTROL_QUEUE = "control";
 export const GPU_QUEUE = "gpu";

@@ -1,7 +1,7 @@
-import type { RegressionDecision, FlakyDecision, JobRequest, LandedCommit, Rebaseline, RunRecord } from "../../model/engine.js";
-import { jobId } from "../../model/engine.js";
+import type { RegressionDecision, FlakyDecision, LandedCommit, Rebaseline, RunRecord } from "../../model/engine.js";
 import type { RedisHandle } from "./redis.js";
 import type { StoredCommit, JobState, JobRecord, VerdictRecord, RevertRecord, TimelineEntry } from "../../model/ledger.js";
+import { type JobRequest, jobId } from "../../model/jobs.js";
 
 const APPEND_NEW_COMMITS = `
 local added = 0
@@ -124,10 +124,6 @@ export class Ledger {
   }
 
   /** Claims the right to act on a culprit once; a second claim (retry, other process) gets false. */
-  async claimRevert(repo: string, culprit: string): Promise<boolean> {
-    return (await this.store.redis.set(this.key(repo, "revert-claim", culprit), "1", "NX")) === "OK";
-  }
-
   async recordRevert(repo: string, record: RevertRecord): Promise<void> {
     await this.store.redis.hset(this.key(repo, "reverts"), record.culprit, JSON.stringify(record));
   }

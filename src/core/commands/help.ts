@@ -1,4 +1,4 @@
-import type { CommandName } from "../../model/commands.js";
+import { COMMAND_NAMES, type CommandName } from "../../model/commands.js";
 
 /** Who may run a command: people with write access to the repository, or anyone. */
 export type CommandAudience = "write" | "anyone";
@@ -14,73 +14,67 @@ export interface CommandSpec {
 }
 
 /**
- * The one table of commands: the help reply, the permission rule (`mayRun`) and the README
- * are all rendered from it.
+ * The help of every command: the help reply, the permission rule (`mayRun`) and the README are
+ * rendered from it. Keyed by name, so the compiler asks for an entry for every command the
+ * schema defines.
  */
-export const COMMAND_SPECS: readonly CommandSpec[] = [
-  {
-    name: "revert",
+const SPECS: { readonly [N in CommandName]: Omit<CommandSpec, "name"> } = {
+  revert: {
     usage: '-m "<reason>" [-c <category>]',
     summary: "Open a revert PR for this PR's landed commit, with the reason (and an optional category such as `perf` or `correctness`).",
     audience: "write",
     example: 'revert -m "2x slowdown in varlen-attention on H100" -c perf',
   },
-  {
-    name: "land",
+  land: {
     usage: "[--squash|--merge|--rebase]",
     summary:
       "Put this PR in the branch's merge queue. It is merged (squash by default) once approved, mergeable and its required checks are green; if the base moved it is updated and re-checked first.",
     audience: "write",
     example: "land --rebase",
   },
-  {
-    name: "rerun",
+  rerun: {
     usage: "[<suite>...]",
     summary: "Run the post-land GPU suites again for this PR's commit: the named suites, or every suite it touches.",
     audience: "write",
     example: "rerun varlen-attention half-precision",
   },
-  {
-    name: "bisect",
+  bisect: {
     usage: "<good>..<bad> [--suite <name>]",
     summary: "Find the first bad commit between two commits (7 to 40 hex digits each), optionally for one suite.",
     audience: "write",
     example: "bisect 1a2b3c4..9f8e7d6 --suite index-reduce",
   },
-  {
-    name: "rebaseline",
+  rebaseline: {
     usage: '<suite> -m "<reason>"',
     summary: "Accept this PR's commit as the new baseline for a suite (an intended slowdown, say), with the reason.",
     audience: "write",
     example: 'rebaseline half-precision -m "new rounding mode is intended"',
   },
-  {
-    name: "explain",
+  explain: {
     usage: "",
     summary: "Explain why Sheriff did what it did on this PR: the jobs, the evidence and the decision.",
     audience: "anyone",
     example: "explain",
   },
-  {
-    name: "cancel",
+  cancel: {
     usage: "",
     summary: "Take this PR out of the merge queue and cancel Sheriff's pending work for it.",
     audience: "write",
     example: "cancel",
   },
-  {
-    name: "help",
+  help: {
     usage: "",
     summary: "Show this help.",
     audience: "anyone",
     example: "help",
   },
-];
+};
+
+/** The commands in the order of the schema. */
+export const COMMAND_SPECS: readonly CommandSpec[] = COMMAND_NAMES.map((name) => ({ name, ...SPECS[name] }));
 
 export function specOf(name: CommandName): CommandSpec {
-  const spec = COMMAND_SPECS.find((s) => s.name === name);
-  if (!spec) throw new Error(`no spec for command ${name}`);
-  return spec;
+  return { name, ...SPECS[name] };
 }
 
 function usageLine(slug: string, spec: CommandSpec): string {

@@ -63,7 +63,7 @@ export function nextBisectStep(positions: BisectPosition[], parallelism: number)
 /** Past this many unmeasurable commits in one range the culprit is most likely hidden under a crash: searches give up. */
 export const MAX_SKIPS = 3;
 
-/** The issue's job budget for one culprit on a range of `suspects` commits: ceil(log2(range)) + 1. */
+/** The job budget for one culprit on a range of `suspects` commits: ceil(log2(range)) + 1. */
 export function probeBudget(suspects: number): number {
   return Math.ceil(Math.log2(Math.max(1, suspects))) + 1;
 }

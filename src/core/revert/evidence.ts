@@ -1,6 +1,5 @@
 import type { RunRecord, RegressionDecision } from "../../model/engine.js";
-
-const short = (sha: string) => sha.slice(0, 7);
+import { shortSha } from "../../model/sha.js";
 
 function testTable(culprit: RunRecord | undefined, lastGood: RunRecord | undefined, names: string[]): string {
   if (names.length === 0) return "";
@@ -30,25 +29,21 @@ export function renderEvidence(decision: RegressionDecision, runs: { culprit?: R
     for (const b of decision.benchmarks) lines.push(`| \`${b.name}\` | ${b.ratio.toFixed(3)}× | ${b.pValue.toExponential(2)} |`);
   }
   const env = runs.culprit?.result.environment;
-  if (env) lines.push("", `Ran on ${env.gpu ?? env.runner ?? "a runner"}${env.host ? ` (${env.host})` : ""}.`);
+  if (env) lines.push("", `Ran on ${env.gpu ?? env.executor ?? "a runner"}${env.host ? ` (${env.host})` : ""}.`);
   const log = runs.culprit?.result.log?.trim();
   if (log) lines.push("", "<details><summary>Log tail at the culprit</summary>", "", "```", log.slice(-3000), "```", "</details>");
   return lines.join("\n");
 }
 
-export function revertTitle(originalTitle: string): string {
-  return `Revert "${originalTitle}"`;
-}
-
 export function revertBranch(culprit: string): string {
-  return `sheriff/revert-${short(culprit)}`;
+  return `sheriff/revert-${shortSha(culprit)}`;
 }
 
 export function revertBody(decision: RegressionDecision, evidence: string, originalPr: number | null): string {
   return [
     `This reverts commit ${decision.culprit}${originalPr ? ` (#${originalPr})` : ""}.`,
     "",
-    `Sheriff found that ${short(decision.culprit)} regressed \`${decision.suite}\` after it landed.`,
+    `Sheriff found that ${shortSha(decision.culprit)} regressed \`${decision.suite}\` after it landed.`,
     "",
     evidence,
     "",

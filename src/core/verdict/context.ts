@@ -1,13 +1,7 @@
 import type { SuiteConfig } from "../../model/config.js";
-import {
-  jobId,
-  type Decision,
-  type EngineInput,
-  type JobPurpose,
-  type JobRequest,
-  type LandedCommit,
-  type RunRecord,
-} from "../../model/engine.js";
+import { type Decision, type EngineInput, type LandedCommit, type RunRecord } from "../../model/engine.js";
+import { jobId, nextAttempt, type JobPurpose, type JobRequest } from "../../model/jobs.js";
+import { revertedTitle } from "../../model/revertCommit.js";
 
 /** One suite's view of the engine input, indexed once per call so the tracks stay linear. */
 export interface SuiteContext {
@@ -136,8 +130,6 @@ export interface MaskWindow {
   revertSha: string;
 }
 
-const REVERT_TITLE = /^Revert "(.*)"$/s;
-
 /**
  * Windows of declared culprits inside (`fromIndex`, `toIndex`] whose revert also landed by
  * `toIndex`, kept where `masks` says the culprit hid what is being searched. Empty unless the
@@ -154,7 +146,7 @@ export function maskWindows(
   const out: MaskWindow[] = [];
   for (let r = fromIndex + 2; r <= toIndex; r++) {
     const revert = ctx.commits[r]!;
-    const title = revert.isRevert ? REVERT_TITLE.exec(revert.title)?.[1] : undefined;
+    const title = revert.isRevert ? revertedTitle(revert.title) : undefined;
     if (title === undefined) continue;
     for (let c = r - 1; c > fromIndex; c--) {
       const culprit = ctx.commits[c]!;
@@ -201,9 +193,9 @@ export class Requests {
   }
 
   /** Requests runs at `sha` (any non-`ab` purpose counts, finished or in flight) until it has `total`. */
-  ensureRuns(sha: string, total: number, purpose: JobPurpose, reason: string, investigation: string, runner?: string): boolean {
+  ensureRuns(sha: string, total: number, purpose: JobPurpose, reason: string, investigation: string, executor?: string): boolean {
     const have = runsOf(this.ctx, sha).length + (this.ctx.pendingAt.get(sha) ?? []).filter((j) => j.purpose !== "ab").length;
-    for (let i = have; i < total; i++) this.add(sha, purpose, reason, investigation, runner ? { runner } : {});
+    for (let i = have; i < total; i++) this.add(sha, purpose, reason, investigation, executor ? { executor } : {});
     return have >= total;
   }
 
@@ -216,10 +208,6 @@ export class Requests {
       samePicks(j.baselineCherryPicks, extra.baselineCherryPicks);
     const used = (this.ctx.jobsAt.get(sha) ?? []).filter(same).map((j) => j.attempt);
     for (const d of this.decisions) if (d.type === "run" && same(d.job)) used.push(d.job.attempt);
-    return used.length ? Math.max(...used) + 1 : 1;
+    return nextAttempt(used);
   }
-}
-
-export function short(sha: string): string {
-  return sha.slice(0, 12);
 }

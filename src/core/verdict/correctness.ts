@@ -1,8 +1,9 @@
 import { MAX_SKIPS, nextBisectStep, suspectsInRange, type BisectPosition } from "../culprit/bisect.js";
-import { anyRunsOf, checkpoints, hasPending, maskWindows, picksAt, runsOf, short, type Requests, type SuiteContext } from "./context.js";
+import { anyRunsOf, checkpoints, hasPending, maskWindows, picksAt, runsOf, type Requests, type SuiteContext } from "./context.js";
 import { FlakeHistory, MAX_RUNS_PER_COMMIT } from "./flakes.js";
 import { classifyNewFailures, countOutcomes, failingIn, firstMessage, INCOMPLETE_RUN, mixedIn, passingIn, runVerdict } from "./tests.js";
 import type { Decision, LandedCommit, RunRecord } from "../../model/engine.js";
+import { shaTag } from "../../model/sha.js";
 
 /**
  * The correctness track. It walks the checkpoints (commits with a `landed`/`baseline` run)
@@ -100,20 +101,20 @@ function investigate(
   newFails: string[],
   history: FlakeHistory,
 ): Investigation {
-  const id = `correctness:${short(anchor.sha)}..${short(x.sha)}`;
+  const id = `correctness:${shaTag(anchor.sha)}..${shaTag(x.sha)}`;
   const { retries, flakeRisk } = ctx.suite.thresholds;
   const xRuns = runsOf(ctx, x.sha);
-  const runner = xRuns.find((r) => r.result.status !== "completed" || failingIn([r]).size > 0)?.result.environment.runner;
+  const executor = xRuns.find((r) => r.result.status !== "completed" || failingIn([r]).size > 0)?.result.environment.executor;
   // A test already caught flaking needs a streak its own flake rate is unlikely to produce; one
   // that has since passed here is flaky and needs nothing more.
   const passedHere = passingIn(xRuns);
   const open = newFails.filter((t) => !passedHere.has(t));
   const needed = Math.max(retries + 1, ...open.map((t) => history.failuresNeeded(t, retries, flakeRisk)));
-  const reason = `new failure of ${newFails.join(", ")} at ${short(x.sha)}: retry here and at last good ${short(anchor.sha)}`;
+  const reason = `new failure of ${newFails.join(", ")} at ${shaTag(x.sha)}: retry here and at last good ${shaTag(anchor.sha)}`;
   // `retries` runs at once, then one at a time while `more` holds (capped): true once settled.
   const settle = (sha: string, have: number, more: boolean): boolean => {
     const target = Math.min(MAX_RUNS_PER_COMMIT, Math.max(retries + 1, more ? have + 1 : 0));
-    return requests.ensureRuns(sha, target, "retry", reason, id, runner) && !(more && have < MAX_RUNS_PER_COMMIT);
+    return requests.ensureRuns(sha, target, "retry", reason, id, executor) && !(more && have < MAX_RUNS_PER_COMMIT);
   };
   // At the suspect, until the streak is long enough: a flaky test usually passes on the next run, which ends it.
   const xDone = settle(x.sha, xRuns.length, xRuns.length < needed);
@@ -136,7 +137,7 @@ function investigate(
       suite: ctx.name,
       sha: x.sha,
       tests: verdict.flaky,
-      summary: `${verdict.flaky.join(", ")} failed intermittently at ${short(x.sha)}, or as often as not at last good ${short(anchor.sha)}; not a regression`,
+      summary: `${verdict.flaky.join(", ")} failed intermittently at ${shaTag(x.sha)}, or as often as not at last good ${shaTag(anchor.sha)}; not a regression`,
     });
   }
   const done = (): Investigation => ({ waiting: false, decisions, deterministic: verdict.deterministic });
@@ -149,7 +150,7 @@ function investigate(
       suite: ctx.name,
       sha: x.sha,
       tests: verdict.deterministic,
-      summary: `${verdict.deterministic.join(", ")} fail at ${short(x.sha)} but no commit since ${short(anchor.sha)} touches the suite: environment, not a commit`,
+      summary: `${verdict.deterministic.join(", ")} fail at ${shaTag(x.sha)} but no commit since ${shaTag(anchor.sha)} touches the suite: environment, not a commit`,
     });
     return done();
   }
@@ -196,7 +197,7 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
     };
     const reverted = (i: number) => {
       const p = picks(i);
-      return p ? ` with ${p.map(short).join(", ")} cherry-picked` : "";
+      return p ? ` with ${p.map(shaTag).join(", ")} cherry-picked` : "";
     };
     const positions: BisectPosition[] = [];
     // Failing runs per position (index i - start), for the evidence the boundary needs.
@@ -238,7 +239,7 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
         requests.add(
           sha,
           "bisect",
-          `bisect ${tests.join(", ")} between ${short(s.anchor.sha)} and ${short(s.x.sha)}${reverted(start + p)}`,
+          `bisect ${tests.join(", ")} between ${shaTag(s.anchor.sha)} and ${shaTag(s.x.sha)}${reverted(start + p)}`,
           s.id,
           withPicks(start + p),
         );
@@ -254,7 +255,7 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
     const failures = badCounts.slice(step.hi).reduce((a, b) => a + b, 0);
     if (badRuns.length < 2 || failures < s.needed + 1) {
       if (!hasPending(ctx, culprit.sha, picks(hi)))
-        requests.add(culprit.sha, "bisect", `repeat at the boundary ${short(culprit.sha)}${reverted(hi)}`, s.id, withPicks(hi));
+        requests.add(culprit.sha, "bisect", `repeat at the boundary ${shaTag(culprit.sha)}${reverted(hi)}`, s.id, withPicks(hi));
       return { waiting: true, decisions };
     }
     if (step.lo >= 0) lastGood = ctx.commits[s.suspects[start + step.lo]!]!.sha;
@@ -268,7 +269,7 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, s: SearchInput): 
         lastGood,
         failingTests: broken.map((name) => ({ name, message: firstMessage(badRuns, name) })),
         benchmarks: [],
-        summary: `${short(culprit.sha)} "${culprit.title}" breaks ${broken.join(", ")}: failed ${badRuns.length}/${culpritRuns.length} runs, passed at ${short(lastGood)}; searched ${s.suspects.length} suite commits after ${short(s.anchor.sha)}${windows.length ? `, measuring commits under reverted ${windows.map((w) => short(ctx.commits[w.culprit]!.sha)).join(", ")} with the revert cherry-picked` : ""}`,
+        summary: `${shaTag(culprit.sha)} "${culprit.title}" breaks ${broken.join(", ")}: failed ${badRuns.length}/${culpritRuns.length} runs, passed at ${shaTag(lastGood)}; searched ${s.suspects.length} suite commits after ${shaTag(s.anchor.sha)}${windows.length ? `, measuring commits under reverted ${windows.map((w) => shaTag(ctx.commits[w.culprit]!.sha)).join(", ")} with the revert cherry-picked` : ""}`,
         investigation: s.id,
         range: { from: s.anchor.sha, to: s.x.sha, suspects: s.suspects.length },
       });

@@ -1,7 +1,8 @@
-import { buildContext, checkpoints, hasPending, runsOf, Requests, short, type SuiteContext } from "./context.js";
+import { buildContext, checkpoints, hasPending, runsOf, Requests, type SuiteContext } from "./context.js";
 import { correctnessTrack } from "./correctness.js";
 import { performanceTrack } from "./performance.js";
 import type { Decision, DecisionEngine } from "../../model/engine.js";
+import { shaTag } from "../../model/sha.js";
 
 /**
  * The decision engine: a pure function of one suite's input (see `types.ts`). Two tracks read
@@ -39,6 +40,6 @@ function measureReverts(ctx: SuiteContext, requests: Requests): void {
   if (!first) return;
   for (const c of ctx.commits.slice(ctx.indexOf.get(first.sha)! + 1)) {
     if (!c.isRevert || !c.suites.includes(ctx.name) || runsOf(ctx, c.sha).length || hasPending(ctx, c.sha)) continue;
-    requests.add(c.sha, "baseline", `measure the state restored by revert ${short(c.sha)}`, `revert:${short(c.sha)}`);
+    requests.add(c.sha, "baseline", `measure the state restored by revert ${shaTag(c.sha)}`, `revert:${shaTag(c.sha)}`);
   }
 }

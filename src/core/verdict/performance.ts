@@ -7,12 +7,13 @@ import {
   maskWindows,
   picksAt,
   runsOf,
-  short,
   type MaskWindow,
   type Requests,
   type SuiteContext,
 } from "./context.js";
 import type { Decision, LandedCommit } from "../../model/engine.js";
+import { shaTag } from "../../model/sha.js";
+import { revertTitle } from "../../model/revertCommit.js";
 
 /**
  * The performance track. Timings from different jobs differ by more than the noise inside
@@ -60,7 +61,7 @@ export function performanceTrack(ctx: SuiteContext, requests: Requests): Decisio
       const c = ctx.commits[i]!;
       if (!c.isRevert) continue;
       for (const [culprit, evidence] of effects) {
-        if (c.title !== `Revert "${ctx.commits[ctx.indexOf.get(culprit)!]!.title}"`) continue;
+        if (c.title !== revertTitle(ctx.commits[ctx.indexOf.get(culprit)!]!.title)) continue;
         for (const e of evidence) out.set(e.name, (out.get(e.name) ?? 1) * e.ratio);
       }
     }
@@ -83,12 +84,12 @@ export function performanceTrack(ctx: SuiteContext, requests: Requests): Decisio
           r.sha,
           runs.length + 1,
           "baseline",
-          `measure the rebaselined level at ${short(r.sha)}`,
-          `rebaseline:${short(r.sha)}`,
+          `measure the rebaselined level at ${shaTag(r.sha)}`,
+          `rebaseline:${shaTag(r.sha)}`,
         );
         return out;
       }
-      anchors = [{ index: rIndex, sha: r.sha, note: `rebaseline at ${short(r.sha)} by ${r.by} (${r.at}): ${r.reason}` }];
+      anchors = [{ index: rIndex, sha: r.sha, note: `rebaseline at ${shaTag(r.sha)} by ${r.by} (${r.at}): ${r.reason}` }];
     }
     const latest = anchors[anchors.length - 1];
     if (!latest || latest.sha === x.sha) {
@@ -196,7 +197,7 @@ interface PerfOutcome {
 
 function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigation): PerfOutcome {
   const { anchor, x, xIndex, suspicious } = inv;
-  const id = `performance:${short(anchor.sha)}..${short(x.sha)}`;
+  const id = `performance:${shaTag(anchor.sha)}..${shaTag(x.sha)}`;
   const waiting = { waiting: true, decisions: [], shifted: false };
   const dismissed = { waiting: false, decisions: [], shifted: false };
   const suspectIndexes = suspectsInRange(ctx.commits, anchor.index, xIndex, ctx.name);
@@ -213,7 +214,7 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
     requests,
     top.sha,
     topBase,
-    `${screened} at ${short(x.sha)}: interleaved A/B against ${short(topBase)}`,
+    `${screened} at ${shaTag(x.sha)}: interleaved A/B against ${shaTag(topBase)}`,
     id,
     topAdjust,
   );
@@ -233,7 +234,7 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
       lastGood: base,
       failingTests: [],
       benchmarks: evidence,
-      summary: `${short(culprit.sha)} "${culprit.title}" slows ${slows} in an interleaved A/B run against ${short(base)}; expected level: ${anchor.note ?? short(anchor.sha)}`,
+      summary: `${shaTag(culprit.sha)} "${culprit.title}" slows ${slows} in an interleaved A/B run against ${shaTag(base)}; expected level: ${anchor.note ?? shaTag(anchor.sha)}`,
       investigation: id,
       range: { from: anchor.sha, to: x.sha, suspects: suspects.length },
     };
@@ -295,8 +296,8 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
       for (const p of step.positions) {
         const sha = suspects[p]!.sha;
         const withPicks = definedPicks({ cherryPicks: picks(p) });
-        const note = withPicks.cherryPicks ? ` with ${withPicks.cherryPicks.map(short).join(", ")} cherry-picked` : "";
-        requests.add(sha, "ab", `bisect ${lead.name} ${pct(residual)} between ${short(anchor.sha)} and ${short(x.sha)}${note}`, id, {
+        const note = withPicks.cherryPicks ? ` with ${withPicks.cherryPicks.map(shaTag).join(", ")} cherry-picked` : "";
+        requests.add(sha, "ab", `bisect ${lead.name} ${pct(residual)} between ${shaTag(anchor.sha)} and ${shaTag(x.sha)}${note}`, id, {
           baselineSha: anchor.sha,
           ...withPicks,
         });
@@ -319,7 +320,7 @@ function investigate(ctx: SuiteContext, requests: Requests, inv: PerfInvestigati
       requests,
       culprit.sha,
       culprit.parent,
-      `confirm ${short(culprit.sha)} against its parent`,
+      `confirm ${shaTag(culprit.sha)} against its parent`,
       id,
       undefined,
       {

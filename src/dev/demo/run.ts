@@ -4,11 +4,12 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { Octokit } from "@octokit/rest";
-import { repoKey } from "../../model/jobs.js";
 import type { RevertRecord } from "../../model/ledger.js";
 import { ADOPT_SHERIFF, initialFiles } from "./repoFiles.js";
 import { STORY, type StoryStep } from "./story.js";
 import type { World } from "./world.js";
+import { repoKey } from "../../model/repo.js";
+import { shortSha } from "../../model/sha.js";
 
 const exec = promisify(execFile);
 export const OWNER = "gpu-team";
@@ -172,7 +173,7 @@ export async function playStory(
     const sha = merged.merge_commit_sha!;
     steps.push({ step, pr: pr.number, sha });
     print(
-      `${String(10 + i).padStart(2, "0")}:00  #${pr.number} ${step.title} (@${step.author}) landed as ${sha.slice(0, 7)}${step.landByComment ? " via @sheriff land" : ""}`,
+      `${String(10 + i).padStart(2, "0")}:00  #${pr.number} ${step.title} (@${step.author}) landed as ${shortSha(sha)}${step.landByComment ? " via @sheriff land" : ""}`,
     );
     if (!inBatch || batchEnds) {
       if (batchEnds) world.gpuWorker.resume();
@@ -196,7 +197,7 @@ async function narrate(world: World, steps: StepOutcome[], print: (line: string)
     if (entry.kind === "job" && !/ (retry|bisect|ab|baseline) job/.test(entry.text)) continue;
     const pr = prOf(entry.sha);
     print(
-      `         sheriff: ${entry.kind.padEnd(16)} ${entry.suite ? `${entry.suite} ` : ""}${entry.sha ? entry.sha.slice(0, 7) : ""}${pr ? ` (#${pr})` : ""} ${entry.text.split("\n")[0]!.slice(0, 110)}`,
+      `         sheriff: ${entry.kind.padEnd(16)} ${entry.suite ? `${entry.suite} ` : ""}${entry.sha ? shortSha(entry.sha) : ""}${pr ? ` (#${pr})` : ""} ${entry.text.split("\n")[0]!.slice(0, 110)}`,
     );
   }
 }
@@ -238,7 +239,7 @@ async function report(world: World, steps: StepOutcome[]): Promise<DemoReport> {
 export async function printSummary(report: DemoReport, print: (line: string) => void): Promise<void> {
   print("");
   print("Flaky tests reported, never reverted for:");
-  for (const f of report.flaky) print(`  ${f.suite} at ${f.sha.slice(0, 7)}: ${f.tests.join(", ")}`);
+  for (const f of report.flaky) print(`  ${f.suite} at ${shortSha(f.sha)}: ${f.tests.join(", ")}`);
   print("Revert PRs opened by Sheriff:");
   for (const p of report.revertPulls) print(`  #${p.number} ${p.title}  (${p.head})`);
   print(

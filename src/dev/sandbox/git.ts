@@ -11,7 +11,7 @@ export const GIT_ENV: Record<string, string> = {
   LC_ALL: "C",
 };
 
-export class GitError extends Error {
+export class SandboxGitError extends Error {
   constructor(
     readonly args: string[],
     readonly code: number,
@@ -52,7 +52,7 @@ export function runGit(gitDir: string | null, args: string[], opts: GitOptions =
       const stdoutBuf = Buffer.concat(out);
       const r = { stdout: stdoutBuf.toString("utf8"), stdoutBuf, stderr: Buffer.concat(err).toString("utf8"), code: code ?? -1 };
       if ((opts.okCodes ?? [0]).includes(r.code)) resolve(r);
-      else reject(new GitError(args, r.code, r.stderr));
+      else reject(new SandboxGitError(args, r.code, r.stderr));
     });
     child.stdin.on("error", () => undefined);
     child.stdin.end(opts.input ?? "");

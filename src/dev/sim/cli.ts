@@ -15,7 +15,7 @@ const USAGE = `sheriff simulate [options]
   --seed N             PRNG seed (default ${DEFAULT_OPTIONS.seed})
   --no-cherry-pick     the runner cannot cherry-pick reverts onto a probe (the app's runners can):
                        culprits masked by a reverted crash or break stay unsearchable
-  --matrix             run the issue's matrix: noise 1%,3% x slowdown 3%,5%,10% x flake 0%,5%,15%
+  --matrix             run the standard matrix: noise 1%,3% x slowdown 3%,5%,10% x flake 0%,5%,15%
   --seeds N            seeds per matrix cell, 1..N (default 3)
   --json PATH          write the full report(s) as JSON
   --markdown PATH      with --matrix, write the results table as Markdown

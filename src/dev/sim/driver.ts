@@ -1,11 +1,13 @@
 import type { SuiteConfig } from "../../model/config.js";
 import { planLandedJobs } from "../../core/plan.js";
 import { decide } from "../../core/verdict/engine.js";
-import { jobId, type DecisionEngine, type JobRequest, type RunRecord } from "../../model/engine.js";
+import { type DecisionEngine, type RunRecord } from "../../model/engine.js";
 import { DEFAULT_OPTIONS, SUITE, planStream, shaFor, synthesize, type PlannedCommit, type SimCommit, type SimOptions } from "./model.js";
 import { Rng } from "./prng.js";
 import { summarize, type SimulationReport } from "./metrics.js";
 import type { QueuedJob, SimTrace } from "./trace.js";
+import { jobId, type JobRequest } from "../../model/jobs.js";
+import { revertTitle } from "../../model/revertCommit.js";
 
 /**
  * Drives the real engine the way the app does: after each landed push (once its `landed` job
@@ -146,7 +148,7 @@ export function simulate(partial: Partial<SimOptions> = {}, engine: DecisionEngi
     now = e.at;
     if (e.kind === "push" || e.kind === "revert") {
       const landed =
-        e.kind === "push" ? e.commits.map((c) => land(c)) : [land({ title: `Revert "${bySha(e.culprit).title}"`, revertOf: e.culprit })];
+        e.kind === "push" ? e.commits.map((c) => land(c)) : [land({ title: revertTitle(bySha(e.culprit).title), revertOf: e.culprit })];
       if (e.kind === "revert") reverts.set(e.culprit, now);
       for (const job of planLandedJobs(landed)) enqueue(job);
     } else {

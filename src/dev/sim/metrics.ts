@@ -1,8 +1,8 @@
 import { quantile } from "simple-statistics";
 import { probeBudget } from "../../core/culprit/bisect.js";
-import type { JobPurpose } from "../../model/engine.js";
 import type { SimTrace } from "./trace.js";
 import { testNames, type Effect, type SimOptions } from "./model.js";
+import { type JobPurpose } from "../../model/jobs.js";
 
 export type CulpritKind = "correctness" | "crash" | "slowdown";
 

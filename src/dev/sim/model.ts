@@ -169,7 +169,7 @@ export function synthesize(at: SimCommit, o: SimOptions, rng: Rng, w: RunWindow,
     commit: commit.sha,
     startedAt: iso(w.start),
     finishedAt: iso(w.end),
-    environment: { commit: commit.sha, runner: `sim-gpu-${w.gpuIndex}`, gpuIndex: w.gpuIndex, gpu: "SimGPU" },
+    environment: { commit: commit.sha, executor: `sim-gpu-${w.gpuIndex}`, gpuIndex: w.gpuIndex, gpu: "SimGPU" },
   } as const;
   if (commit.active.some((e) => e.kind === "crash")) {
     return { ...base, status: "crashed", tests: [], benchmarks: [], log: "illegal memory access (simulated)" };

@@ -1,5 +1,6 @@
 import { quantile } from "simple-statistics";
 import type { SimulationReport } from "./metrics.js";
+import { shaTag } from "../../model/sha.js";
 
 /** One matrix cell: the same configuration over several seeds, with counts summed and times pooled. */
 export interface CellSummary {
@@ -127,7 +128,7 @@ export function formatReport(r: SimulationReport): string {
     `  correctness culprits found: ${r.found.correctness + r.found.crash}/${r.culprits.correctness + r.culprits.crash} (crashes ${r.found.crash}/${r.culprits.crash})`,
     `  slowdowns found: ${r.found.slowdown}/${r.culprits.slowdown}${r.slowdownBelowThreshold ? " (below the suite threshold: not reverting them is correct)" : ""}`,
     `  masked when they landed (live crash, or same test already broken): ${r.masked}, found ${r.foundMasked}, missed ${r.missedMasked}${r.options.cherryPick ? "" : " (runner cannot cherry-pick reverts)"}`,
-    `  false reverts: ${r.falseReverts.length}${r.falseReverts.map((f) => `\n    ${f.sha.slice(0, 12)} (${f.kind}): ${f.summary}`).join("")}`,
+    `  false reverts: ${r.falseReverts.length}${r.falseReverts.map((f) => `\n    ${shaTag(f.sha)} (${f.kind}): ${f.summary}`).join("")}`,
     `  flaky reports: ${r.flakyReports}`,
     `  GPU jobs: ${r.gpuJobs.total} (landed ${r.gpuJobs.landed}, retry ${r.gpuJobs.retry}, bisect ${r.gpuJobs.bisect}, ab ${r.gpuJobs.ab}, baseline ${r.gpuJobs.baseline})`,
     `  jobs per found culprit: own investigation ${f1(r.perCulprit.jobsMean)}, search only ${f1(r.perCulprit.searchJobsMean)}, all non-landed jobs ${f1(r.perCulprit.overheadInclusiveMean)}`,

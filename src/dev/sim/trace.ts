@@ -1,5 +1,6 @@
-import type { JobRequest, RegressionDecision, RunRecord } from "../../model/engine.js";
+import type { RegressionDecision, RunRecord } from "../../model/engine.js";
 import type { SimCommit, SimOptions } from "./model.js";
+import { type JobRequest } from "../../model/jobs.js";
 
 /** What one simulated stream did: the driver writes it, the metrics read it. */
 export interface QueuedJob {

@@ -1,6 +1,6 @@
 import type { NativeError, TimingStats } from "./native.js";
 import { fmt } from "./numeric.js";
-import type { SuiteContext, SuiteRecorder } from "./suite.js";
+import type { BuiltinSuiteEnv, SuiteRecorder } from "./suite.js";
 
 /**
  * cuda-events: the CUDA-event timing library. With a GPU: kernels of known duration (a spin
@@ -42,7 +42,7 @@ function summaryError(got: TimingStats, samples: ArrayLike<number>) {
   };
 }
 
-export function cudaEventsSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
+export function cudaEventsSuite(ctx: BuiltinSuiteEnv, rec: SuiteRecorder): void {
   const { lib } = ctx;
   rec.test("cuda_events/summarize/known_samples", () => {
     const samples = Float32Array.from([12.5, 10, 11, 10.25, 30, 9.75, 10.5, 10, 11.25, 10.75]);
@@ -67,7 +67,7 @@ export function cudaEventsSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
         };
   });
 
-  if (ctx.runner !== "cuda") {
+  if (ctx.execution !== "cuda") {
     rec.test("cuda_events/no_cuda_is_an_error_not_a_crash", () => {
       try {
         lib.timeSpin(10, { warmup: 0, reps: 1 });

@@ -1,6 +1,6 @@
 import { DTYPE, type DtypeCode, type KernelMode } from "./native.js";
 import { bitsF32, dtypeName, f32Bits, hex, Rng, seedFor, ulpDistance16, ulpDistance32 } from "./numeric.js";
-import { wallClockSamples, type SuiteContext, type SuiteRecorder } from "./suite.js";
+import { wallClockSamples, type BuiltinSuiteEnv, type SuiteRecorder } from "./suite.js";
 
 /**
  * half-precision: fp32 -> fp16/bf16 (round to nearest even, IEEE specials) and back, the
@@ -79,7 +79,7 @@ function inputsFor(kind: string, dst: DtypeCode, n: number, rng: Rng): Uint32Arr
   return out;
 }
 
-function checkToHalf(ctx: SuiteContext, mode: KernelMode, dst: DtypeCode, src: Uint32Array) {
+function checkToHalf(ctx: BuiltinSuiteEnv, mode: KernelMode, dst: DtypeCode, src: Uint32Array) {
   const f = new Float32Array(src.buffer.slice(0));
   const got = new Uint16Array(src.length).fill(0xdead);
   const want = new Uint16Array(src.length).fill(0xbeef);
@@ -102,7 +102,7 @@ function checkToHalf(ctx: SuiteContext, mode: KernelMode, dst: DtypeCode, src: U
   };
 }
 
-function checkToF32(ctx: SuiteContext, mode: KernelMode, srcDtype: DtypeCode) {
+function checkToF32(ctx: BuiltinSuiteEnv, mode: KernelMode, srcDtype: DtypeCode) {
   const src = new Uint16Array(65536);
   for (let i = 0; i < 65536; i++) src[i] = i;
   const got = new Float32Array(65536);
@@ -130,8 +130,8 @@ function checkToF32(ctx: SuiteContext, mode: KernelMode, srcDtype: DtypeCode) {
   };
 }
 
-export function halfPrecisionSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
-  const mode: KernelMode = ctx.runner === "cuda" ? "cuda" : "host";
+export function halfPrecisionSuite(ctx: BuiltinSuiteEnv, rec: SuiteRecorder): void {
+  const mode: KernelMode = ctx.execution === "cuda" ? "cuda" : "host";
   const n = ctx.quick ? 1 << 14 : 1 << 20;
   for (const dst of [DTYPE.f16, DTYPE.bf16] as DtypeCode[]) {
     for (const kind of ["specials", "ties", "normal_values", "random_bits"]) {
@@ -147,7 +147,7 @@ export function halfPrecisionSuite(ctx: SuiteContext, rec: SuiteRecorder): void 
   // Benchmarks: raw samples. CUDA: CUDA events around each launch. cpu-host: wall clock, with
   // the reference timed in the same run.
   const rng = new Rng(seedFor(ctx.seed, "bench"));
-  if (ctx.runner === "cuda") {
+  if (ctx.execution === "cuda") {
     const count = ctx.quick ? 1 << 20 : 1 << 24;
     const src = new Float32Array(count);
     for (let i = 0; i < count; i++) src[i] = rng.normal();

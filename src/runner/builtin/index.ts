@@ -6,7 +6,7 @@ import { cudaEventsSuite } from "./cudaEvents.js";
 import { halfPrecisionSuite } from "./halfPrecision.js";
 import { indexReduceSuite } from "./indexReduce.js";
 import { loadAddon } from "./native.js";
-import { SuiteRecorder, type RunnerKind, type SuiteFn } from "./suite.js";
+import { SuiteRecorder, type Execution, type SuiteFn } from "./suite.js";
 import { varlenAttentionSuite } from "./varlenAttention.js";
 
 export type BuiltinSuiteName = (typeof BUILTIN_SUITES)[number];
@@ -27,7 +27,7 @@ export interface InProcessArgs {
   quick: boolean;
   reps: number;
   /** "cpu-host" forces the host path even with a GPU. */
-  runner?: RunnerKind;
+  execution?: Execution;
   /** Append-only JSON-lines file: which test is running, which finished (read by the parent after a crash). */
   progress?: string;
 }
@@ -57,9 +57,9 @@ export function runBuiltinInProcess(args: InProcessArgs): SuiteResult {
     const addon = loadAddon();
     lib = addon.load(args.lib);
     status = lib.status();
-    const runner: RunnerKind = args.runner === "cpu-host" || !status.cuda ? "cpu-host" : "cuda";
-    environment.runner = runner;
-    if (runner === "cuda") {
+    const execution: Execution = args.execution === "cpu-host" || !status.cuda ? "cpu-host" : "cuda";
+    environment.executor = execution;
+    if (execution === "cuda") {
       const info = addon.deviceInfo();
       const dev = info.devices[0];
       if (dev?.name) environment.gpu = dev.name;
@@ -78,7 +78,7 @@ export function runBuiltinInProcess(args: InProcessArgs): SuiteResult {
     fn(
       {
         lib,
-        runner,
+        execution,
         seed: args.seed,
         quick: args.quick,
         timing: { warmup: Math.min(10, Math.max(1, Math.floor(args.reps / 5))), reps: args.reps },

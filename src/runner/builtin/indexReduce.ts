@@ -1,6 +1,6 @@
 import { DTYPE, REDUCE, type DtypeCode, type IndexReduceArgs, type KernelMode, type ReduceName } from "./native.js";
 import { compare, dtypeName, fmt, fromNumbers, Rng, seedFor, TOLERANCE, toNumbers } from "./numeric.js";
-import { wallClockSamples, type SuiteContext, type SuiteRecorder } from "./suite.js";
+import { wallClockSamples, type BuiltinSuiteEnv, type SuiteRecorder } from "./suite.js";
 
 /**
  * index-reduce: Tensor.index_reduce_(0, index, source, reduce, include_self) on every reduce,
@@ -40,7 +40,7 @@ function makeArgs(dtype: DtypeCode, reduce: ReduceName, includeSelf: boolean, c:
 
 const EXACT = true;
 
-function run(ctx: SuiteContext, mode: KernelMode, args: IndexReduceArgs) {
+function run(ctx: BuiltinSuiteEnv, mode: KernelMode, args: IndexReduceArgs) {
   const got = { ...args, self: args.self.slice() };
   const want = { ...args, self: args.self.slice() };
   ctx.lib.indexReduce(mode, got);
@@ -64,8 +64,8 @@ function run(ctx: SuiteContext, mode: KernelMode, args: IndexReduceArgs) {
   };
 }
 
-export function indexReduceSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
-  const mode: KernelMode = ctx.runner === "cuda" ? "cuda" : "host";
+export function indexReduceSuite(ctx: BuiltinSuiteEnv, rec: SuiteRecorder): void {
+  const mode: KernelMode = ctx.execution === "cuda" ? "cuda" : "host";
   const cases: Case[] = ctx.quick
     ? [
         { rows: 1, rowSize: 16, nIndex: 5 },
@@ -110,7 +110,7 @@ export function indexReduceSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
   });
 
   const rng = new Rng(seedFor(ctx.seed, "bench"));
-  if (ctx.runner === "cuda") {
+  if (ctx.execution === "cuda") {
     const shapes = ctx.quick ? [{ rows: 1024, rowSize: 128, nIndex: 8192 }] : [{ rows: 16384, rowSize: 256, nIndex: 131072 }];
     for (const c of shapes) {
       for (const [reduce, dtype] of [

@@ -3,11 +3,11 @@ import type { KernelLibrary, NativeError, TimingOptions } from "./native.js";
 import { fmt } from "./numeric.js";
 
 /** "cuda": CUDA kernels vs the CPU reference, timed with CUDA events. "cpu-host": host execution of the implementation vs the reference. */
-export type RunnerKind = "cuda" | "cpu-host";
+export type Execution = "cuda" | "cpu-host";
 
-export interface SuiteContext {
+export interface BuiltinSuiteEnv {
   lib: KernelLibrary;
-  runner: RunnerKind;
+  execution: Execution;
   seed: number;
   /** Fewer/smaller cases (tests of Sheriff itself). */
   quick: boolean;
@@ -69,7 +69,7 @@ export class SuiteRecorder {
   }
 }
 
-/** Wall-clock samples (µs) of `fn` on the host: the cpu-host runner's stand-in for CUDA events. */
+/** Wall-clock samples (µs) of `fn` on the host: cpu-host execution's stand-in for CUDA events. */
 export function wallClockSamples(fn: () => void, warmup: number, reps: number): number[] {
   for (let i = 0; i < warmup; i++) fn();
   const samples: number[] = [];
@@ -81,4 +81,4 @@ export function wallClockSamples(fn: () => void, warmup: number, reps: number): 
   return samples;
 }
 
-export type SuiteFn = (ctx: SuiteContext, rec: SuiteRecorder) => void;
+export type SuiteFn = (ctx: BuiltinSuiteEnv, rec: SuiteRecorder) => void;

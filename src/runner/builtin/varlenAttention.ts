@@ -1,6 +1,6 @@
 import { DTYPE, type AttentionArgs, type DtypeCode } from "./native.js";
 import { compare, dtypeName, fmt, poison, Rng, seedFor, toNumbers } from "./numeric.js";
-import type { SuiteContext, SuiteRecorder } from "./suite.js";
+import type { BuiltinSuiteEnv, SuiteRecorder } from "./suite.js";
 
 /**
  * varlen-attention: the forward (inference) kernel on variable-length batches: plain, causal,
@@ -269,7 +269,7 @@ const PARAM_CHECKS: { name: string; mutate: (a: AttentionArgs) => void; expect: 
   { name: "num_splits=129", mutate: (a) => (a.numSplits = 129), expect: "SK_ERR_INVALID" },
 ];
 
-export function varlenAttentionSuite(ctx: SuiteContext, rec: SuiteRecorder): void {
+export function varlenAttentionSuite(ctx: BuiltinSuiteEnv, rec: SuiteRecorder): void {
   const cases = attentionCases(ctx.quick);
   // Parameter validation: the GPU entry point's checks, executed on the host (both runners).
   for (const check of PARAM_CHECKS) {
@@ -297,7 +297,7 @@ export function varlenAttentionSuite(ctx: SuiteContext, rec: SuiteRecorder): voi
   for (const c of cases) {
     const name = caseName(c);
     rec.test(name, () => {
-      if (ctx.runner !== "cuda") return { skip: `${ctx.lib.status().message}; the kernels ABI has no host execution of attention` };
+      if (ctx.execution !== "cuda") return { skip: `${ctx.lib.status().message}; the kernels ABI has no host execution of attention` };
       const args = buildAttention(c, new Rng(seedFor(ctx.seed, name)));
       const got = fresh(args);
       const want = fresh(args);
@@ -307,7 +307,7 @@ export function varlenAttentionSuite(ctx: SuiteContext, rec: SuiteRecorder): voi
     });
   }
 
-  if (ctx.runner === "cuda") {
+  if (ctx.execution === "cuda") {
     const rng = new Rng(seedFor(ctx.seed, "bench"));
     const benches: AttnCase[] = ctx.quick
       ? [

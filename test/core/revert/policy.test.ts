@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decideRevert } from "../../../src/core/revert/policy.js";
-import { revertBranch, revertTitle } from "../../../src/core/revert/evidence.js";
+import { revertBranch } from "../../../src/core/revert/evidence.js";
+import { revertTitle } from "../../../src/model/revertCommit.js";
 
 const base = { mode: "on" as const, culpritIsRevert: false, revertsToday: 0, maxPerDay: 3 };
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { probeBudget } from "../../../src/core/culprit/bisect.js";
 import { decide } from "../../../src/core/verdict/engine.js";
 import { INCOMPLETE_RUN } from "../../../src/core/verdict/tests.js";
-import { jobId } from "../../../src/model/engine.js";
 import { SUITE, drive, history, sha } from "./harness.js";
+import { jobId } from "../../../src/model/jobs.js";
 
 const breaksFrom =
   (culprit: number, test = "t_a") =>

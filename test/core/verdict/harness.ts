@@ -3,17 +3,16 @@ import { RESULT_SCHEMA_VERSION, type SuiteResult } from "../../../src/model/resu
 import { Rng } from "../../../src/dev/sim/prng.js";
 import { decide } from "../../../src/core/verdict/engine.js";
 import {
-  jobId,
   type Decision,
   type EngineCapabilities,
   type EngineInput,
   type FlakyDecision,
-  type JobRequest,
   type LandedCommit,
   type Rebaseline,
   type RegressionDecision,
   type RunRecord,
 } from "../../../src/model/engine.js";
+import { jobId, type JobRequest } from "../../../src/model/jobs.js";
 
 export const SUITE: SuiteConfig = suiteConfigSchema.parse({ kind: "command", name: "kern", command: "true", paths: ["k/**"] });
 
@@ -58,7 +57,7 @@ export function result(commit: string, spec: Spec, rng: Rng): SuiteResult {
     status,
     startedAt: "2026-11-25T00:00:00.000Z",
     finishedAt: "2026-11-25T00:20:00.000Z",
-    environment: { commit, runner: "gpu-1" },
+    environment: { commit, executor: "gpu-1" },
     tests: done ? TESTS.map((name) => ({ name, outcome: spec.fail?.includes(name) ? ("fail" as const) : ("pass" as const) })) : [],
     benchmarks: done
       ? Object.entries(spec.bench ?? {}).map(([name, us]) => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decide } from "../../../src/core/verdict/engine.js";
-import { jobId, type JobRequest } from "../../../src/model/engine.js";
 import { SUITE, drive, history, revertOf, sha, type Spec } from "./harness.js";
+import { jobId, type JobRequest } from "../../../src/model/jobs.js";
 
 const CHERRY = { cherryPick: true };
 const picked = (job: JobRequest, revert: number) => job.cherryPicks?.includes(sha(revert)) === true;

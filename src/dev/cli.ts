@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** Development tools: the demo day and the verdict simulator. Product code never imports them. */
+import { runCommandLine, usageAnswer } from "../entry/command.js";
 
 const USAGE = `usage: node dist/dev/cli.js <command>
 
@@ -24,24 +25,9 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./demo/main.js")).demoCli(rest);
     case "simulate":
       return (await import("./sim/cli.js")).simulateCli(rest);
-    case "help":
-    case "--help":
-    case "-h":
-    case undefined:
-      console.log(USAGE);
-      return command ? 0 : 2;
     default:
-      console.error(`unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+      return usageAnswer(command, USAGE);
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exit(code);
-  },
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runCommandLine(main);

@@ -9,6 +9,7 @@ import { startGpuWorker } from "../runner/worker.js";
 import { createRuntime, defaultLogger, pipelineDeps } from "./runtime.js";
 import { startAppServices, type AppServices } from "./services.js";
 import { apiBaseUrl, loadSettings } from "./settings.js";
+import { runCommandLine, usageAnswer } from "./command.js";
 
 const USAGE = `usage: sheriff <command>
 
@@ -86,24 +87,9 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     case "run-suite":
       return (await import("../runner/suiteMain.js")).runSuiteCli(argv.slice(1));
-    case "help":
-    case "--help":
-    case "-h":
-    case undefined:
-      console.log(USAGE);
-      return command ? 0 : 2;
     default:
-      console.error(`unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+      return usageAnswer(command, USAGE);
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exit(code);
-  },
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runCommandLine(main);

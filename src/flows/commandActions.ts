@@ -7,6 +7,7 @@ import { dispatchJob } from "./dispatch.js";
 import { rerunSuites } from "./rerun.js";
 import { repoKey, type RepoRef } from "../model/repo.js";
 import { shortSha } from "../model/sha.js";
+import { explainReply } from "../core/revert/messages.js";
 
 interface PullFacts {
   repo: RepoRef;
@@ -112,16 +113,8 @@ export function commandActions(deps: PipelineDeps): CommandActions {
     async explain(ctx) {
       const facts = await pullFacts(ctx.octokit, ctx);
       const key = repoKey(facts.repo);
-      const shas = new Set([facts.headSha, ...(facts.mergeSha ? [facts.mergeSha] : [])]);
       const [timeline, reverts] = await Promise.all([deps.ledger.timeline(key), deps.ledger.reverts(key)]);
-      const entries = timeline.filter((e) => e.sha && shas.has(e.sha));
-      if (entries.length === 0) return `Sheriff has no record for #${ctx.pr} yet${facts.mergeSha ? "" : ": it acts once a PR has landed"}.`;
-      const lines = entries.map(
-        (e) => `- ${e.at.slice(0, 19).replace("T", " ")} · ${e.kind}${e.suite ? ` \`${e.suite}\`` : ""}: ${e.text.split("\n")[0]}`,
-      );
-      const revert = reverts.find((r) => shas.has(r.culprit));
-      if (revert) lines.push(`- outcome: ${revert.outcome}${revert.revertPr ? ` (#${revert.revertPr})` : ""} because ${revert.reason}`);
-      return `What Sheriff did for #${ctx.pr}:\n${lines.join("\n")}`;
+      return explainReply(ctx.pr, facts, timeline, reverts);
     },
 
     async cancel(ctx) {

@@ -2,6 +2,8 @@ import type { Octokit } from "@octokit/rest";
 import { RateLimitError, Worker, type Job, type Queue } from "bullmq";
 import type { RedisHandle } from "../adapters/store/redis.js";
 import { landReadiness, type LandReadiness } from "../core/land/policy.js";
+import { blockedComment, landedComment, landErrorComment, type LandAudience, type LandBlock } from "../core/land/messages.js";
+import { baseChangeBlock, mergeFailure, planNotReady, updateRefusal, waitDeadline, type NotReady } from "../core/land/step.js";
 import { LAND_JOB_OPTIONS, LandQueues, landKeys } from "../adapters/queue/land.js";
 import type { LandJobData } from "../model/land.js";
 import { silentLog, type Log } from "../model/log.js";
@@ -87,6 +89,195 @@ class WaitSignal {
   constructor(readonly data: LandJobData) {}
 }
 
+type Pull = Awaited<ReturnType<Octokit["rest"]["pulls"]["get"]>>["data"];
+
+/** What one land step needs besides the job: the worker's settings, resolved. */
+interface StepDeps {
+  redis: RedisHandle;
+  slug: string;
+  timing: LandTiming;
+  log: Log;
+  now: () => number;
+  requiredChecks: RequiredChecksLookup;
+}
+
+/** Posts on the PR and ends the job: blocked (with why and what to do) or landed. */
+interface Report {
+  blocked(block: LandBlock): Promise<LandOutcome>;
+  landed(sha: string): Promise<LandOutcome>;
+}
+
+async function finish(redis: RedisHandle, jobId: string): Promise<void> {
+  await redis.redis.del(landKeys.jobQueue(redis, jobId), landKeys.cancel(redis, jobId));
+}
+
+async function isCancelled(redis: RedisHandle, jobId: string): Promise<string | null> {
+  return redis.redis.get(landKeys.cancel(redis, jobId));
+}
+
+function reporter(deps: StepDeps, octokit: Octokit, data: LandJobData, pull: Pull): Report {
+  const { owner, repo, pr, branch, method, requestedBy } = data;
+  const author = pull.user?.login ?? "";
+  const say = (body: string) => octokit.rest.issues.createComment({ owner, repo, issue_number: pr, body });
+  const audience: LandAudience = { slug: deps.slug, requestedBy, pr, base: pull.base.ref, author };
+  return {
+    async blocked(block) {
+      await say(blockedComment(audience, block));
+      return { outcome: "blocked", reason: block.reason };
+    },
+    async landed(sha) {
+      await say(landedComment({ sha, requestedBy, method, branch, author }));
+      return { outcome: "landed", sha };
+    },
+  };
+}
+
+/** Reviews, checks and statuses at the PR's head, and what the pure policy makes of them. */
+async function readReadiness(deps: StepDeps, octokit: Octokit, data: LandJobData, pull: Pull): Promise<LandReadiness> {
+  const { owner, repo, pr, branch } = data;
+  const head = pull.head.sha;
+  const [reviews, checkRuns, combined, required] = await Promise.all([
+    octokit.paginate(octokit.rest.pulls.listReviews, { owner, repo, pull_number: pr, per_page: 100 }),
+    octokit.paginate(octokit.rest.checks.listForRef, { owner, repo, ref: head, per_page: 100 }),
+    octokit.rest.repos.getCombinedStatusForRef({ owner, repo, ref: head, per_page: 100 }),
+    deps.requiredChecks(octokit, owner, repo, branch),
+  ]);
+  const readiness: LandReadiness = landReadiness({
+    pr: pull,
+    reviews: reviews.map((r) => ({
+      user: r.user ? { login: r.user.login } : null,
+      state: r.state,
+      submitted_at: r.submitted_at ?? null,
+      id: r.id,
+    })),
+    requiredChecks: required,
+    checkRuns: checkRuns.map((c) => ({ name: c.name, status: c.status, conclusion: c.conclusion, id: c.id })),
+    statuses: combined.data.statuses.map((s) => ({ context: s.context, state: s.state })),
+  });
+  deps.log.debug({ owner, repo, pr, head, readiness, check: data.checks }, "land check");
+  return readiness;
+}
+
+/** Asks GitHub to update the PR branch from its base; records it in `data`. A block when it conflicts. */
+async function updateFromBase(deps: StepDeps, octokit: Octokit, data: LandJobData, head: string): Promise<LandBlock | null> {
+  const { owner, repo, pr } = data;
+  try {
+    await octokit.rest.pulls.updateBranch({ owner, repo, pull_number: pr, expected_head_sha: head });
+    data.updates = (data.updates ?? 0) + 1;
+    data.updatedFrom = head;
+    deps.log.info({ owner, repo, pr, head }, "land: updated the PR branch from its base");
+    return null;
+  } catch (err) {
+    if (httpStatusOf(err) !== 422) throw err;
+    const message = messageOf(err);
+    const refused = updateRefusal(message, data.branch);
+    if (refused) return refused;
+    deps.log.info({ owner, repo, pr, message }, "land: update-branch refused; checking again");
+    return null;
+  }
+}
+
+/** A PR not ready yet: block, or update it from its base if the policy says so, then wait (within the deadline). */
+async function whileNotReady(
+  deps: StepDeps,
+  octokit: Octokit,
+  data: LandJobData,
+  head: string,
+  readiness: NotReady,
+  report: Report,
+): Promise<LandOutcome | WaitSignal> {
+  const plan = planNotReady(readiness, data, head, data.branch, deps.timing.maxUpdates);
+  if (plan.action === "blocked") return report.blocked(plan.block);
+  if (plan.action === "update") {
+    const refused = await updateFromBase(deps, octokit, data, head);
+    if (refused) return report.blocked(refused);
+  }
+  const late = waitDeadline(deps.now(), data.firstCheckAt!, deps.timing.maxWaitMs, readiness.waitFor);
+  if (late) return report.blocked(late);
+  return new WaitSignal(data);
+}
+
+/** Merges exactly the head that was checked; a race with a push is looked at again. */
+async function mergePull(
+  deps: StepDeps,
+  octokit: Octokit,
+  data: LandJobData,
+  head: string,
+  report: Report,
+): Promise<LandOutcome | WaitSignal> {
+  const { owner, repo, pr, method } = data;
+  try {
+    const { data: merged } = await octokit.rest.pulls.merge({ owner, repo, pull_number: pr, sha: head, merge_method: method });
+    return await report.landed(merged.sha);
+  } catch (err) {
+    const code = httpStatusOf(err);
+    const message = messageOf(err);
+    const failure = mergeFailure(code, message, data, data.branch, deps.timing.maxMergeAttempts);
+    if (failure.action === "throw") throw err;
+    if (failure.action === "blocked") return report.blocked(failure.block);
+    data.mergeAttempts = failure.mergeAttempts;
+    deps.log.info({ owner, repo, pr, code, message }, "land: merge raced a push; checking again");
+    return new WaitSignal(data);
+  }
+}
+
+/** One look at a queued PR: cancelled? still for this branch? ready? then update, wait, or merge. */
+async function landStep(deps: StepDeps, job: Job<LandJobData>, octokit: Octokit): Promise<LandOutcome | WaitSignal> {
+  const jobId = job.id!;
+  const data: LandJobData = { ...job.data, firstCheckAt: job.data.firstCheckAt ?? deps.now(), checks: (job.data.checks ?? 0) + 1 };
+  if (await isCancelled(deps.redis, jobId)) return { outcome: "cancelled" };
+
+  const { data: pull } = await octokit.rest.pulls.get({ owner: data.owner, repo: data.repo, pull_number: data.pr });
+  const report = reporter(deps, octokit, data, pull);
+  const moved = baseChangeBlock(data.branch, pull.base.ref);
+  if (moved) return report.blocked(moved);
+
+  const readiness = await readReadiness(deps, octokit, data, pull);
+  if (!readiness.ready) return whileNotReady(deps, octokit, data, pull.head.sha, readiness, report);
+
+  if (await isCancelled(deps.redis, jobId)) return { outcome: "cancelled" };
+  return mergePull(deps, octokit, data, pull.head.sha, report);
+}
+
+/** Runs a step; an error is retried by BullMQ, then reported; a wait puts the job back at the head of its queue. */
+async function processJob(
+  deps: StepDeps & { octokitFor(installationId: number): Promise<Octokit> },
+  queue: Queue<LandJobData>,
+  job: Job<LandJobData, LandOutcome>,
+): Promise<LandOutcome> {
+  const { log, redis } = deps;
+  const jobId = job.id!;
+  const octokit = await deps.octokitFor(job.data.installationId);
+  let result: LandOutcome | WaitSignal;
+  try {
+    result = await landStep(deps, job, octokit);
+  } catch (err) {
+    const attempts = job.opts.attempts ?? LAND_JOB_OPTIONS.attempts ?? 1;
+    log.error({ err, jobId, attempt: job.attemptsMade + 1 }, "land step failed");
+    if (job.attemptsMade + 1 < attempts) throw err;
+    await finish(redis, jobId);
+    const { owner, repo, pr, requestedBy } = job.data;
+    await octokit.rest.issues
+      .createComment({
+        owner,
+        repo,
+        issue_number: pr,
+        body: landErrorComment({ requestedBy, pr, slug: deps.slug, message: messageOf(err) }),
+      })
+      .catch((e: unknown) => log.error({ err: e, jobId }, "could not post the land failure"));
+    return { outcome: "blocked", reason: `error: ${messageOf(err)}` };
+  }
+  if (result instanceof WaitSignal) {
+    await job.updateData(result.data);
+    // Hold the branch queue for a while; the job goes back to its head (BullMQ manual rate limit).
+    await queue.rateLimit(deps.timing.pollIntervalMs);
+    throw new RateLimitError();
+  }
+  await finish(redis, jobId);
+  log.info({ jobId, ...result }, "land finished");
+  return result;
+}
+
 /**
  * Consumes every branch's land queue, one PR at a time per branch (BullMQ global concurrency 1,
  * worker concurrency 1), in FIFO order.
@@ -103,156 +294,16 @@ export function createLandWorker(options: LandWorkerOptions): LandWorker {
   const log = options.log ?? silentLog;
   const now = options.now ?? Date.now;
   const requiredChecks = options.requiredChecks ?? requiredChecksFromGitHub;
+  const deps = { redis, octokitFor, slug, timing, log, now, requiredChecks };
   const queues = new LandQueues(redis);
   const workers = new Map<string, Worker<LandJobData, LandOutcome>>();
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  async function finish(jobId: string): Promise<void> {
-    await redis.redis.del(landKeys.jobQueue(redis, jobId), landKeys.cancel(redis, jobId));
-  }
-
-  async function isCancelled(jobId: string): Promise<string | null> {
-    return redis.redis.get(landKeys.cancel(redis, jobId));
-  }
-
-  async function step(job: Job<LandJobData>, octokit: Octokit): Promise<LandOutcome | WaitSignal> {
-    const jobId = job.id!;
-    const { owner, repo, pr, branch, method, requestedBy } = job.data;
-    const data: LandJobData = { ...job.data, firstCheckAt: job.data.firstCheckAt ?? now(), checks: (job.data.checks ?? 0) + 1 };
-    const say = (body: string) => octokit.rest.issues.createComment({ owner, repo, issue_number: pr, body });
-    const cc = (author: string) => (author && author.toLowerCase() !== requestedBy.toLowerCase() ? ` cc @${author}` : "");
-    const again = `Once that is fixed, comment \`@${slug} land\` again.`;
-
-    if (await isCancelled(jobId)) return { outcome: "cancelled" };
-
-    const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: pr });
-    const author = pull.user?.login ?? "";
-    const blocked = async (reason: string, hint = again): Promise<LandOutcome> => {
-      await say(`@${requestedBy} Could not land #${pr} on \`${pull.base.ref}\`: ${reason}. ${hint}${cc(author)}`.trim());
-      return { outcome: "blocked", reason };
-    };
-    if (pull.base.ref !== branch) {
-      return blocked(
-        `its base changed from \`${branch}\` to \`${pull.base.ref}\` while it was queued`,
-        `Comment \`@${slug} land\` again to queue it for \`${pull.base.ref}\`.`,
-      );
-    }
-
-    const head = pull.head.sha;
-    const [reviews, checkRuns, combined, required] = await Promise.all([
-      octokit.paginate(octokit.rest.pulls.listReviews, { owner, repo, pull_number: pr, per_page: 100 }),
-      octokit.paginate(octokit.rest.checks.listForRef, { owner, repo, ref: head, per_page: 100 }),
-      octokit.rest.repos.getCombinedStatusForRef({ owner, repo, ref: head, per_page: 100 }),
-      requiredChecks(octokit, owner, repo, branch),
-    ]);
-    const readiness: LandReadiness = landReadiness({
-      pr: pull,
-      reviews: reviews.map((r) => ({
-        user: r.user ? { login: r.user.login } : null,
-        state: r.state,
-        submitted_at: r.submitted_at ?? null,
-        id: r.id,
-      })),
-      requiredChecks: required,
-      checkRuns: checkRuns.map((c) => ({ name: c.name, status: c.status, conclusion: c.conclusion, id: c.id })),
-      statuses: combined.data.statuses.map((s) => ({ context: s.context, state: s.state })),
-    });
-    log.debug({ owner, repo, pr, head, readiness, check: data.checks }, "land check");
-
-    if (!readiness.ready) {
-      if (readiness.blockedBy) return blocked(readiness.blockedBy);
-      if (readiness.needsUpdate && data.updatedFrom !== head) {
-        if ((data.updates ?? 0) >= timing.maxUpdates) {
-          return blocked(
-            `\`${branch}\` kept moving; it was updated ${data.updates} times without landing`,
-            `Comment \`@${slug} land\` again to retry.`,
-          );
-        }
-        try {
-          await octokit.rest.pulls.updateBranch({ owner, repo, pull_number: pr, expected_head_sha: head });
-          data.updates = (data.updates ?? 0) + 1;
-          data.updatedFrom = head;
-          log.info({ owner, repo, pr, head }, "land: updated the PR branch from its base");
-        } catch (err) {
-          if (httpStatusOf(err) !== 422) throw err;
-          const message = messageOf(err);
-          // 422 is a conflict, or a head that moved under us (then just look again).
-          if (/conflict/i.test(message)) return blocked(`merge conflict with ${branch}`);
-          log.info({ owner, repo, pr, message }, "land: update-branch refused; checking again");
-        }
-      }
-      if (now() - data.firstCheckAt! > timing.maxWaitMs) {
-        return blocked(
-          `gave up after ${Math.round(timing.maxWaitMs / 60_000)} minutes waiting for ${readiness.waitFor ?? "it to become ready"}`,
-          `Comment \`@${slug} land\` again to retry.`,
-        );
-      }
-      return new WaitSignal(data);
-    }
-
-    const cancelledBy = await isCancelled(jobId);
-    if (cancelledBy) return { outcome: "cancelled" };
-    try {
-      const { data: merged } = await octokit.rest.pulls.merge({ owner, repo, pull_number: pr, sha: head, merge_method: method });
-      await say(`Landed as \`${merged.sha}\` by @${requestedBy} (${method} into \`${branch}\`).${cc(author)}`);
-      return { outcome: "landed", sha: merged.sha };
-    } catch (err) {
-      const code = httpStatusOf(err);
-      const message = messageOf(err);
-      if (code === 409 || (code === 405 && /base branch was modified/i.test(message))) {
-        // The head (or base) moved after we looked: look again, a bounded number of times.
-        data.mergeAttempts = (data.mergeAttempts ?? 0) + 1;
-        if (data.mergeAttempts >= timing.maxMergeAttempts) {
-          return blocked(`the branch kept changing while merging (${message})`, `Comment \`@${slug} land\` again to retry.`);
-        }
-        log.info({ owner, repo, pr, code, message }, "land: merge raced a push; checking again");
-        return new WaitSignal(data);
-      }
-      if (code === 405 || code === 422) {
-        return blocked(/conflict/i.test(message) ? `merge conflict with ${branch}` : `GitHub refused the merge: ${message}`);
-      }
-      throw err;
-    }
-  }
-
-  async function processJob(queue: Queue<LandJobData>, job: Job<LandJobData, LandOutcome>): Promise<LandOutcome> {
-    const jobId = job.id!;
-    const octokit = await octokitFor(job.data.installationId);
-    let result: LandOutcome | WaitSignal;
-    try {
-      result = await step(job, octokit);
-    } catch (err) {
-      const attempts = job.opts.attempts ?? LAND_JOB_OPTIONS.attempts ?? 1;
-      log.error({ err, jobId, attempt: job.attemptsMade + 1 }, "land step failed");
-      if (job.attemptsMade + 1 < attempts) throw err;
-      await finish(jobId);
-      const { owner, repo, pr, requestedBy } = job.data;
-      await octokit.rest.issues
-        .createComment({
-          owner,
-          repo,
-          issue_number: pr,
-          body: `@${requestedBy} Could not land #${pr}: Sheriff hit an error talking to GitHub (${messageOf(err)}). Comment \`@${slug} land\` again to retry.`,
-        })
-        .catch((e: unknown) => log.error({ err: e, jobId }, "could not post the land failure"));
-      return { outcome: "blocked", reason: `error: ${messageOf(err)}` };
-    }
-    if (result instanceof WaitSignal) {
-      await job.updateData(result.data);
-      // Hold the branch queue for a while; the job goes back to its head (BullMQ manual rate limit).
-      await queue.rateLimit(timing.pollIntervalMs);
-      throw new RateLimitError();
-    }
-    await finish(jobId);
-    log.info({ jobId, ...result }, "land finished");
-    return result;
-  }
-
   async function startWorker(name: string): Promise<void> {
     if (workers.has(name) || closed) return;
     const queue = await queues.get(name);
-    const worker = new Worker<LandJobData, LandOutcome>(name, (job) => processJob(queue, job), {
+    const worker = new Worker<LandJobData, LandOutcome>(name, (job) => processJob(deps, queue, job), {
       connection: redis.redis,
       prefix: redis.prefix,
       concurrency: 1,

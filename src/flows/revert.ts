@@ -10,6 +10,14 @@ import { loadConfigAt } from "./analyze.js";
 import { repoKey } from "../model/repo.js";
 import { shortSha } from "../model/sha.js";
 import { revertTitle } from "../model/revertCommit.js";
+import {
+  commentOnlyMessage,
+  requestedRevertSummary,
+  revertConflictMessage,
+  revertConflictReason,
+  revertOpenedMessage,
+  type CulpritNotice,
+} from "../core/revert/messages.js";
 
 export const REVERT_LABEL = "sheriff:revert";
 
@@ -27,7 +35,7 @@ async function findDecision(deps: PipelineDeps, key: string, job: RevertJob): Pr
     lastGood: job.culprit,
     failingTests: [],
     benchmarks: [],
-    summary: job.reason ? `Requested by @${job.requestedBy}: ${job.reason}` : `Requested by @${job.requestedBy}.`,
+    summary: requestedRevertSummary(job.requestedBy, job.reason),
   };
 }
 
@@ -68,7 +76,7 @@ export async function revertCulprit(deps: PipelineDeps, job: RevertJob): Promise
     at: new Date().toISOString(),
     ...(original ? { originalPr: original.number } : {}),
   };
-  const mention = original?.author ? `@${original.author} ` : "";
+  const notice: CulpritNotice = { culprit: job.culprit, suite: job.suite, author: original?.author };
 
   const finish = async (record: RevertRecord) => {
     await deps.ledger.recordRevert(key, record);
@@ -80,12 +88,7 @@ export async function revertCulprit(deps: PipelineDeps, job: RevertJob): Promise
   if (policy.action === "record-only") return finish({ ...base, outcome: "recorded" });
   if (policy.action === "comment-only") {
     if (original) {
-      await comment(
-        octokit,
-        repo,
-        original.number,
-        `${mention}Sheriff found that ${shortSha(job.culprit)} regressed \`${job.suite}\` after landing. No revert PR was opened: ${policy.reason}.\n\n${evidence}`,
-      );
+      await comment(octokit, repo, original.number, commentOnlyMessage(notice, policy.reason, evidence));
     }
     return finish({ ...base, outcome: "commented" });
   }
@@ -97,14 +100,10 @@ export async function revertCulprit(deps: PipelineDeps, job: RevertJob): Promise
     const created = await createRevertCommit(deps.cache, repo, job.culprit, branch, { token });
     if (created.kind === "conflict") {
       if (original) {
-        await comment(
-          octokit,
-          repo,
-          original.number,
-          `${mention}Sheriff found that ${shortSha(job.culprit)} regressed \`${job.suite}\`, but reverting it on top of ${repo.branch} (${shortSha(created.head)}) conflicts in ${created.files.map((f) => `\`${f}\``).join(", ")}: later commits changed the same lines. Please revert or fix it by hand.\n\n${evidence}`,
-        );
+        const conflict = { branch: repo.branch, head: created.head, files: created.files };
+        await comment(octokit, repo, original.number, revertConflictMessage(notice, conflict, evidence));
       }
-      return finish({ ...base, outcome: "conflict", reason: `revert conflicts in ${created.files.join(", ")}` });
+      return finish({ ...base, outcome: "conflict", reason: revertConflictReason(created.files) });
     }
     const title = revertTitle(original?.title ?? commit?.title ?? shortSha(job.culprit));
     number = await openPull(octokit, repo, { head: branch, title, body: revertBody(decision, evidence, original?.number ?? null) });
@@ -112,12 +111,7 @@ export async function revertCulprit(deps: PipelineDeps, job: RevertJob): Promise
   }
   await addLabel(octokit, repo, number, REVERT_LABEL);
   if (original) {
-    await comment(
-      octokit,
-      repo,
-      original.number,
-      `${mention}Sheriff found that this PR's commit ${shortSha(job.culprit)} regressed \`${job.suite}\` after landing, and opened #${number} to revert it. ${decision.summary}`,
-    );
+    await comment(octokit, repo, original.number, revertOpenedMessage(notice, number, decision.summary));
   }
   return finish({ ...base, outcome: "pr-opened", revertPr: number, revertBranch: branch });
 }

@@ -1,0 +1,67 @@
+/**
+ * What Sheriff says about a culprit and what it did: the revert step's comments and the `explain`
+ * reply. Pure, so the texts are tested without GitHub or a ledger.
+ */
+import type { RevertRecord, TimelineEntry } from "../../model/ledger.js";
+import { shortSha } from "../../model/sha.js";
+
+/** What a revert comment is about: the culprit, its suite, and the original PR's author to mention. */
+export interface CulpritNotice {
+  culprit: string;
+  suite: string;
+  /** The original PR's author, when known. */
+  author?: string | undefined;
+}
+
+function mention(author: string | undefined): string {
+  return author ? `@${author} ` : "";
+}
+
+/** The regression summary when a person's `revert` command stands in for an engine verdict. */
+export function requestedRevertSummary(requestedBy: string | undefined, reason: string | undefined): string {
+  return reason ? `Requested by @${requestedBy}: ${reason}` : `Requested by @${requestedBy}.`;
+}
+
+/** On the original PR when the policy allows no revert PR (shadow mode, a revert culprit, the daily cap). */
+export function commentOnlyMessage(notice: CulpritNotice, reason: string, evidence: string): string {
+  return `${mention(notice.author)}Sheriff found that ${shortSha(notice.culprit)} regressed \`${notice.suite}\` after landing. No revert PR was opened: ${reason}.\n\n${evidence}`;
+}
+
+/** On the original PR when reverting the culprit on top of the branch conflicts. */
+export function revertConflictMessage(
+  notice: CulpritNotice,
+  conflict: { branch: string; head: string; files: string[] },
+  evidence: string,
+): string {
+  const files = conflict.files.map((f) => `\`${f}\``).join(", ");
+  return `${mention(notice.author)}Sheriff found that ${shortSha(notice.culprit)} regressed \`${notice.suite}\`, but reverting it on top of ${conflict.branch} (${shortSha(conflict.head)}) conflicts in ${files}: later commits changed the same lines. Please revert or fix it by hand.\n\n${evidence}`;
+}
+
+/** The reason recorded when the revert conflicts. */
+export function revertConflictReason(files: string[]): string {
+  return `revert conflicts in ${files.join(", ")}`;
+}
+
+/** On the original PR once the revert PR is open. */
+export function revertOpenedMessage(notice: CulpritNotice, revertPr: number, summary: string): string {
+  return `${mention(notice.author)}Sheriff found that this PR's commit ${shortSha(notice.culprit)} regressed \`${notice.suite}\` after landing, and opened #${revertPr} to revert it. ${summary}`;
+}
+
+/** The PR's shas Sheriff may have acted on: its head, and its merge commit once landed. */
+export interface PullShas {
+  headSha: string;
+  mergeSha: string | null;
+}
+
+/** The `explain` reply: the ledger's entries for the PR's shas, and the revert outcome if there is one. */
+export function explainReply(pr: number, pull: PullShas, timeline: TimelineEntry[], reverts: RevertRecord[]): string {
+  const shas = new Set([pull.headSha, ...(pull.mergeSha ? [pull.mergeSha] : [])]);
+  const entries = timeline.filter((e) => e.sha && shas.has(e.sha));
+  if (entries.length === 0) return `Sheriff has no record for #${pr} yet${pull.mergeSha ? "" : ": it acts once a PR has landed"}.`;
+  const lines = entries.map(
+    (e) => `- ${e.at.slice(0, 19).replace("T", " ")} · ${e.kind}${e.suite ? ` \`${e.suite}\`` : ""}: ${e.text.split("\n")[0]}`,
+  );
+  const revert = reverts.find((r) => shas.has(r.culprit));
+  if (revert) lines.push(`- outcome: ${revert.outcome}${revert.revertPr ? ` (#${revert.revertPr})` : ""} because ${revert.reason}`);
+  return `What Sheriff did for #${pr}:\n${lines.join("\n")}`;
+}

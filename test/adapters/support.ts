@@ -41,3 +41,10 @@ export function blockNetwork(): void {
   nock.disableNetConnect();
   nock.enableNetConnect(/127\.0\.0\.1|localhost/);
 }
+
+/** Clears nock's interceptors and returns those never called: a test expects none to be left. */
+export function takeUncalledMocks(): string[] {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  return pending;
+}

@@ -4,7 +4,7 @@ import { pino } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { probotAccess } from "../../../src/adapters/github/access.js";
-import { API, blockNetwork } from "../support.js";
+import { API, blockNetwork, takeUncalledMocks } from "../support.js";
 
 const INSTALLATION = 2311213;
 const GHE = "https://ghe.example.com/api/v3";
@@ -38,8 +38,7 @@ beforeAll(() => {
 });
 afterAll(() => nock.enableNetConnect());
 afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
+  const pending = takeUncalledMocks();
   expect(pending, "every expected GitHub call was made").toEqual([]);
 });
 

@@ -4,7 +4,7 @@ import { CHECK_NAME, reportConfigError, upsertCheckRun } from "../../../src/adap
 import { Ledger } from "../../../src/adapters/store/ledger.js";
 import type { CommitSummary } from "../../../src/model/checkRun.js";
 import type { RepoRef } from "../../../src/model/repo.js";
-import { API, blockNetwork, keysUnder, sha, testOctokit, testRedis } from "../support.js";
+import { API, blockNetwork, keysUnder, sha, testOctokit, testRedis, takeUncalledMocks } from "../support.js";
 
 const REPO: RepoRef = {
   owner: "gpu-team",
@@ -31,8 +31,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
+  const pending = takeUncalledMocks();
   const prefix = store.prefix;
   await store.cleanup();
   expect(await keysUnder(prefix)).toEqual([]);

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ConfigCache, readConfig } from "../../../src/adapters/github/config.js";
 import { ConfigError } from "../../../src/model/configFile.js";
 import type { SheriffConfig } from "../../../src/model/config.js";
-import { API, blockNetwork, sha, testOctokit } from "../support.js";
+import { API, blockNetwork, sha, testOctokit, takeUncalledMocks } from "../support.js";
 
 const PATH = "/repos/gpu-team/flash-kernels";
 const REF = sha("c1");
@@ -41,8 +41,7 @@ function expectContents(status: number, body: unknown): nock.Scope {
 beforeAll(blockNetwork);
 afterAll(() => nock.enableNetConnect());
 afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
+  const pending = takeUncalledMocks();
   expect(pending, "every expected GitHub call was made").toEqual([]);
 });
 

@@ -1,7 +1,7 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createPermissionChecker, type PermissionChecker } from "../../../src/adapters/github/permissions.js";
-import { API, blockNetwork, keysUnder, testOctokit, testRedis } from "../support.js";
+import { API, blockNetwork, keysUnder, testOctokit, testRedis, takeUncalledMocks } from "../support.js";
 
 const PATH = "/repos/gpu-team/flash-kernels";
 
@@ -23,8 +23,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
+  const pending = takeUncalledMocks();
   const prefix = store.prefix;
   await store.cleanup();
   expect(await keysUnder(prefix)).toEqual([]);

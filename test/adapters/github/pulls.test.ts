@@ -2,7 +2,7 @@ import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { addLabel, comment, openPull, openPullFrom, pullForCommit } from "../../../src/adapters/github/pulls.js";
 import type { RepoRef } from "../../../src/model/repo.js";
-import { API, blockNetwork, sha, testOctokit } from "../support.js";
+import { API, blockNetwork, sha, testOctokit, takeUncalledMocks } from "../support.js";
 
 const REPO: RepoRef = {
   owner: "gpu-team",
@@ -29,8 +29,7 @@ function pullJson(number: number, merged: boolean, login: string | null = "alice
 beforeAll(blockNetwork);
 afterAll(() => nock.enableNetConnect());
 afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
+  const pending = takeUncalledMocks();
   expect(pending, "every expected GitHub call was made").toEqual([]);
 });
 

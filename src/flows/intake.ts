@@ -53,7 +53,7 @@ export async function intakePush(deps: PipelineDeps, job: IntakeJob): Promise<In
     before = base;
   }
 
-  const firstSight = (await deps.ledger.chain(key, repo.branch)).length === 0;
+  const firstSight = !(await deps.ledger.hasChain(key, repo.branch));
   const shas = await landedCommits(mirror, before, job.after);
   const infos = await Promise.all(shas.map((sha) => commitInfo(mirror, sha)));
   const commits = infos.map((info) => toLandedCommit(info, config));

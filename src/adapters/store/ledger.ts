@@ -58,6 +58,11 @@ export class Ledger {
     return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as StoredCommit);
   }
 
+  /** Whether the branch has any recorded commit (a first push runs every suite). */
+  async hasChain(repo: string, branch: string): Promise<boolean> {
+    return (await this.store.redis.llen(this.key(repo, "chain", branch))) > 0;
+  }
+
   async commit(repo: string, sha: string): Promise<StoredCommit | null> {
     const value = await this.store.redis.hget(this.key(repo, "commits"), sha);
     return value ? (JSON.parse(value) as StoredCommit) : null;

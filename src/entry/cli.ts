@@ -10,6 +10,7 @@ import { createRuntime, defaultLogger, pipelineDeps } from "./runtime.js";
 import { startAppServices, type AppServices } from "./services.js";
 import { apiBaseUrl, loadSettings } from "./settings.js";
 import { runCommandLine, usageAnswer } from "./command.js";
+import { importRedisLedger } from "../adapters/store/legacyImport.js";
 
 const USAGE = `usage: sheriff <command>
 
@@ -17,6 +18,9 @@ const USAGE = `usage: sheriff <command>
              without APP_ID it serves the page that registers the app from app.yml)
   worker     a GPU host: pulls GPU jobs from the queue, one per GPU
   run-suite  run one built-in kernel suite in a checkout (used by workflows/post-land-gpu.yml)
+  migrate    bring the history database (DATABASE_URL) up to date; start and worker also do this
+  import-redis-ledger
+             copy the history an earlier Sheriff kept in Redis (under SHERIFF_PREFIX) into the database
   help       this text`;
 
 function onShutdown(close: () => Promise<void>): void {
@@ -36,7 +40,7 @@ function onShutdown(close: () => Promise<void>): void {
 
 async function start(): Promise<void> {
   const settings = loadSettings();
-  const runtime = createRuntime(settings);
+  const runtime = await createRuntime(settings);
   const services: AppServices[] = [];
   await run(async (app: Probot) => {
     const deps = pipelineDeps(runtime, app, settings);
@@ -52,8 +56,8 @@ async function start(): Promise<void> {
 
 async function worker(): Promise<void> {
   const settings = loadSettings();
-  const runtime = createRuntime(settings);
   const log = defaultLogger();
+  const runtime = await createRuntime(settings, log);
   const access = process.env.APP_ID ? probotAccess(createProbot(), apiBaseUrl(settings)) : undefined;
   const gpus = await discoverGpus();
   const gpuWorker = startGpuWorker({
@@ -76,6 +80,18 @@ async function worker(): Promise<void> {
   });
 }
 
+/** One-off maintenance on the history database; prints what it did as JSON. */
+async function maintain(command: "migrate" | "import-redis-ledger"): Promise<number> {
+  const runtime = await createRuntime(loadSettings());
+  try {
+    const report = command === "migrate" ? { schema: runtime.db.schema, upToDate: true } : await importRedisLedger(runtime.store, runtime.db);
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  } finally {
+    await runtime.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command] = argv;
   switch (command) {
@@ -85,6 +101,9 @@ async function main(argv: string[]): Promise<number> {
     case "worker":
       await worker();
       return -1;
+    case "migrate":
+    case "import-redis-ledger":
+      return maintain(command);
     case "run-suite":
       return (await import("../runner/suiteMain.js")).runSuiteCli(argv.slice(1));
     default:

@@ -9,28 +9,43 @@ import { RepoCache } from "../adapters/git/git.js";
 import { apiBaseUrl, type Settings } from "./settings.js";
 import { Ledger } from "../adapters/store/ledger.js";
 import { connectRedis, type RedisHandle } from "../adapters/store/redis.js";
+import { connectDatabase, migrate, type Database } from "../adapters/store/database.js";
 import { decide } from "../core/verdict/engine.js";
 
 /** The long-lived pieces one Sheriff process shares across handlers and workers. */
 export interface Runtime {
   store: RedisHandle;
+  db: Database;
   ledger: Ledger;
   queues: Queues;
   cache: RepoCache;
   close(): Promise<void>;
 }
 
-export function createRuntime(settings: Settings): Runtime {
+/** Connects to Redis and the history database, bringing the database's schema up to date first. */
+export async function createRuntime(settings: Settings, log: Logger = defaultLogger()): Promise<Runtime> {
+  const db = connectDatabase(settings.DATABASE_URL, {
+    schema: settings.SHERIFF_DB_SCHEMA,
+    onIdleError: (err) => log.warn({ err: err.message }, "database connection lost; queries reconnect"),
+  });
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.close();
+    throw new Error(`cannot prepare the history database at DATABASE_URL: ${(err as Error).message}`);
+  }
   const store = connectRedis(settings.REDIS_URL, settings.SHERIFF_PREFIX);
   const queues = new Queues(store);
   return {
     store,
-    ledger: new Ledger(store),
+    db,
+    ledger: new Ledger(db),
     queues,
     cache: new RepoCache(resolve(settings.SHERIFF_WORK_DIR)),
     async close() {
       await queues.close();
       await store.redis.quit();
+      await db.close();
     },
   };
 }

@@ -1,9 +1,19 @@
 import { z } from "zod";
 import { formatZodIssues } from "../model/zod.js";
 
+/** This machine's PostgreSQL with the default role and database (trust auth on localhost). */
+export const DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
+
 /** Sheriff's own settings, from the environment (Probot reads APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, GHE_HOST itself). */
 const settingsSchema = z.object({
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  /** The history database (PostgreSQL); Redis holds only queues, locks and short-lived caches. */
+  DATABASE_URL: z.string().url().default(DEFAULT_DATABASE_URL),
+  /** The schema inside DATABASE_URL's database that holds Sheriff's tables (created by the migrations). */
+  SHERIFF_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default("sheriff"),
   SHERIFF_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/)

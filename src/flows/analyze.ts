@@ -20,14 +20,18 @@ export async function engineInput(deps: PipelineDeps, repo: RepoRef, config: She
   const key = repoKey(repo);
   const suite = config.suites.find((s) => s.name === suiteName);
   if (!suite) throw new Error(`suite ${suiteName} is not in the config any more`);
-  const [commits, runs, jobs, rebaselines, declared] = await Promise.all([
-    deps.ledger.chain(key, repo.branch),
-    deps.ledger.runs(key, suiteName),
-    deps.ledger.jobs(key),
+  const commits = await deps.ledger.chain(key, repo.branch);
+  const [runs, active, rebaselines, declared] = await Promise.all([
+    deps.ledger.runsOf(
+      key,
+      suiteName,
+      commits.map((c) => c.sha),
+    ),
+    deps.ledger.activeJobs(key, suiteName),
     deps.ledger.rebaselines(key, suiteName),
     deps.ledger.declaredCulprits(key, suiteName),
   ]);
-  const pending = jobs.filter((j) => j.job.suite === suiteName && (j.state === "queued" || j.state === "running")).map((j) => j.job);
+  const pending = active.map((j) => j.job);
   // Both runners (the queue worker, and run-suite in the Actions workflow) cherry-pick the reverts a job names.
   const capabilities = { cherryPick: true };
   return { suite, commits, runs, pending, rebaselines, declared, parallelism: deps.parallelism, capabilities };
@@ -54,16 +58,19 @@ export async function analyzeSuite(deps: PipelineDeps, job: AnalyzeJob): Promise
         log.info({ job: decision.job, reason: decision.reason }, "engine queued a job");
       continue;
     }
-    if (!(await deps.ledger.recordVerdict(key, decision))) continue;
     if (decision.type === "flaky") {
-      await deps.ledger.note(key, { kind: "flaky", sha: decision.sha, suite: decision.suite, text: decision.summary });
+      const note = { kind: "flaky", sha: decision.sha, suite: decision.suite, text: decision.summary };
+      if (!(await deps.ledger.recordVerdict(key, decision, note))) continue;
       log.warn({ tests: decision.tests }, "flaky tests: reported, never reverted for");
       await refreshCheckRun(deps, repo, decision.sha);
       continue;
     }
-    await deps.ledger.note(key, { kind: "regression", sha: decision.culprit, suite: decision.suite, text: decision.summary });
-    log.warn({ culprit: decision.culprit, kind: decision.kind }, "regression confirmed");
+    // Queued first: the verdict, once recorded, is not decided again, so a crash after it must not lose the revert.
+    // The revert job waits (by retrying) until the verdict is recorded; its id makes this enqueue idempotent.
     await deps.queues.addControl({ type: "revert", repo, suite: decision.suite, culprit: decision.culprit, configSha: job.configSha });
+    const note = { kind: "regression", sha: decision.culprit, suite: decision.suite, text: decision.summary };
+    if (!(await deps.ledger.recordVerdict(key, decision, note))) continue;
+    log.warn({ culprit: decision.culprit, kind: decision.kind }, "regression confirmed");
     await refreshCheckRun(deps, repo, decision.culprit);
   }
   if (job.sha) await refreshCheckRun(deps, repo, job.sha);

@@ -33,7 +33,7 @@ async function pullFacts(octokit: Octokit, ctx: CommandContext): Promise<PullFac
 
 /** Resolves a sha people typed (7+ hex digits) against the commits Sheriff has seen land. */
 async function resolveLanded(deps: PipelineDeps, repo: RepoRef, typed: string): Promise<string | null> {
-  const matches = (await deps.ledger.chain(repoKey(repo), repo.branch)).filter((c) => c.sha.startsWith(typed));
+  const matches = await deps.ledger.commitsByPrefix(repoKey(repo), repo.branch, typed);
   return matches.length === 1 ? matches[0]!.sha : null;
 }
 
@@ -113,7 +113,8 @@ export function commandActions(deps: PipelineDeps): CommandActions {
     async explain(ctx) {
       const facts = await pullFacts(ctx.octokit, ctx);
       const key = repoKey(facts.repo);
-      const [timeline, reverts] = await Promise.all([deps.ledger.timeline(key), deps.ledger.reverts(key)]);
+      const shas = [facts.headSha, ...(facts.mergeSha ? [facts.mergeSha] : [])];
+      const [timeline, reverts] = await Promise.all([deps.ledger.timelineAt(key, shas), deps.ledger.revertsOf(key, shas)]);
       return explainReply(ctx.pr, facts, timeline, reverts);
     },
 
@@ -121,7 +122,7 @@ export function commandActions(deps: PipelineDeps): CommandActions {
       const facts = await pullFacts(ctx.octokit, ctx);
       const key = repoKey(facts.repo);
       const sha = facts.mergeSha ?? facts.headSha;
-      const queued = (await deps.ledger.jobs(key)).filter((j) => j.job.sha === sha && j.state === "queued");
+      const queued = (await deps.ledger.jobsAt(key, sha)).filter((j) => j.state === "queued");
       for (const record of queued) {
         await deps.queues.withdrawGpu(facts.repo, record.job);
         await deps.ledger.setJobState(key, record.job, "failed", `cancelled by @${ctx.requestedBy}`);
@@ -131,14 +132,16 @@ export function commandActions(deps: PipelineDeps): CommandActions {
   };
 }
 
-const REFERENCE = /#(\d+)/g;
+const REFERENCE = /#(\d{1,10})\b/g;
+/** GitHub's issue numbers are 32-bit integers; a larger `#n` cannot name one. */
+const MAX_PR_NUMBER = 2 ** 31 - 1;
 
 /** Earlier reverts of what a PR re-applies, from the PRs it references and the ledger's reverts. */
 export function ledgerRevertHistory(deps: Pick<PipelineDeps, "ledger">): RevertHistory {
   return {
     async historyFor(owner, repo, _pr, title, body) {
-      const referenced = new Set([...`${title}\n${body}`.matchAll(REFERENCE)].map((m) => Number(m[1])));
-      const reverts = await deps.ledger.reverts(`${owner}/${repo}`);
+      const referenced = new Set([...`${title}\n${body}`.matchAll(REFERENCE)].map((m) => Number(m[1])).filter((n) => n <= MAX_PR_NUMBER));
+      const reverts = await deps.ledger.revertsByPr(`${owner}/${repo}`, [...referenced]);
       return reverts
         .filter(
           (r) =>

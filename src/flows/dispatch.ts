@@ -43,7 +43,7 @@ export async function dispatchJob(
  */
 async function supersedeQueuedLanded(deps: PipelineDeps, repo: RepoRef, newest: JobRequest): Promise<void> {
   const key = repoKey(repo);
-  const waiting = (await deps.ledger.jobs(key)).filter(
+  const waiting = (await deps.ledger.activeJobs(key, newest.suite)).filter(
     (r) => r.state === "queued" && r.job.purpose === "landed" && r.job.suite === newest.suite && r.job.sha !== newest.sha,
   );
   for (const { job } of waiting) {

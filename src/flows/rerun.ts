@@ -14,7 +14,7 @@ export async function rerunSuites(deps: PipelineDeps, repo: RepoRef, sha: string
   const names = requested.length > 0 ? requested : ((await deps.ledger.commit(key, sha))?.suites ?? []);
   const unknown = names.filter((n) => !config.suites.some((s) => s.name === n));
   if (unknown.length > 0) throw new Error(`no suite named ${unknown.map((n) => `\`${n}\``).join(", ")} in .github/sheriff.yml`);
-  const jobs = await deps.ledger.jobs(key);
+  const jobs = await deps.ledger.jobsAt(key, sha);
   for (const name of names) {
     const previous = jobs.filter((j) => j.job.sha === sha && j.job.suite === name && j.job.purpose === "retry").map((j) => j.job.attempt);
     const job: JobRequest = { sha, suite: name, purpose: "retry", attempt: nextAttempt(previous) };

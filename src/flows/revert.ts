@@ -22,10 +22,10 @@ import {
 export const REVERT_LABEL = "sheriff:revert";
 
 async function findDecision(deps: PipelineDeps, key: string, job: RevertJob): Promise<RegressionDecision> {
-  const verdict = (await deps.ledger.verdicts(key))
-    .map((v) => v.decision)
-    .find((d): d is RegressionDecision => d.type === "regression" && d.culprit === job.culprit && d.suite === job.suite);
+  const verdict = await deps.ledger.regression(key, job.suite, job.culprit);
   if (verdict) return verdict;
+  // The analysis queues the revert before it records the verdict, so a crash between the two loses neither: wait for it.
+  if (!job.requestedBy) throw new Error(`no regression verdict recorded yet for ${job.culprit} in ${job.suite}`);
   // A person's `revert` command needs no engine verdict; the evidence is their reason.
   return {
     type: "regression",
@@ -47,7 +47,7 @@ async function findDecision(deps: PipelineDeps, key: string, job: RevertJob): Pr
 export async function revertCulprit(deps: PipelineDeps, job: RevertJob): Promise<RevertRecord> {
   const { repo } = job;
   const key = repoKey(repo);
-  const done = (await deps.ledger.reverts(key)).find((r) => r.culprit === job.culprit);
+  const done = await deps.ledger.revertOf(key, job.culprit);
   if (done && (done.outcome === "pr-opened" || !job.requestedBy)) return done;
 
   const log = deps.log.child({ repo: key, sha: job.culprit, suite: job.suite });
@@ -63,10 +63,9 @@ export async function revertCulprit(deps: PipelineDeps, job: RevertJob): Promise
     revertsToday: await deps.ledger.revertsToday(key),
     maxPerDay: config.policy.maxAutoRevertsPerDay,
   });
-  const runs = await deps.ledger.runs(key, job.suite);
   const evidence = renderEvidence(decision, {
-    culprit: runs.filter((r) => r.job.sha === decision.culprit).at(-1),
-    lastGood: runs.filter((r) => r.job.sha === decision.lastGood).at(-1),
+    culprit: await deps.ledger.latestRun(key, job.suite, decision.culprit),
+    lastGood: await deps.ledger.latestRun(key, job.suite, decision.lastGood),
   });
   const base = {
     culprit: job.culprit,
@@ -79,8 +78,12 @@ export async function revertCulprit(deps: PipelineDeps, job: RevertJob): Promise
   const notice: CulpritNotice = { culprit: job.culprit, suite: job.suite, author: original?.author };
 
   const finish = async (record: RevertRecord) => {
-    await deps.ledger.recordRevert(key, record);
-    await deps.ledger.note(key, { kind: `revert-${record.outcome}`, sha: job.culprit, suite: job.suite, text: record.reason });
+    await deps.ledger.recordRevert(key, record, {
+      kind: `revert-${record.outcome}`,
+      sha: job.culprit,
+      suite: job.suite,
+      text: record.reason,
+    });
     log.info({ outcome: record.outcome, revertPr: record.revertPr }, "culprit handled");
     return record;
   };

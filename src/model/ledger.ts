@@ -48,3 +48,16 @@ export interface TimelineEntry {
   sha?: string;
   suite?: string;
 }
+
+/** A comment command Sheriff acted on: one per comment and position in it. */
+export interface CommandRecord {
+  commentId: number;
+  position: number;
+  pr: number;
+  name: string;
+  requestedBy: string;
+  /** The handler's outcome (`replied`, `refused`, `invalid`, ...). */
+  status: string;
+  reply?: string;
+  at: string;
+}

@@ -10,6 +10,7 @@ import { startWorld, type World } from "../../src/dev/demo/world.js";
 import { jobRequestSchema } from "../../src/model/jobs.js";
 import { runCommandSuite } from "../../src/runner/command.js";
 import { runConfiguredCommand } from "../../src/runner/execute.js";
+import { DATABASE_URL } from "../helpers/database.js";
 
 const exec = promisify(execFile);
 const OWNER = "gpu-team";
@@ -90,6 +91,7 @@ describe("GPU jobs on GitHub Actions: dispatch, workflow_run, artifact", () => {
   it("dispatches the post-land workflow and reverts from the results its artifacts carry", async () => {
     world = await startWorld({
       redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+      databaseUrl: DATABASE_URL,
       log: pino({ level: "silent" }),
       runners: { command: runConfiguredCommand },
     });

@@ -267,7 +267,9 @@ describe("the spine: landed commit to revert PR", () => {
     await first.deliver("push", pushPayload(repo, root, bad));
     await first.stop();
 
-    sheriff = await startSheriff("spine-restart", { restartOn: { prefix: first.store.prefix, workDir: first.workDir } });
+    sheriff = await startSheriff("spine-restart", {
+      restartOn: { prefix: first.store.prefix, workDir: first.workDir, schema: first.db.schema },
+    });
     const s = sheriff;
     const record = await s.waitFor("the revert", async () => (await s.ledger.reverts(`${OWNER}/${REPO}`))[0], 60_000);
     expect(record).toMatchObject({ culprit: bad, outcome: "pr-opened" });

@@ -17,12 +17,17 @@ import { startGpuWorker } from "../../src/runner/worker.js";
 import { Ledger } from "../../src/adapters/store/ledger.js";
 import { decide } from "../../src/core/verdict/engine.js";
 import { testRedis } from "./redis.js";
+import { testDatabase } from "./database.js";
 
 export const WEBHOOK_SECRET = "test-webhook-secret";
 
 /** The real app: Probot with signature checks, BullMQ queues and workers on real Redis, real git. */
-export async function startSheriff(name: string, options: { baseUrl?: string; restartOn?: { prefix: string; workDir: string } } = {}) {
+export async function startSheriff(
+  name: string,
+  options: { baseUrl?: string; restartOn?: { prefix: string; workDir: string; schema: string } } = {},
+) {
   const store = testRedis(name, options.restartOn?.prefix);
+  const db = await testDatabase(name, options.restartOn?.schema);
   const workDir = options.restartOn?.workDir ?? mkdtempSync(join(tmpdir(), "sheriff-work-"));
   const { privateKey } = generateKeyPairSync("rsa", {
     modulusLength: 2048,
@@ -39,7 +44,7 @@ export async function startSheriff(name: string, options: { baseUrl?: string; re
     Octokit: ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }),
   });
   const queues = new Queues(store);
-  const ledger = new Ledger(store);
+  const ledger = new Ledger(db);
   const cache = new RepoCache(workDir);
   const deps: PipelineDeps = {
     access: probotAccess(probot, options.baseUrl),
@@ -85,12 +90,14 @@ export async function startSheriff(name: string, options: { baseUrl?: string; re
     probot,
     deps,
     store,
+    db,
     workDir,
-    /** Stops this process's part and keeps everything in Redis and on disk, as a process exit would. */
+    /** Stops this process's part and keeps everything in Redis, the database and on disk, as a process exit would. */
     async stop() {
       await Promise.all([...workers.map((w) => w.close()), services.close()]);
       await queues.close();
       await store.redis.quit();
+      await db.close();
     },
     ledger,
     queues,
@@ -103,6 +110,7 @@ export async function startSheriff(name: string, options: { baseUrl?: string; re
       await queues.gpu.obliterate({ force: true });
       await queues.close();
       await store.cleanup();
+      await db.cleanup();
       rmSync(workDir, { recursive: true, force: true });
     },
   };

@@ -13,6 +13,7 @@ import { createBuiltinRunner } from "../../src/runner/harness.js";
 import { startGpuWorker } from "../../src/runner/worker.js";
 import { Ledger } from "../../src/adapters/store/ledger.js";
 import { testRedis } from "../helpers/redis.js";
+import { testDatabase } from "../helpers/database.js";
 import { kernelsRepo, ROOT, SHARED_WORK_DIR, type KernelsRepo } from "./support.js";
 
 describe("GPU discovery", () => {
@@ -50,6 +51,7 @@ describe("sheriff worker with two (simulated) GPUs", () => {
   let repo: KernelsRepo;
   let store: ReturnType<typeof testRedis>;
   let worker: Worker | undefined;
+  const cleanups: (() => Promise<void>)[] = [];
   let workDir: string;
   let marks: string;
 
@@ -62,6 +64,7 @@ describe("sheriff worker with two (simulated) GPUs", () => {
 
   afterAll(async () => {
     await worker?.close();
+    for (const cleanup of cleanups) await cleanup();
     await store.cleanup();
     rmSync(repo.root, { recursive: true, force: true });
     rmSync(workDir, { recursive: true, force: true });
@@ -71,7 +74,9 @@ describe("sheriff worker with two (simulated) GPUs", () => {
   it("runs one job per GPU concurrently, pins each child to its GPU, reports gpuIndex, survives a crash", async () => {
     const gpus = await discoverGpus({ SHERIFF_GPUS: "0,1" });
     const queues = new Queues(store);
-    const ledger = new Ledger(store);
+    const db = await testDatabase("gpu-slots");
+    cleanups.push(() => db.cleanup());
+    const ledger = new Ledger(db);
     const runner = createBuiltinRunner({
       workDir: SHARED_WORK_DIR,
       cuda: "off",

@@ -1,186 +1,566 @@
+import type pg from "pg";
 import type { RegressionDecision, FlakyDecision, LandedCommit, Rebaseline, RunRecord } from "../../model/engine.js";
-import type { RedisHandle } from "./redis.js";
-import type { StoredCommit, JobState, JobRecord, VerdictRecord, RevertRecord, TimelineEntry } from "../../model/ledger.js";
+import type { StoredCommit, JobState, JobRecord, VerdictRecord, RevertRecord, TimelineEntry, CommandRecord } from "../../model/ledger.js";
+import type { SuiteResult } from "../../model/result.js";
 import { type JobRequest, jobId } from "../../model/jobs.js";
+import { transaction, type Database } from "./database.js";
 
-const APPEND_NEW_COMMITS = `
-local added = 0
-for i = 1, #ARGV, 2 do
-  if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
-    redis.call('RPUSH', KEYS[2], ARGV[i])
-    added = added + 1
-  end
-end
-return added`;
+type Queryable = Pick<pg.Pool, "query">;
+
+interface CommitRow {
+  seq: string;
+  sha: string;
+  parent: string;
+  title: string;
+  author: string;
+  suites: string[];
+  is_revert: boolean;
+  branch: string;
+  landed_at: Date;
+}
+
+interface JobRow {
+  id: string;
+  job: JobRequest;
+  state: JobState;
+  error: string | null;
+  enqueued_at: Date;
+  updated_at: Date;
+}
+
+interface RunRow {
+  job: JobRequest;
+  result: SuiteResult;
+  baseline_result: SuiteResult | null;
+}
+
+const COMMIT_COLUMNS = "seq, sha, parent, title, author, suites, is_revert, branch, landed_at";
+const JOB_COLUMNS = "id, job, state, error, enqueued_at, updated_at";
+const RUN_COLUMNS = "job, result, baseline_result";
+
+function toCommit(row: CommitRow): StoredCommit {
+  return {
+    sha: row.sha,
+    parent: row.parent,
+    title: row.title,
+    author: row.author,
+    suites: row.suites,
+    isRevert: row.is_revert,
+    branch: row.branch,
+    landedAt: row.landed_at.toISOString(),
+  };
+}
+
+function toJob(row: JobRow): JobRecord {
+  return {
+    id: row.id,
+    job: row.job,
+    state: row.state,
+    enqueuedAt: row.enqueued_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    ...(row.error !== null ? { error: row.error } : {}),
+  };
+}
+
+function toRun(row: RunRow): RunRecord {
+  return { job: row.job, result: row.result, ...(row.baseline_result ? { baselineResult: row.baseline_result } : {}) };
+}
+
+function toVerdict(row: { decision: VerdictRecord["decision"]; at: Date }): VerdictRecord {
+  return { decision: row.decision, at: row.at.toISOString() };
+}
+
+function toTimeline(row: { at: Date; kind: string; text: string; sha: string | null; suite: string | null }): TimelineEntry {
+  return {
+    at: row.at.toISOString(),
+    kind: row.kind,
+    text: row.text,
+    ...(row.sha !== null ? { sha: row.sha } : {}),
+    ...(row.suite !== null ? { suite: row.suite } : {}),
+  };
+}
+
+/** What the engine folded away for one suite: history before `fromSeq` lives only in `carry`. */
+export interface EngineWindowRecord<Carry> {
+  fromSeq: number;
+  carry: Carry;
+}
 
 /**
- * The Redis ledger: every landed commit, job, result, verdict and revert, per repository.
- * Writes are idempotent (HSETNX or keyed by deterministic ids), so a redelivered webhook or a
- * retried queue job records nothing twice, and a restarted process reads back the same state.
+ * Sheriff's history in PostgreSQL: every landed commit, job, result, verdict, revert, rebaseline,
+ * timeline note and command, per repository. Writes are idempotent (unique keys, ON CONFLICT DO
+ * NOTHING where a record must be written once), records that change together share a transaction,
+ * and every read is by an indexed key (repository + suite + commits, sha, or time), so one result's
+ * work does not grow with the history.
  */
 export class Ledger {
   constructor(
-    private readonly store: RedisHandle,
+    readonly db: Database,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  private key(repo: string, ...parts: string[]): string {
-    return this.store.key("repo", repo, ...parts);
+  private get q(): Queryable {
+    return this.db.pool;
   }
 
-  /** Appends commits not seen before to the branch's chain; returns how many were new. */
+  /** Appends commits not seen on the branch before, in order; returns how many were new. */
   async recordCommits(repo: string, branch: string, commits: LandedCommit[]): Promise<number> {
     if (commits.length === 0) return 0;
-    const at = this.now().toISOString();
-    const args = commits.flatMap((c) => [c.sha, JSON.stringify({ ...c, branch, landedAt: at } satisfies StoredCommit)]);
-    const added = await this.store.redis.eval(APPEND_NEW_COMMITS, 2, this.key(repo, "commits"), this.key(repo, "chain", branch), ...args);
-    return Number(added);
+    const at = this.now();
+    return transaction(this.db, async (client) => {
+      const next = await lockBranch(client, repo, branch);
+      const known = await client.query<{ sha: string }>("SELECT sha FROM commits WHERE repo = $1 AND branch = $2 AND sha = ANY($3)", [
+        repo,
+        branch,
+        commits.map((c) => c.sha),
+      ]);
+      const seen = new Set(known.rows.map((r) => r.sha));
+      const fresh = commits.filter((c) => !seen.has(c.sha) && (seen.add(c.sha), true));
+      if (fresh.length === 0) return 0;
+      await client.query(
+        `INSERT INTO commits (repo, branch, seq, sha, parent, title, author, suites, is_revert, landed_at)
+         SELECT $1, $2, $3 + i - 1, sha, parent, title, author, ARRAY(SELECT jsonb_array_elements_text(suites)), is_revert, $4
+         FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::boolean[]) WITH ORDINALITY
+           AS c(sha, parent, title, author, suites, is_revert, i)`,
+        [
+          repo,
+          branch,
+          next,
+          at,
+          fresh.map((c) => c.sha),
+          fresh.map((c) => c.parent),
+          fresh.map((c) => c.title),
+          fresh.map((c) => c.author),
+          fresh.map((c) => JSON.stringify(c.suites)),
+          fresh.map((c) => c.isRevert),
+        ],
+      );
+      await client.query("UPDATE branches SET next_seq = $3 WHERE repo = $1 AND branch = $2", [repo, branch, next + fresh.length]);
+      return fresh.length;
+    });
   }
 
-  /** After a force push: drops chain entries after `keepThrough` (or all, when it is not on the chain). */
+  /** After a force push: drops chain entries after `keepThrough` (or all, when it is not on the chain); returns them oldest first. */
   async truncateChain(repo: string, branch: string, keepThrough: string | null): Promise<string[]> {
-    const chainKey = this.key(repo, "chain", branch);
-    const chain = await this.store.redis.lrange(chainKey, 0, -1);
-    const keep = keepThrough ? chain.indexOf(keepThrough) + 1 : 0;
-    const dropped = chain.slice(keep);
-    if (dropped.length > 0) {
-      await this.store.redis.ltrim(chainKey, 0, keep - 1);
-      // HSETNX must accept these shas again if they ever land anew.
-      await this.store.redis.hdel(this.key(repo, "commits"), ...dropped);
-    }
-    return dropped;
+    return transaction(this.db, async (client) => {
+      await lockBranch(client, repo, branch);
+      const kept = keepThrough
+        ? await client.query<{ seq: string }>("SELECT seq FROM commits WHERE repo = $1 AND branch = $2 AND sha = $3", [
+            repo,
+            branch,
+            keepThrough,
+          ])
+        : { rows: [] };
+      const after = kept.rows[0] ? Number(kept.rows[0].seq) : -1;
+      const dropped = await client.query<{ sha: string; seq: string }>(
+        "DELETE FROM commits WHERE repo = $1 AND branch = $2 AND seq > $3 RETURNING sha, seq",
+        [repo, branch, after],
+      );
+      // A window that started on a dropped commit must be rebuilt from the full chain.
+      if (dropped.rows.length > 0)
+        await client.query("DELETE FROM engine_windows WHERE repo = $1 AND branch = $2 AND from_seq > $3", [repo, branch, after]);
+      return dropped.rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.sha);
+    });
   }
 
+  /** The whole chain, oldest first: for tools and migrations, not for per-event work. */
   async chain(repo: string, branch: string): Promise<StoredCommit[]> {
-    const shas = await this.store.redis.lrange(this.key(repo, "chain", branch), 0, -1);
-    if (shas.length === 0) return [];
-    const values = await this.store.redis.hmget(this.key(repo, "commits"), ...shas);
-    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as StoredCommit);
+    return this.chainFrom(repo, branch, 0);
+  }
+
+  /** The chain from position `fromSeq` on, oldest first. */
+  async chainFrom(repo: string, branch: string, fromSeq: number): Promise<StoredCommit[]> {
+    const rows = await this.q.query<CommitRow>(
+      `SELECT ${COMMIT_COLUMNS} FROM commits WHERE repo = $1 AND branch = $2 AND seq >= $3 ORDER BY seq`,
+      [repo, branch, fromSeq],
+    );
+    return rows.rows.map(toCommit);
+  }
+
+  /** The chain position of a commit on a branch. */
+  async seqOf(repo: string, branch: string, sha: string): Promise<number | null> {
+    const row = await this.q.query<{ seq: string }>("SELECT seq FROM commits WHERE repo = $1 AND branch = $2 AND sha = $3", [
+      repo,
+      branch,
+      sha,
+    ]);
+    return row.rows[0] ? Number(row.rows[0].seq) : null;
   }
 
   /** Whether the branch has any recorded commit (a first push runs every suite). */
   async hasChain(repo: string, branch: string): Promise<boolean> {
-    return (await this.store.redis.llen(this.key(repo, "chain", branch))) > 0;
+    const row = await this.q.query("SELECT 1 FROM commits WHERE repo = $1 AND branch = $2 LIMIT 1", [repo, branch]);
+    return row.rows.length > 0;
   }
 
+  /** A landed commit by sha (its newest landing, when it landed on several branches). */
   async commit(repo: string, sha: string): Promise<StoredCommit | null> {
-    const value = await this.store.redis.hget(this.key(repo, "commits"), sha);
-    return value ? (JSON.parse(value) as StoredCommit) : null;
+    const row = await this.q.query<CommitRow>(
+      `SELECT ${COMMIT_COLUMNS} FROM commits WHERE repo = $1 AND sha = $2 ORDER BY landed_at DESC LIMIT 1`,
+      [repo, sha],
+    );
+    return row.rows[0] ? toCommit(row.rows[0]) : null;
+  }
+
+  /** Landed commits of the branch whose sha starts with `prefix` (at most `limit`). */
+  async commitsByPrefix(repo: string, branch: string, prefix: string, limit = 2): Promise<StoredCommit[]> {
+    const rows = await this.q.query<CommitRow>(
+      `SELECT ${COMMIT_COLUMNS} FROM commits WHERE repo = $1 AND branch = $2 AND sha >= $3 AND sha < $3 || 'g' ORDER BY sha LIMIT $4`,
+      [repo, branch, prefix.toLowerCase(), limit],
+    );
+    return rows.rows.map(toCommit);
   }
 
   /** Records a job as queued unless it is already known; returns false for a duplicate. */
   async recordJobQueued(repo: string, job: JobRequest): Promise<boolean> {
-    const at = this.now().toISOString();
-    const id = jobId(job);
-    const record: JobRecord = { id, job, state: "queued", enqueuedAt: at, updatedAt: at };
-    return (await this.store.redis.hsetnx(this.key(repo, "jobs"), id, JSON.stringify(record))) === 1;
+    const at = this.now();
+    const inserted = await this.q.query(
+      `INSERT INTO jobs (repo, id, sha, suite, purpose, job, state, enqueued_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $7) ON CONFLICT (repo, id) DO NOTHING`,
+      [repo, jobId(job), job.sha, job.suite, job.purpose, job, at],
+    );
+    return inserted.rowCount === 1;
   }
 
   async setJobState(repo: string, job: JobRequest, state: JobState, error?: string): Promise<void> {
-    const id = jobId(job);
-    const existing = await this.store.redis.hget(this.key(repo, "jobs"), id);
-    const at = this.now().toISOString();
-    const base: JobRecord = existing ? (JSON.parse(existing) as JobRecord) : { id, job, state, enqueuedAt: at, updatedAt: at };
-    const record: JobRecord = { ...base, state, updatedAt: at, ...(error ? { error } : {}) };
-    await this.store.redis.hset(this.key(repo, "jobs"), id, JSON.stringify(record));
+    await setJobState(this.q, repo, job, state, this.now(), error);
   }
 
+  /** Every job of the repository: for tools and migrations, not for per-event work. */
   async jobs(repo: string): Promise<JobRecord[]> {
-    const all = await this.store.redis.hvals(this.key(repo, "jobs"));
-    return all.map((v) => JSON.parse(v) as JobRecord);
+    const rows = await this.q.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE repo = $1 ORDER BY ord`, [repo]);
+    return rows.rows.map(toJob);
   }
 
-  /** Stores a result once per job id; a retried delivery of the same result is ignored. */
+  async jobsAt(repo: string, sha: string): Promise<JobRecord[]> {
+    const rows = await this.q.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE repo = $1 AND sha = $2 ORDER BY ord`, [repo, sha]);
+    return rows.rows.map(toJob);
+  }
+
+  /** Jobs of a suite still queued or running. */
+  async activeJobs(repo: string, suite: string): Promise<JobRecord[]> {
+    const rows = await this.q.query<JobRow>(
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE repo = $1 AND suite = $2 AND state IN ('queued', 'running') ORDER BY ord`,
+      [repo, suite],
+    );
+    return rows.rows.map(toJob);
+  }
+
+  /** Stores a result once per job id and marks its job done, together; a retried delivery of the same result is ignored. */
   async recordRun(repo: string, run: RunRecord): Promise<boolean> {
-    const id = jobId(run.job);
-    const fresh = (await this.store.redis.hsetnx(this.key(repo, "runs", run.job.suite), id, JSON.stringify(run))) === 1;
-    await this.setJobState(repo, run.job, "done");
-    return fresh;
+    const at = this.now();
+    return transaction(this.db, async (client) => {
+      const inserted = await client.query(
+        `INSERT INTO runs (repo, job_id, suite, sha, purpose, job, result, baseline_result, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (repo, job_id) DO NOTHING`,
+        [repo, jobId(run.job), run.job.suite, run.job.sha, run.job.purpose, run.job, run.result, run.baselineResult ?? null, at],
+      );
+      await setJobState(client, repo, run.job, "done", at);
+      return inserted.rowCount === 1;
+    });
   }
 
+  /** Every run of a suite: for tools and migrations, not for per-event work. */
   async runs(repo: string, suite: string): Promise<RunRecord[]> {
-    const all = await this.store.redis.hvals(this.key(repo, "runs", suite));
-    return all.map((v) => JSON.parse(v) as RunRecord);
+    const rows = await this.q.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE repo = $1 AND suite = $2 ORDER BY ord`, [repo, suite]);
+    return rows.rows.map(toRun);
+  }
+
+  /** The suite's runs at these commits (any cherry-picked state of them included), in arrival order. */
+  async runsOf(repo: string, suite: string, shas: string[]): Promise<RunRecord[]> {
+    if (shas.length === 0) return [];
+    const rows = await this.q.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE repo = $1 AND suite = $2 AND sha = ANY($3) ORDER BY ord`,
+      [repo, suite, shas],
+    );
+    return rows.rows.map(toRun);
   }
 
   async runsAt(repo: string, sha: string, suites: string[]): Promise<RunRecord[]> {
-    const perSuite = await Promise.all(suites.map((suite) => this.runs(repo, suite)));
-    return perSuite.flat().filter((run) => run.job.sha === sha);
+    if (suites.length === 0) return [];
+    const rows = await this.q.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE repo = $1 AND sha = $2 AND suite = ANY($3) ORDER BY ord`,
+      [repo, sha, suites],
+    );
+    return rows.rows.map(toRun);
   }
 
-  /** Records a verdict once; returns false when the same suite and commit already had one. */
-  async recordVerdict(repo: string, decision: RegressionDecision | FlakyDecision): Promise<boolean> {
+  /** The newest run of a suite at a commit. */
+  async latestRun(repo: string, suite: string, sha: string): Promise<RunRecord | undefined> {
+    const rows = await this.q.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE repo = $1 AND suite = $2 AND sha = $3 ORDER BY ord DESC LIMIT 1`,
+      [repo, suite, sha],
+    );
+    return rows.rows[0] ? toRun(rows.rows[0]) : undefined;
+  }
+
+  /**
+   * Records a verdict once, with its timeline note in the same transaction; returns false when
+   * the same suite and commit already had one of its kind.
+   */
+  async recordVerdict(repo: string, decision: RegressionDecision | FlakyDecision, note?: Omit<TimelineEntry, "at">): Promise<boolean> {
     const sha = decision.type === "regression" ? decision.culprit : decision.sha;
-    const field = `${decision.type}.${decision.suite}.${sha}`;
-    const record: VerdictRecord = { decision, at: this.now().toISOString() };
-    return (await this.store.redis.hsetnx(this.key(repo, "verdicts"), field, JSON.stringify(record))) === 1;
+    const at = this.now();
+    return transaction(this.db, async (client) => {
+      const inserted = await client.query(
+        "INSERT INTO verdicts (repo, type, suite, sha, decision, at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        [repo, decision.type, decision.suite, sha, decision, at],
+      );
+      if (inserted.rowCount !== 1) return false;
+      if (note) await insertNote(client, repo, { ...note, at: at.toISOString() });
+      return true;
+    });
   }
 
+  /** Every verdict, oldest first: for tools and migrations, not for per-event work. */
   async verdicts(repo: string): Promise<VerdictRecord[]> {
-    const all = await this.store.redis.hvals(this.key(repo, "verdicts"));
-    return all.map((v) => JSON.parse(v) as VerdictRecord).sort((a, b) => a.at.localeCompare(b.at));
+    const rows = await this.q.query("SELECT decision, at FROM verdicts WHERE repo = $1 ORDER BY at, suite, sha", [repo]);
+    return rows.rows.map(toVerdict);
+  }
+
+  /** Verdicts about one commit (a regression it caused, or tests that flaked there). */
+  async verdictsAt(repo: string, sha: string): Promise<VerdictRecord[]> {
+    const rows = await this.q.query("SELECT decision, at FROM verdicts WHERE repo = $1 AND sha = $2 ORDER BY at, suite", [repo, sha]);
+    return rows.rows.map(toVerdict);
+  }
+
+  async regression(repo: string, suite: string, culprit: string): Promise<RegressionDecision | null> {
+    const rows = await this.q.query<{ decision: RegressionDecision }>(
+      "SELECT decision FROM verdicts WHERE repo = $1 AND type = 'regression' AND suite = $2 AND sha = $3",
+      [repo, suite, culprit],
+    );
+    return rows.rows[0]?.decision ?? null;
   }
 
   async declaredCulprits(repo: string, suite: string): Promise<string[]> {
-    return (await this.verdicts(repo))
-      .map((v) => v.decision)
-      .filter((d): d is RegressionDecision => d.type === "regression" && d.suite === suite)
-      .map((d) => d.culprit);
+    const rows = await this.q.query<{ sha: string }>(
+      "SELECT sha FROM verdicts WHERE repo = $1 AND type = 'regression' AND suite = $2 ORDER BY at, sha",
+      [repo, suite],
+    );
+    return rows.rows.map((r) => r.sha);
   }
 
-  /** Claims the right to act on a culprit once; a second claim (retry, other process) gets false. */
-  async recordRevert(repo: string, record: RevertRecord): Promise<void> {
-    await this.store.redis.hset(this.key(repo, "reverts"), record.culprit, JSON.stringify(record));
+  /** Records (or updates) what was done about a culprit, with its timeline note in the same transaction. */
+  async recordRevert(repo: string, record: RevertRecord, note?: Omit<TimelineEntry, "at">): Promise<void> {
+    await transaction(this.db, async (client) => {
+      await upsertRevert(client, repo, record);
+      if (note) await insertNote(client, repo, { ...note, at: this.now().toISOString() });
+    });
   }
 
+  /** Every revert record, oldest first: for tools and migrations, not for per-event work. */
   async reverts(repo: string): Promise<RevertRecord[]> {
-    const all = await this.store.redis.hvals(this.key(repo, "reverts"));
-    return all.map((v) => JSON.parse(v) as RevertRecord).sort((a, b) => a.at.localeCompare(b.at));
+    const rows = await this.q.query<{ record: RevertRecord }>("SELECT record FROM reverts WHERE repo = $1 ORDER BY at, culprit", [repo]);
+    return rows.rows.map((r) => r.record);
+  }
+
+  async revertOf(repo: string, culprit: string): Promise<RevertRecord | null> {
+    const rows = await this.q.query<{ record: RevertRecord }>("SELECT record FROM reverts WHERE repo = $1 AND culprit = $2", [
+      repo,
+      culprit,
+    ]);
+    return rows.rows[0]?.record ?? null;
+  }
+
+  /** Reverts of any of these commits. */
+  async revertsOf(repo: string, culprits: string[]): Promise<RevertRecord[]> {
+    const rows = await this.q.query<{ record: RevertRecord }>(
+      "SELECT record FROM reverts WHERE repo = $1 AND culprit = ANY($2) ORDER BY at",
+      [repo, culprits],
+    );
+    return rows.rows.map((r) => r.record);
+  }
+
+  /** Reverts whose original PR or revert PR is one of `prs`. */
+  async revertsByPr(repo: string, prs: number[]): Promise<RevertRecord[]> {
+    if (prs.length === 0) return [];
+    const rows = await this.q.query<{ record: RevertRecord }>(
+      "SELECT record FROM reverts WHERE repo = $1 AND (original_pr = ANY($2) OR revert_pr = ANY($2)) ORDER BY at, culprit",
+      [repo, prs],
+    );
+    return rows.rows.map((r) => r.record);
   }
 
   async revertsToday(repo: string): Promise<number> {
-    const day = this.now().toISOString().slice(0, 10);
-    return Number((await this.store.redis.hget(this.key(repo, "revert-days"), day)) ?? 0);
+    const rows = await this.q.query<{ count: number }>("SELECT count FROM revert_days WHERE repo = $1 AND day = $2", [repo, this.today()]);
+    return rows.rows[0]?.count ?? 0;
   }
 
   async countRevertToday(repo: string): Promise<void> {
-    await this.store.redis.hincrby(this.key(repo, "revert-days"), this.now().toISOString().slice(0, 10), 1);
+    await this.q.query(
+      "INSERT INTO revert_days (repo, day, count) VALUES ($1, $2, 1) ON CONFLICT (repo, day) DO UPDATE SET count = revert_days.count + 1",
+      [repo, this.today()],
+    );
+  }
+
+  private today(): string {
+    return this.now().toISOString().slice(0, 10);
   }
 
   async recordRebaseline(repo: string, rebaseline: Rebaseline): Promise<void> {
-    await this.store.redis.rpush(this.key(repo, "rebaselines"), JSON.stringify(rebaseline));
+    await this.q.query("INSERT INTO rebaselines (repo, suite, sha, reason, by_login, at) VALUES ($1, $2, $3, $4, $5, $6)", [
+      repo,
+      rebaseline.suite,
+      rebaseline.sha,
+      rebaseline.reason,
+      rebaseline.by,
+      rebaseline.at,
+    ]);
   }
 
   async rebaselines(repo: string, suite: string): Promise<Rebaseline[]> {
-    const all = await this.store.redis.lrange(this.key(repo, "rebaselines"), 0, -1);
-    return all.map((v) => JSON.parse(v) as Rebaseline).filter((r) => r.suite === suite);
+    const rows = await this.q.query<{ suite: string; sha: string; reason: string; by_login: string; at: Date }>(
+      "SELECT suite, sha, reason, by_login, at FROM rebaselines WHERE repo = $1 AND suite = $2 ORDER BY id",
+      [repo, suite],
+    );
+    return rows.rows.map((r) => ({ suite: r.suite, sha: r.sha, reason: r.reason, by: r.by_login, at: r.at.toISOString() }));
   }
 
   /** The branch head Sheriff last planned from; its config governs later analyses. */
   async setHead(repo: string, branch: string, sha: string): Promise<void> {
-    await this.store.redis.hset(this.key(repo, "heads"), branch, sha);
+    await this.q.query(
+      "INSERT INTO branches (repo, branch, head) VALUES ($1, $2, $3) ON CONFLICT (repo, branch) DO UPDATE SET head = EXCLUDED.head",
+      [repo, branch, sha],
+    );
   }
 
   async head(repo: string, branch: string): Promise<string | null> {
-    return this.store.redis.hget(this.key(repo, "heads"), branch);
+    const rows = await this.q.query<{ head: string | null }>("SELECT head FROM branches WHERE repo = $1 AND branch = $2", [repo, branch]);
+    return rows.rows[0]?.head ?? null;
   }
 
   async checkRunId(repo: string, sha: string): Promise<number | null> {
-    const value = await this.store.redis.hget(this.key(repo, "check-runs"), sha);
-    return value ? Number(value) : null;
+    const rows = await this.q.query<{ check_run_id: string }>("SELECT check_run_id FROM check_runs WHERE repo = $1 AND sha = $2", [
+      repo,
+      sha,
+    ]);
+    return rows.rows[0] ? Number(rows.rows[0].check_run_id) : null;
   }
 
   async setCheckRunId(repo: string, sha: string, id: number): Promise<void> {
-    await this.store.redis.hset(this.key(repo, "check-runs"), sha, String(id));
+    await this.q.query(
+      "INSERT INTO check_runs (repo, sha, check_run_id) VALUES ($1, $2, $3) ON CONFLICT (repo, sha) DO UPDATE SET check_run_id = EXCLUDED.check_run_id",
+      [repo, sha, id],
+    );
   }
 
   async note(repo: string, entry: Omit<TimelineEntry, "at">): Promise<void> {
-    const full: TimelineEntry = { at: this.now().toISOString(), ...entry };
-    await this.store.redis.rpush(this.key(repo, "timeline"), JSON.stringify(full));
+    await insertNote(this.q, repo, { ...entry, at: this.now().toISOString() });
   }
 
+  /** The whole timeline, oldest first: for tools and migrations, not for per-event work. */
   async timeline(repo: string): Promise<TimelineEntry[]> {
-    const all = await this.store.redis.lrange(this.key(repo, "timeline"), 0, -1);
-    return all.map((v) => JSON.parse(v) as TimelineEntry);
+    const rows = await this.q.query("SELECT at, kind, text, sha, suite FROM timeline WHERE repo = $1 ORDER BY id", [repo]);
+    return rows.rows.map(toTimeline);
   }
+
+  /** Timeline entries about these commits, oldest first. */
+  async timelineAt(repo: string, shas: string[]): Promise<TimelineEntry[]> {
+    const rows = await this.q.query("SELECT at, kind, text, sha, suite FROM timeline WHERE repo = $1 AND sha = ANY($2) ORDER BY id", [
+      repo,
+      shas,
+    ]);
+    return rows.rows.map(toTimeline);
+  }
+
+  /** Records a comment command once per comment and position; returns false for a redelivered comment. */
+  async recordCommand(repo: string, command: CommandRecord): Promise<boolean> {
+    const inserted = await this.q.query(
+      `INSERT INTO commands (repo, comment_id, position, pr, name, requested_by, status, reply, at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+      [
+        repo,
+        command.commentId,
+        command.position,
+        command.pr,
+        command.name,
+        command.requestedBy,
+        command.status,
+        command.reply ?? null,
+        command.at,
+      ],
+    );
+    return inserted.rowCount === 1;
+  }
+
+  async commands(repo: string, pr: number): Promise<CommandRecord[]> {
+    const rows = await this.q.query<{
+      comment_id: string;
+      position: number;
+      pr: number;
+      name: string;
+      requested_by: string;
+      status: string;
+      reply: string | null;
+      at: Date;
+    }>(
+      "SELECT comment_id, position, pr, name, requested_by, status, reply, at FROM commands WHERE repo = $1 AND pr = $2 ORDER BY at, position",
+      [repo, pr],
+    );
+    return rows.rows.map((r) => ({
+      commentId: Number(r.comment_id),
+      position: r.position,
+      pr: r.pr,
+      name: r.name,
+      requestedBy: r.requested_by,
+      status: r.status,
+      ...(r.reply !== null ? { reply: r.reply } : {}),
+      at: r.at.toISOString(),
+    }));
+  }
+
+  async engineWindow<Carry>(repo: string, branch: string, suite: string): Promise<EngineWindowRecord<Carry> | null> {
+    const rows = await this.q.query<{ from_seq: string; carry: Carry }>(
+      "SELECT from_seq, carry FROM engine_windows WHERE repo = $1 AND branch = $2 AND suite = $3",
+      [repo, branch, suite],
+    );
+    return rows.rows[0] ? { fromSeq: Number(rows.rows[0].from_seq), carry: rows.rows[0].carry } : null;
+  }
+
+  async setEngineWindow<Carry>(repo: string, branch: string, suite: string, window: EngineWindowRecord<Carry>): Promise<void> {
+    await this.q.query(
+      `INSERT INTO engine_windows (repo, branch, suite, from_seq, carry, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (repo, branch, suite) DO UPDATE SET from_seq = EXCLUDED.from_seq, carry = EXCLUDED.carry, updated_at = EXCLUDED.updated_at`,
+      [repo, branch, suite, window.fromSeq, JSON.stringify(window.carry), this.now()],
+    );
+  }
+}
+
+/** Locks the branch row for the transaction (creating it), so appends and truncations of one branch queue up; returns its next position. */
+async function lockBranch(client: Queryable, repo: string, branch: string): Promise<number> {
+  await client.query("INSERT INTO branches (repo, branch) VALUES ($1, $2) ON CONFLICT DO NOTHING", [repo, branch]);
+  const row = await client.query<{ next_seq: string }>("SELECT next_seq FROM branches WHERE repo = $1 AND branch = $2 FOR UPDATE", [
+    repo,
+    branch,
+  ]);
+  return Number(row.rows[0]!.next_seq);
+}
+
+async function setJobState(client: Queryable, repo: string, job: JobRequest, state: JobState, at: Date, error?: string): Promise<void> {
+  await client.query(
+    `INSERT INTO jobs (repo, id, sha, suite, purpose, job, state, error, enqueued_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+     ON CONFLICT (repo, id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, error = COALESCE(EXCLUDED.error, jobs.error)`,
+    [repo, jobId(job), job.sha, job.suite, job.purpose, job, state, error ?? null, at],
+  );
+}
+
+async function upsertRevert(client: Queryable, repo: string, record: RevertRecord): Promise<void> {
+  await client.query(
+    `INSERT INTO reverts (repo, culprit, suite, outcome, original_pr, revert_pr, record, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (repo, culprit) DO UPDATE SET suite = EXCLUDED.suite, outcome = EXCLUDED.outcome, original_pr = EXCLUDED.original_pr,
+       revert_pr = EXCLUDED.revert_pr, record = EXCLUDED.record, at = EXCLUDED.at`,
+    [repo, record.culprit, record.suite, record.outcome, record.originalPr ?? null, record.revertPr ?? null, record, record.at],
+  );
+}
+
+async function insertNote(client: Queryable, repo: string, entry: TimelineEntry): Promise<void> {
+  await client.query("INSERT INTO timeline (repo, at, kind, text, sha, suite) VALUES ($1, $2, $3, $4, $5, $6)", [
+    repo,
+    entry.at,
+    entry.kind,
+    entry.text,
+    entry.sha ?? null,
+    entry.suite ?? null,
+  ]);
 }

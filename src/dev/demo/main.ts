@@ -8,6 +8,7 @@ import { discoverGpus } from "../../runner/gpus.js";
 import { createBuiltinRunner, type HarnessOptions } from "../../runner/harness.js";
 import { playStory, printSummary } from "./run.js";
 import { startWorld, type World } from "./world.js";
+import { DEFAULT_DATABASE_URL } from "../../entry/settings.js";
 
 export const PROJECT_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -18,11 +19,13 @@ export const PROJECT_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 export async function startDemoWorld(options: {
   log: Logger;
   redisUrl?: string;
+  databaseUrl?: string;
   harness?: Partial<HarnessOptions>;
 }): Promise<World & { cuda: boolean }> {
   const gpus = await discoverGpus();
   const world = await startWorld({
     redisUrl: options.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    databaseUrl: options.databaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
     log: options.log,
     runners: { command: runConfiguredCommand },
   });

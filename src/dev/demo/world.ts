@@ -36,6 +36,8 @@ export interface World {
 
 export interface WorldOptions {
   redisUrl: string;
+  /** The history database; the world's tables live in a schema of their own, dropped on close. */
+  databaseUrl: string;
   log: Logger;
   runners: Partial<Record<SuiteConfig["kind"], SuiteRunner>>;
   /** Extra environment for suite processes (the demo's flaky test keeps its state there). */
@@ -65,9 +67,12 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     app: { id: DEMO_APP_ID, slug: "sheriff", name: "Sheriff", publicKey },
     webhook: { url: receiverUrl, secret },
   });
+  const runId = randomBytes(4).toString("hex");
   const settings = loadSettings({
     REDIS_URL: options.redisUrl,
-    SHERIFF_PREFIX: `sheriff-demo-${randomBytes(4).toString("hex")}`,
+    DATABASE_URL: options.databaseUrl,
+    SHERIFF_DB_SCHEMA: `sheriff_demo_${runId}`,
+    SHERIFF_PREFIX: `sheriff-demo-${runId}`,
     SHERIFF_WORK_DIR: join(dataDir, "work"),
     GHE_HOST: sandbox.url.replace(/^http:\/\//, ""),
     GHE_PROTOCOL: "http",
@@ -80,7 +85,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     log: options.log,
     Octokit: ProbotOctokit.defaults({ throttle: { enabled: false } }),
   });
-  const runtime = createRuntime(settings);
+  const runtime = await createRuntime(settings, options.log);
   const deps = pipelineDeps(runtime, probot, settings, options.log);
   const services = await startAppServices(deps, { landTiming: { pollIntervalMs: 500, discoverIntervalMs: 300 } });
   await probot.load(sheriffApp(deps, services.hooks));
@@ -132,6 +137,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       const keys = await runtime.store.redis.keys(`${runtime.store.prefix}:*`);
       if (keys.length > 0) await runtime.store.redis.del(...keys);
       await runtime.store.redis.quit();
+      await runtime.db.pool.query(`DROP SCHEMA IF EXISTS ${runtime.db.schema} CASCADE`);
+      await runtime.db.close();
       await sandbox.close();
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });

@@ -4,7 +4,8 @@ import { CHECK_NAME, reportConfigError, upsertCheckRun } from "../../../src/adap
 import { Ledger } from "../../../src/adapters/store/ledger.js";
 import type { CommitSummary } from "../../../src/model/checkRun.js";
 import type { RepoRef } from "../../../src/model/repo.js";
-import { API, blockNetwork, keysUnder, sha, testOctokit, testRedis, takeUncalledMocks } from "../support.js";
+import { API, blockNetwork, sha, testOctokit, takeUncalledMocks } from "../support.js";
+import { testDatabase } from "../../helpers/database.js";
 
 const REPO: RepoRef = {
   owner: "gpu-team",
@@ -19,22 +20,20 @@ const SHA = sha("c1");
 const running: CommitSummary = { conclusion: "neutral", title: "2 of 3 suites running", text: "varlen-attention: passed" };
 const failed: CommitSummary = { conclusion: "failure", title: "varlen-attention regressed", text: "fwd_d128 fails since this commit" };
 
-let store: ReturnType<typeof testRedis>;
+let db: Awaited<ReturnType<typeof testDatabase>>;
 let ledger: Ledger;
 
 beforeAll(blockNetwork);
 afterAll(() => nock.enableNetConnect());
 
-beforeEach(() => {
-  store = testRedis("checks");
-  ledger = new Ledger(store);
+beforeEach(async () => {
+  db = await testDatabase("checks");
+  ledger = new Ledger(db);
 });
 
 afterEach(async () => {
   const pending = takeUncalledMocks();
-  const prefix = store.prefix;
-  await store.cleanup();
-  expect(await keysUnder(prefix)).toEqual([]);
+  await db.cleanup();
   expect(pending, "every expected GitHub call was made").toEqual([]);
 });
 

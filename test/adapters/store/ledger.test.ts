@@ -3,12 +3,14 @@ import { Ledger } from "../../../src/adapters/store/ledger.js";
 import type { FlakyDecision, LandedCommit, RegressionDecision, RunRecord } from "../../../src/model/engine.js";
 import { jobId, type JobRequest } from "../../../src/model/jobs.js";
 import type { SuiteResult } from "../../../src/model/result.js";
-import { keysUnder, sha, testRedis } from "../support.js";
+import { sha } from "../support.js";
+import { DATABASE_URL, testDatabase } from "../../helpers/database.js";
+import { connectDatabase } from "../../../src/adapters/store/database.js";
 
 const REPO = "gpu-team/flash-kernels";
 
-type Store = ReturnType<typeof testRedis>;
-let store: Store;
+type TestDb = Awaited<ReturnType<typeof testDatabase>>;
+let db: TestDb;
 let ledger: Ledger;
 let clock: number;
 
@@ -60,16 +62,26 @@ function regression(culprit: string, summary = "fwd_d128 fails"): RegressionDeci
   };
 }
 
-beforeEach(() => {
+async function count(table: string): Promise<number> {
+  return Number((await db.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+}
+
+beforeEach(async () => {
   clock = Date.parse("2025-03-01T10:00:00.000Z");
-  store = testRedis("ledger");
-  ledger = new Ledger(store, tick);
+  db = await testDatabase("ledger");
+  ledger = new Ledger(db, tick);
 });
 
 afterEach(async () => {
-  const prefix = store.prefix;
-  await store.cleanup();
-  expect(await keysUnder(prefix), "no key of the test is left").toEqual([]);
+  const schema = db.schema;
+  await db.cleanup();
+  const probe = connectDatabase(DATABASE_URL);
+  try {
+    const left = await probe.pool.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = $1", [schema]);
+    expect(left.rows, "the test's schema is dropped").toEqual([]);
+  } finally {
+    await probe.close();
+  }
 });
 
 describe("recordCommits", () => {
@@ -102,11 +114,12 @@ describe("recordCommits", () => {
   it("writes nothing for an empty batch", async () => {
     expect(await ledger.recordCommits(REPO, "main", [])).toBe(0);
     expect(await ledger.chain(REPO, "main")).toEqual([]);
-    expect(await keysUnder(store.prefix)).toEqual([]);
+    expect(await count("commits")).toBe(0);
+    expect(await count("branches")).toBe(0);
   });
 
   it("adds each commit once when two connections append the same history concurrently", async () => {
-    const other = testRedis("ledger", store.prefix);
+    const other = await testDatabase("ledger", db.schema);
     try {
       const ledgers = [ledger, new Ledger(other, tick)];
       const commits = history(60);
@@ -122,9 +135,9 @@ describe("recordCommits", () => {
       expect(added[0]! + added[1]!).toBe(60);
       const chain = await ledger.chain(REPO, "main");
       expect(chain.map((c) => c.sha)).toEqual(commits.map((c) => c.sha));
-      expect(await store.redis.llen(store.key("repo", REPO, "chain", "main"))).toBe(60);
+      expect(await count("commits")).toBe(60);
     } finally {
-      await other.redis.quit();
+      await other.close();
     }
   });
 
@@ -135,15 +148,31 @@ describe("recordCommits", () => {
     expect((await ledger.chain(REPO, "main")).map((c) => c.sha)).toEqual([sha("c0"), sha("c1")]);
     expect((await ledger.chain("gpu-team/other", "main")).map((c) => c.sha)).toEqual([sha("c0")]);
     expect(await ledger.chain(REPO, "release")).toEqual([expect.objectContaining({ sha: sha("r0"), branch: "release" })]);
-    expect((await keysUnder(store.prefix)).sort()).toEqual(
-      [
-        store.key("repo", REPO, "commits"),
-        store.key("repo", REPO, "chain", "main"),
-        store.key("repo", REPO, "chain", "release"),
-        store.key("repo", "gpu-team/other", "commits"),
-        store.key("repo", "gpu-team/other", "chain", "main"),
-      ].sort(),
-    );
+    const branches = await db.pool.query("SELECT repo, branch, next_seq FROM branches ORDER BY repo, branch");
+    expect(branches.rows).toEqual([
+      { repo: REPO, branch: "main", next_seq: "2" },
+      { repo: REPO, branch: "release", next_seq: "1" },
+      { repo: "gpu-team/other", branch: "main", next_seq: "1" },
+    ]);
+  });
+
+  it("puts a commit that lands on two branches on both chains", async () => {
+    await ledger.recordCommits(REPO, "main", history(2));
+    expect(await ledger.recordCommits(REPO, "release", history(2))).toBe(2);
+    expect((await ledger.chain(REPO, "release")).map((c) => c.sha)).toEqual([sha("c0"), sha("c1")]);
+    expect((await ledger.chain(REPO, "main")).map((c) => c.sha)).toEqual([sha("c0"), sha("c1")]);
+  });
+
+  it("reads a chain from a position, and finds positions and prefixes", async () => {
+    await ledger.recordCommits(REPO, "main", history(5));
+    expect(await ledger.seqOf(REPO, "main", sha("c3"))).toBe(3);
+    expect(await ledger.seqOf(REPO, "release", sha("c3"))).toBeNull();
+    expect((await ledger.chainFrom(REPO, "main", 3)).map((c) => c.sha)).toEqual([sha("c3"), sha("c4")]);
+    expect(await ledger.hasChain(REPO, "main")).toBe(true);
+    expect(await ledger.hasChain(REPO, "release")).toBe(false);
+    const full = sha("c2");
+    expect((await ledger.commitsByPrefix(REPO, "main", full.slice(0, 7).toUpperCase())).map((c) => c.sha)).toEqual([full]);
+    expect(await ledger.commitsByPrefix(REPO, "main", "")).toHaveLength(2);
   });
 });
 
@@ -174,6 +203,18 @@ describe("truncateChain", () => {
     expect(await ledger.truncateChain(REPO, "main", null)).toEqual([sha("c0"), sha("c1"), sha("c2")]);
     expect(await ledger.chain(REPO, "main")).toEqual([]);
     expect(await ledger.commit(REPO, sha("c0"))).toBeNull();
+    // The same commits landing again are recorded once each.
+    expect(await ledger.recordCommits(REPO, "main", history(3))).toBe(3);
+    expect((await ledger.chain(REPO, "main")).map((c) => c.sha)).toEqual([sha("c0"), sha("c1"), sha("c2")]);
+  });
+
+  it("forgets the engine windows that started on a dropped commit", async () => {
+    await ledger.recordCommits(REPO, "main", history(5));
+    await ledger.setEngineWindow(REPO, "main", "varlen-attention", { fromSeq: 1, carry: { anchor: "c1" } });
+    await ledger.setEngineWindow(REPO, "main", "index-reduce", { fromSeq: 3, carry: { anchor: "c3" } });
+    await ledger.truncateChain(REPO, "main", sha("c2"));
+    expect(await ledger.engineWindow(REPO, "main", "varlen-attention")).toEqual({ fromSeq: 1, carry: { anchor: "c1" } });
+    expect(await ledger.engineWindow(REPO, "main", "index-reduce")).toBeNull();
   });
 
   it("leaves other branches' chains alone", async () => {
@@ -333,5 +374,137 @@ describe("check runs, heads, timeline and rebaselines", () => {
       rebaseline("varlen-attention", "c3"),
     ]);
     expect(await ledger.rebaselines(REPO, "half-precision")).toEqual([]);
+  });
+});
+
+describe("reads by key", () => {
+  it("reads jobs at a commit and a suite's active jobs", async () => {
+    await ledger.recordJobQueued(REPO, job());
+    await ledger.recordJobQueued(REPO, job({ purpose: "retry", attempt: 1 }));
+    await ledger.recordJobQueued(REPO, job({ sha: sha("c2") }));
+    await ledger.recordJobQueued(REPO, job({ suite: "index-reduce" }));
+    await ledger.setJobState(REPO, job(), "done");
+    expect((await ledger.jobsAt(REPO, sha("c1"))).map((j) => j.id)).toEqual([
+      jobId(job()),
+      jobId(job({ purpose: "retry", attempt: 1 })),
+      jobId(job({ suite: "index-reduce" })),
+    ]);
+    expect((await ledger.activeJobs(REPO, "varlen-attention")).map((j) => j.id)).toEqual([
+      jobId(job({ purpose: "retry", attempt: 1 })),
+      jobId(job({ sha: sha("c2") })),
+    ]);
+  });
+
+  it("reads a suite's runs at chosen commits in arrival order, and the newest run at one", async () => {
+    const runs: RunRecord[] = [
+      { job: job({ sha: sha("c2") }), result: result(sha("c2")) },
+      { job: job(), result: result(sha("c1")) },
+      { job: job({ sha: sha("c3") }), result: result(sha("c3")) },
+      { job: job({ purpose: "retry", attempt: 1 }), result: { ...result(sha("c1")), status: "crashed" } },
+      { job: job({ suite: "index-reduce" }), result: result(sha("c1"), "index-reduce") },
+    ];
+    for (const run of runs) await ledger.recordRun(REPO, run);
+    expect(await ledger.runsOf(REPO, "varlen-attention", [sha("c1"), sha("c2")])).toEqual([runs[0], runs[1], runs[3]]);
+    expect(await ledger.runsOf(REPO, "varlen-attention", [])).toEqual([]);
+    expect(await ledger.latestRun(REPO, "varlen-attention", sha("c1"))).toEqual(runs[3]);
+    expect(await ledger.latestRun(REPO, "varlen-attention", sha("c9"))).toBeUndefined();
+  });
+
+  it("keeps an interleaved run's baseline half", async () => {
+    const ab: RunRecord = {
+      job: job({ purpose: "ab", attempt: 1, baselineSha: sha("c0") }),
+      result: result(sha("c1")),
+      baselineResult: result(sha("c0")),
+    };
+    await ledger.recordRun(REPO, ab);
+    expect(await ledger.runs(REPO, "varlen-attention")).toEqual([ab]);
+  });
+
+  it("reads the verdicts about one commit and one regression", async () => {
+    await ledger.recordVerdict(REPO, regression(sha("c2")));
+    await ledger.recordVerdict(REPO, { type: "flaky", suite: "index-reduce", sha: sha("c2"), tests: ["t"], summary: "flaky" });
+    await ledger.recordVerdict(REPO, regression(sha("c3")));
+    expect((await ledger.verdictsAt(REPO, sha("c2"))).map((v) => v.decision.type)).toEqual(["regression", "flaky"]);
+    expect(await ledger.regression(REPO, "varlen-attention", sha("c3"))).toEqual(regression(sha("c3")));
+    expect(await ledger.regression(REPO, "index-reduce", sha("c3"))).toBeNull();
+  });
+
+  it("finds reverts by culprit and by either PR number", async () => {
+    const base = { suite: "varlen-attention", reason: "policy", summary: "breaks", at: at(1) };
+    await ledger.recordRevert(REPO, { ...base, culprit: sha("c2"), outcome: "pr-opened", originalPr: 7, revertPr: 11 });
+    await ledger.recordRevert(REPO, { ...base, culprit: sha("c3"), outcome: "commented", originalPr: 8 });
+    expect(await ledger.revertOf(REPO, sha("c3"))).toMatchObject({ outcome: "commented" });
+    expect(await ledger.revertOf(REPO, sha("c4"))).toBeNull();
+    expect((await ledger.revertsOf(REPO, [sha("c2"), sha("c9")])).map((r) => r.culprit)).toEqual([sha("c2")]);
+    expect((await ledger.revertsByPr(REPO, [11])).map((r) => r.culprit)).toEqual([sha("c2")]);
+    expect((await ledger.revertsByPr(REPO, [8, 7])).map((r) => r.culprit).sort()).toEqual([sha("c2"), sha("c3")].sort());
+    expect(await ledger.revertsByPr(REPO, [])).toEqual([]);
+  });
+
+  it("reads the timeline of chosen commits", async () => {
+    await ledger.note(REPO, { kind: "landed", text: "one", sha: sha("c1") });
+    await ledger.note(REPO, { kind: "landed", text: "two", sha: sha("c2") });
+    await ledger.note(REPO, { kind: "config-error", text: "no sha" });
+    await ledger.note(REPO, { kind: "flaky", text: "three", sha: sha("c1"), suite: "varlen-attention" });
+    expect((await ledger.timelineAt(REPO, [sha("c1")])).map((e) => e.text)).toEqual(["one", "three"]);
+  });
+
+  it("records a comment's commands once each", async () => {
+    const command = { commentId: 9_000_000_001, position: 0, pr: 12, name: "rerun", requestedBy: "bob", status: "done", at: at(3) };
+    expect(await ledger.recordCommand(REPO, command)).toBe(true);
+    expect(await ledger.recordCommand(REPO, { ...command, status: "failed" })).toBe(false);
+    expect(await ledger.recordCommand(REPO, { ...command, position: 1, name: "explain", reply: "What Sheriff did" })).toBe(true);
+    expect(await ledger.commands(REPO, 12)).toEqual([command, { ...command, position: 1, name: "explain", reply: "What Sheriff did" }]);
+    expect(await ledger.commands(REPO, 13)).toEqual([]);
+  });
+
+  it("stores one engine window per suite, replaced on update", async () => {
+    expect(await ledger.engineWindow(REPO, "main", "varlen-attention")).toBeNull();
+    await ledger.setEngineWindow(REPO, "main", "varlen-attention", { fromSeq: 4, carry: { broken: ["a"] } });
+    await ledger.setEngineWindow(REPO, "main", "varlen-attention", { fromSeq: 9, carry: { broken: [] } });
+    expect(await ledger.engineWindow(REPO, "main", "varlen-attention")).toEqual({ fromSeq: 9, carry: { broken: [] } });
+  });
+});
+
+describe("records that change together", () => {
+  /** Makes the next insert into `table` fail, as a crash or lost connection between two statements would. */
+  async function failInsertsInto(table: string): Promise<void> {
+    await db.pool.query(`CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql`);
+    await db.pool.query(`CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION refuse()`);
+  }
+
+  it("stores a result only together with its job's state", async () => {
+    await ledger.recordJobQueued(REPO, job());
+    await failInsertsInto("jobs");
+    await expect(ledger.recordRun(REPO, { job: job(), result: result(sha("c1")) })).rejects.toThrow(/refused/);
+    expect(await count("runs")).toBe(0);
+    await db.pool.query("DROP TRIGGER refuse ON jobs");
+    // The retried delivery then records it.
+    expect(await ledger.recordRun(REPO, { job: job(), result: result(sha("c1")) })).toBe(true);
+    expect(await ledger.jobsAt(REPO, sha("c1"))).toEqual([expect.objectContaining({ state: "done" })]);
+  });
+
+  it("records a verdict only together with its timeline note", async () => {
+    await failInsertsInto("timeline");
+    const note = { kind: "regression", sha: sha("c2"), text: "breaks" };
+    await expect(ledger.recordVerdict(REPO, regression(sha("c2")), note)).rejects.toThrow(/refused/);
+    expect(await count("verdicts")).toBe(0);
+    await db.pool.query("DROP TRIGGER refuse ON timeline");
+    expect(await ledger.recordVerdict(REPO, regression(sha("c2")), note)).toBe(true);
+    expect(await ledger.recordVerdict(REPO, regression(sha("c2")), note)).toBe(false);
+    expect((await ledger.timeline(REPO)).map((e) => e.kind)).toEqual(["regression"]);
+  });
+
+  it("appends a batch of commits whole or not at all", async () => {
+    await ledger.recordCommits(REPO, "main", history(2));
+    await db.pool.query(
+      `CREATE FUNCTION refuse_c3() RETURNS trigger AS $$ BEGIN IF NEW.title = 'Commit c3' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+    );
+    await db.pool.query("CREATE TRIGGER refuse_c3 BEFORE INSERT ON commits FOR EACH ROW EXECUTE FUNCTION refuse_c3()");
+    await expect(ledger.recordCommits(REPO, "main", history(3, 2))).rejects.toThrow(/refused/);
+    expect((await ledger.chain(REPO, "main")).map((c) => c.sha)).toEqual([sha("c0"), sha("c1")]);
+    await db.pool.query("DROP TRIGGER refuse_c3 ON commits");
+    expect(await ledger.recordCommits(REPO, "main", history(3, 2))).toBe(3);
+    expect(await ledger.seqOf(REPO, "main", sha("c4"))).toBe(4);
   });
 });

@@ -6,11 +6,12 @@ import { runConfiguredCommand } from "../runner/execute.js";
 import { discoverGpus } from "../runner/gpus.js";
 import { createBuiltinRunner } from "../runner/harness.js";
 import { startGpuWorker } from "../runner/worker.js";
-import { createRuntime, defaultLogger, pipelineDeps } from "./runtime.js";
+import { createRuntime, defaultLogger, pipelineDeps, type Runtime } from "./runtime.js";
 import { startAppServices, type AppServices } from "./services.js";
 import { apiBaseUrl, loadSettings } from "./settings.js";
 import { runCommandLine, usageAnswer } from "./command.js";
 import { importRedisLedger } from "../adapters/store/legacyImport.js";
+import { reduceOldSamples } from "../flows/retention.js";
 
 const USAGE = `usage: sheriff <command>
 
@@ -21,6 +22,9 @@ const USAGE = `usage: sheriff <command>
   migrate    bring the history database (DATABASE_URL) up to date; start and worker also do this
   import-redis-ledger
              copy the history an earlier Sheriff kept in Redis (under SHERIFF_PREFIX) into the database
+  reduce-samples
+             reduce raw benchmark samples of settled runs older than SHERIFF_SAMPLE_RETENTION_DAYS now
+             (start does this every few hours)
   help       this text`;
 
 function onShutdown(close: () => Promise<void>): void {
@@ -48,10 +52,28 @@ async function start(): Promise<void> {
     services.push(started);
     await sheriffApp(deps, started.hooks)(app, { cwd: process.cwd(), addHandler: () => undefined });
   });
+  const retention = keepSamplesBounded(runtime, settings.SHERIFF_SAMPLE_RETENTION_DAYS);
   onShutdown(async () => {
+    clearInterval(retention);
     await Promise.all(services.map((s) => s.close()));
     await runtime.close();
   });
+}
+
+const RETENTION_INTERVAL_MS = 6 * 3600 * 1000;
+
+/** Reduces old samples now and every few hours; a failure is logged and retried at the next round. */
+function keepSamplesBounded(runtime: Runtime, maxAgeDays: number): NodeJS.Timeout {
+  const log = defaultLogger();
+  const round = () =>
+    reduceOldSamples(runtime, maxAgeDays).then(
+      (runs) => runs > 0 && log.info({ runs, maxAgeDays }, "reduced the raw samples of old settled runs"),
+      (err: Error) => log.warn({ err: err.message }, "sample retention failed; retrying at the next round"),
+    );
+  void round();
+  const timer = setInterval(() => void round(), RETENTION_INTERVAL_MS);
+  timer.unref();
+  return timer;
 }
 
 async function worker(): Promise<void> {
@@ -81,10 +103,16 @@ async function worker(): Promise<void> {
 }
 
 /** One-off maintenance on the history database; prints what it did as JSON. */
-async function maintain(command: "migrate" | "import-redis-ledger"): Promise<number> {
-  const runtime = await createRuntime(loadSettings());
+async function maintain(command: "migrate" | "import-redis-ledger" | "reduce-samples"): Promise<number> {
+  const settings = loadSettings();
+  const runtime = await createRuntime(settings);
   try {
-    const report = command === "migrate" ? { schema: runtime.db.schema, upToDate: true } : await importRedisLedger(runtime.store, runtime.db);
+    const report =
+      command === "migrate"
+        ? { schema: runtime.db.schema, upToDate: true }
+        : command === "import-redis-ledger"
+          ? await importRedisLedger(runtime.store, runtime.db)
+          : { reducedRuns: await reduceOldSamples(runtime, settings.SHERIFF_SAMPLE_RETENTION_DAYS), ...(await runtime.ledger.footprint()) };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return 0;
   } finally {
@@ -103,6 +131,7 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     case "migrate":
     case "import-redis-ledger":
+    case "reduce-samples":
       return maintain(command);
     case "run-suite":
       return (await import("../runner/suiteMain.js")).runSuiteCli(argv.slice(1));

@@ -14,6 +14,8 @@ const settingsSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/)
     .default("sheriff"),
+  /** Benchmark samples of settled runs older than this are reduced to quantiles (see core/retention.ts). */
+  SHERIFF_SAMPLE_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   SHERIFF_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/)

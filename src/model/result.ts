@@ -27,10 +27,15 @@ const samplesSchema = z.array(z.number().finite().nonnegative()).min(1);
 export const benchmarkResultSchema = z.object({
   name: z.string().min(1),
   unit: z.literal("us"),
-  /** Raw per-repetition timings (CUDA events or wall clock), never pre-aggregated. */
+  /** Raw per-repetition timings (CUDA events or wall clock), never pre-aggregated by a runner. */
   samples: samplesSchema,
   /** A reference implementation timed in the same run, so ratios survive machine changes. */
-  reference: z.object({ name: z.string().min(1), samples: samplesSchema }).optional(),
+  reference: z.object({ name: z.string().min(1), samples: samplesSchema, sampleCount: z.number().int().positive().optional() }).optional(),
+  /**
+   * Set only by Sheriff's retention on old, settled runs: `samples` then holds quantiles of the
+   * `sampleCount` raw timings (minimum, deciles, maximum), enough for charts and levels.
+   */
+  sampleCount: z.number().int().positive().optional(),
   work: z.object({ flops: z.number().nonnegative().optional(), bytes: z.number().nonnegative().optional() }).optional(),
 });
 export type BenchmarkResult = z.infer<typeof benchmarkResultSchema>;

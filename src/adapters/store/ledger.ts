@@ -80,6 +80,13 @@ function toTimeline(row: { at: Date; kind: string; text: string; sha: string | n
   };
 }
 
+/** A run with its key, as retention reads and rewrites it. */
+export interface StoredRun {
+  repo: string;
+  jobId: string;
+  run: RunRecord;
+}
+
 /** What the engine folded away for one suite: history before `fromSeq` lives only in `carry`. */
 export interface EngineWindowRecord<Carry> {
   fromSeq: number;
@@ -507,6 +514,52 @@ export class Ledger {
       ...(r.reply !== null ? { reply: r.reply } : {}),
       at: r.at.toISOString(),
     }));
+  }
+
+  /**
+   * Runs recorded before `cutoff` that still hold raw samples and lie before their suite's engine
+   * window on every branch that window exists for: the engine never reads them again, so
+   * reducing them cannot change a decision. Oldest first, at most `limit`.
+   */
+  async settledRunsWithRawSamples(cutoff: Date, limit: number): Promise<StoredRun[]> {
+    const rows = await this.q.query<RunRow & { repo: string; job_id: string }>(
+      `SELECT r.repo, r.job_id, ${RUN_COLUMNS} FROM runs r
+       WHERE NOT r.samples_reduced AND r.recorded_at < $1
+         AND EXISTS (
+           SELECT 1 FROM engine_windows w JOIN commits c ON c.repo = w.repo AND c.branch = w.branch AND c.sha = r.sha
+           WHERE w.repo = r.repo AND w.suite = r.suite AND c.seq < w.from_seq)
+         AND NOT EXISTS (
+           SELECT 1 FROM engine_windows w JOIN commits c ON c.repo = w.repo AND c.branch = w.branch AND c.sha = r.sha
+           WHERE w.repo = r.repo AND w.suite = r.suite AND c.seq >= w.from_seq)
+       ORDER BY r.recorded_at LIMIT $2`,
+      [cutoff, limit],
+    );
+    return rows.rows.map((r) => ({ repo: r.repo, jobId: r.job_id, run: toRun(r) }));
+  }
+
+  /** Replaces runs' results with their reduced form, marking them so they are not read for reduction again. */
+  async storeReducedRuns(runs: StoredRun[]): Promise<void> {
+    if (runs.length === 0) return;
+    await this.q.query(
+      `UPDATE runs r SET result = u.result, baseline_result = u.baseline_result, samples_reduced = true
+       FROM jsonb_to_recordset($1::jsonb) AS u(repo text, job_id text, result jsonb, baseline_result jsonb)
+       WHERE r.repo = u.repo AND r.job_id = u.job_id`,
+      [
+        JSON.stringify(
+          runs.map((r) => ({ repo: r.repo, job_id: r.jobId, result: r.run.result, baseline_result: r.run.baselineResult ?? null })),
+        ),
+      ],
+    );
+  }
+
+  /** Bytes the history takes in the database (tables and their indexes), and how many landed commits it holds. */
+  async footprint(): Promise<{ bytes: number; commits: number }> {
+    const rows = await this.q.query<{ bytes: string; commits: string }>(
+      `SELECT (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = current_schema() AND c.relkind = 'r') AS bytes,
+              (SELECT count(*) FROM commits) AS commits`,
+    );
+    return { bytes: Number(rows.rows[0]!.bytes), commits: Number(rows.rows[0]!.commits) };
   }
 
   async engineWindow<Carry>(repo: string, branch: string, suite: string): Promise<EngineWindowRecord<Carry> | null> {

@@ -28,7 +28,7 @@ function result(label: string, finishedAt: string): SuiteResult {
     startedAt: "2025-03-01T10:00:00.000Z",
     finishedAt,
     tests: [{ name: "fwd_d128", outcome: "pass" }],
-    benchmarks: [{ name: "fwd", unit: "ms", samples: [1.5, 1.4, 1.6] }],
+    benchmarks: [{ name: "fwd", unit: "us", samples: [1.5, 1.4, 1.6] }],
     environment: { commit: sha(label), executor: "cuda", gpu: "NVIDIA H200" },
   };
 }

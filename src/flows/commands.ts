@@ -10,6 +10,7 @@ import type { Permission } from "../model/permission.js";
 import type { Command, CommandSyntaxError } from "../model/commands.js";
 import { formatZodIssues } from "../model/zod.js";
 import { type Log } from "../model/log.js";
+import type { CommandRecord } from "../model/ledger.js";
 
 /** What every action gets: where the command was given and by whom. */
 export interface CommandContext {
@@ -52,6 +53,8 @@ export interface CommandDeps {
   log: Log;
   /** How long a handled comment id is remembered, so a redelivered webhook does nothing; default 7 days. */
   dedupeTtlSeconds?: number;
+  /** Keeps what was run in the history (the ledger's commands); absent, nothing is kept. */
+  history?: (repo: string, records: CommandRecord[]) => Promise<void>;
 }
 
 export type IgnoredReason = "invalid-payload" | "not-created" | "bot" | "no-commands" | "duplicate";
@@ -67,6 +70,27 @@ export type HandleOutcome =
   | { status: "ignored"; reason: IgnoredReason; detail?: string }
   | { status: "syntax-error"; errors: CommandSyntaxError[]; replyId?: number }
   | { status: "handled"; results: CommandResult[]; replyId?: number };
+
+/** The history is a record, not a gate: failing to write it is logged, never undoes or repeats a command. */
+async function recordHistory(deps: CommandDeps, repo: string, commentId: number, pr: number, login: string, results: CommandResult[]) {
+  if (!deps.history) return;
+  const at = new Date().toISOString();
+  const records = results.map((r, position): CommandRecord => ({
+    commentId,
+    position,
+    pr,
+    name: r.command.name,
+    requestedBy: login,
+    status: r.outcome,
+    reply: r.reply,
+    at,
+  }));
+  try {
+    await deps.history(repo, records);
+  } catch (err) {
+    deps.log.error({ err, repo, commentId }, "could not record the comment's commands in the history");
+  }
+}
 
 export function isBot(user: { login: string; type?: string }): boolean {
   return user.type === "Bot" || /\[bot\]$/i.test(user.login);
@@ -210,6 +234,7 @@ export async function handleIssueComment(deps: CommandDeps, payload: unknown): P
       ? `@${login} ${results[0]!.reply}`
       : [`@${login}`, ...results.map((r) => `- **\`${r.command.name}\`**: ${r.reply.replace(/\n/g, "\n  ")}`)].join("\n");
   const replyId = await reply(body);
+  await recordHistory(deps, `${owner}/${repo}`, commentId, issueNumber, login, results);
   return { status: "handled", results, replyId };
 }
 

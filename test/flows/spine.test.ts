@@ -250,6 +250,26 @@ describe("the spine: landed commit to revert PR", () => {
     expect(github!.pulls.filter((p) => p.user === "sheriff[bot]")).toHaveLength(1);
   }, 90_000);
 
+  it("survives the database ending every connection mid-flow and still reverts once", async () => {
+    const { bad } = await landGoodThenBad(
+      "on",
+      () => undefined,
+      async (s) => {
+        // Open a few sessions first, so there is something to end while work is in flight.
+        await Promise.all([1, 2, 3].map(() => s.db.pool.query("SELECT pg_sleep(0.05)")));
+        expect(await s.db.dropConnections()).toBeGreaterThan(0);
+      },
+    );
+    const s = sheriff!;
+    // The probe's own first query may land on a pooled session the server ended: it fails once, like any client's.
+    const reverts = () => s.ledger.reverts(`${OWNER}/${REPO}`).catch(() => []);
+    const record = await s.waitFor("the revert", async () => (await reverts())[0], 60_000);
+    expect(record).toMatchObject({ culprit: bad, outcome: "pr-opened" });
+    await s.waitFor("quiet queues", () => s.idle(), 60_000);
+    expect(github!.pulls.filter((p) => p.user === "sheriff[bot]")).toHaveLength(1);
+    expect((await s.ledger.verdicts(`${OWNER}/${REPO}`)).filter((v) => v.decision.type === "regression")).toHaveLength(1);
+  }, 90_000);
+
   it("picks up where it was after the process stops mid-flow and a new one starts on the same Redis", async () => {
     repo = new TestRepo();
     github = new FakeGitHub(OWNER, REPO, repo.bare, INSTALLATION);

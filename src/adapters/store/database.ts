@@ -17,6 +17,8 @@ export interface Database {
 export interface DatabaseOptions {
   schema?: string;
   max?: number;
+  /** Shown in pg_stat_activity, so an operator (or a test) can tell this process's connections apart. */
+  applicationName?: string;
   /** Called for errors on idle connections (a restarted server): queries in flight fail and are retried by their jobs. */
   onIdleError?: (err: Error) => void;
 }
@@ -29,6 +31,7 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
     max: options.max ?? 10,
     options: `-c search_path=${schema}`,
     connectionTimeoutMillis: 10_000,
+    application_name: options.applicationName ?? "sheriff",
   });
   pool.on("error", (err) => options.onIdleError?.(err));
   return {
@@ -43,6 +46,8 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
 /** Brings the schema up to the newest migration; node-pg-migrate's advisory lock keeps concurrent starts apart. */
 export async function migrate(db: Database): Promise<string[]> {
   const client = await db.pool.connect();
+  const ignore = () => undefined;
+  client.on("error", ignore);
   try {
     const applied = await runner({
       dbClient: client,
@@ -56,6 +61,7 @@ export async function migrate(db: Database): Promise<string[]> {
     });
     return applied.map((m) => m.name);
   } finally {
+    client.off("error", ignore);
     client.release();
   }
 }
@@ -65,6 +71,11 @@ export async function transaction<T>(db: Database, work: (client: pg.PoolClient)
   const client = await db.pool.connect();
   // A connection whose ROLLBACK fails is not reused: its session state is unknown.
   let broken = false;
+  // The server ending the session between two statements is reported here and by the next query, which fails the transaction.
+  const onError = () => {
+    broken = true;
+  };
+  client.on("error", onError);
   try {
     await client.query("BEGIN");
     const value = await work(client);
@@ -76,6 +87,7 @@ export async function transaction<T>(db: Database, work: (client: pg.PoolClient)
     });
     throw err;
   } finally {
+    client.off("error", onError);
     client.release(broken);
   }
 }

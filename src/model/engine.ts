@@ -49,6 +49,54 @@ export interface EngineInput {
   parallelism: number;
   /** What the runner can do beyond running a landed commit; absent means nothing more. */
   capabilities?: EngineCapabilities;
+  /**
+   * What the walks learnt from the history before `commits[0]`, from `advanceWindow`. With it,
+   * `commits` (and the runs, pending jobs, rebaselines and declared culprits of those commits) may
+   * be only the suffix of the branch that `advanceWindow` said is still needed.
+   */
+  carry?: EngineCarry;
+}
+
+/**
+ * A JSON-serialisable summary of a suite's settled history, so a caller can keep a short window of
+ * commits. Its size follows the suite (tests, benchmarks) and the slowdowns confirmed so far, not
+ * the number of commits. It is only valid for the history it was folded from: a force push below
+ * the window, or a run, rebaseline or declared culprit added to a commit before it, needs a new
+ * carry folded from the full history.
+ */
+export interface EngineCarry {
+  /** The first commit with a `landed` or `baseline` run: reverts after it get measured. */
+  firstCheckpoint: string;
+  correctness: CorrectnessCarry;
+  performance: PerformanceCarry;
+}
+
+export interface CorrectnessCarry {
+  /** The checkpoint the correctness walk resumes at (walked again on every call). */
+  resumeAt: string;
+  /** The walk's anchor before `resumeAt`: the last good checkpoint and the tests known broken there. */
+  anchor: string;
+  broken: string[];
+  /** Test -> the last checkpoint before `resumeAt` where it passed. */
+  lastPass: Record<string, string>;
+  /** Test -> its plain-state runs and intermittent failures at every commit before `resumeAt`. */
+  flakes: Record<string, { runs: number; intermittent: number }>;
+}
+
+export interface PerformanceCarry {
+  /** The last checkpoint the performance walk has settled; it resumes after it (from the first checkpoint when absent). */
+  through?: string;
+  /** The accepted levels later checkpoints are screened against, oldest first (commits inside the window). */
+  anchors: { sha: string; note?: string }[];
+  /** Slowdowns confirmed so far, in the order found: a revert of the culprit (by title) takes its ratio back off. */
+  effects: { culprit: string; title: string; evidence: BenchmarkEvidence[] }[];
+}
+
+/** Where the caller's window now starts, and what to pass as `EngineInput.carry` with it. */
+export interface EngineWindow {
+  /** The oldest commit still needed (inclusive); undefined when there are no commits. */
+  from?: string;
+  carry?: EngineCarry;
 }
 
 export interface EngineCapabilities {

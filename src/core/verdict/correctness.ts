@@ -24,24 +24,53 @@ import { shaTag } from "../../model/sha.js";
  * one open question at a time per suite and later evidence never races an earlier verdict.
  */
 
-interface Anchor {
+export interface Anchor {
   index: number;
   sha: string;
   broken: Set<string>;
 }
 
-export function correctnessTrack(ctx: SuiteContext, requests: Requests): Decision[] {
-  const out: Decision[] = [];
-  const history = new FlakeHistory(ctx);
+/** A checkpoint where a test was last seen passing. */
+export interface LastPass {
+  index: number;
+  sha: string;
+}
+
+/** The walk's state before a checkpoint: all it carries from one checkpoint to the next. */
+export interface CorrectnessState {
+  anchor?: Anchor;
   // Where each test last passed: after a crash hid the tests, "last good" must mean last seen passing.
-  const lastPass = new Map<string, { index: number; sha: string }>();
-  let anchor: Anchor | undefined;
+  lastPass: Map<string, LastPass>;
+}
+
+/** Where a walk starts: from the first checkpoint, or from a carried state at `fromIndex`. */
+export interface CorrectnessStart extends CorrectnessState {
+  fromIndex: number;
+  history: FlakeHistory;
+}
+
+/** Sees the state before each checkpoint the walk reaches, and the verdicts reached before it. */
+export type CorrectnessObserver = (checkpointIndex: number, state: CorrectnessState, verdicts: readonly Decision[]) => void;
+
+export function walkFromStart(ctx: SuiteContext): CorrectnessStart {
+  return { fromIndex: 0, lastPass: new Map(), history: new FlakeHistory(ctx) };
+}
+
+export function correctnessTrack(
+  ctx: SuiteContext,
+  requests: Requests,
+  start: CorrectnessStart = walkFromStart(ctx),
+  observe?: CorrectnessObserver,
+): Decision[] {
+  const out: Decision[] = [];
+  const { history, lastPass } = start;
+  let anchor = start.anchor;
   for (const checkpoint of checkpoints(ctx)) {
     const index = ctx.indexOf.get(checkpoint.sha)!;
+    if (index < start.fromIndex) continue;
+    observe?.(index, { anchor, lastPass }, out);
     const runs = runsOf(ctx, checkpoint.sha);
-    // Regular runs decide what is new; retries and probes here are evidence for investigations,
-    // and a flake in one must not open a fresh investigation at an already-settled commit.
-    const fails = failingIn(runs.filter((r) => r.job.purpose === "landed" || r.job.purpose === "baseline"));
+    const fails = regularFailures(runs);
     const fixed = passingIn(runs);
     const seen = () => fixed.forEach((test) => lastPass.set(test, { index, sha: checkpoint.sha }));
     if (!anchor) {
@@ -50,10 +79,7 @@ export function correctnessTrack(ctx: SuiteContext, requests: Requests): Decisio
       seen();
       continue;
     }
-    // A test never seen passing has no good commit to search from: it counts as already broken.
-    // A known-broken test still failing after its culprit's revert was broken twice: search again.
-    const reopened = (test: string) => anchor!.broken.has(test) && brokenAgain(ctx, test, lastPass.get(test)?.index, anchor!.index, index);
-    const newFails = [...fails].filter((test) => (!anchor!.broken.has(test) || reopened(test)) && lastPass.has(test)).sort();
+    const newFails = newFailures(ctx, anchor, lastPass, fails, index);
     const stillBroken = new Set([...anchor.broken].filter((test) => !fixed.has(test) || fails.has(test)));
     if (newFails.length === 0) {
       anchor = { index, sha: checkpoint.sha, broken: new Set([...stillBroken, ...[...fails].filter((test) => !lastPass.has(test))]) };
@@ -69,6 +95,30 @@ export function correctnessTrack(ctx: SuiteContext, requests: Requests): Decisio
     seen();
   }
   return out;
+}
+
+/**
+ * Regular runs decide what is new; retries and probes at a checkpoint are evidence for
+ * investigations, and a flake in one must not open a fresh investigation at an already-settled commit.
+ */
+export function regularFailures(runs: RunRecord[]): Set<string> {
+  return failingIn(runs.filter((r) => r.job.purpose === "landed" || r.job.purpose === "baseline"));
+}
+
+/**
+ * The failures at checkpoint `index` that open an investigation. A test never seen passing has no
+ * good commit to search from: it counts as already broken. A known-broken test still failing after
+ * its culprit's revert was broken twice: search again.
+ */
+export function newFailures(
+  ctx: SuiteContext,
+  anchor: Anchor,
+  lastPass: Map<string, LastPass>,
+  fails: Set<string>,
+  index: number,
+): string[] {
+  const reopened = (test: string) => anchor.broken.has(test) && brokenAgain(ctx, test, lastPass.get(test)?.index, anchor.index, index);
+  return [...fails].filter((test) => (!anchor.broken.has(test) || reopened(test)) && lastPass.has(test)).sort();
 }
 
 /**

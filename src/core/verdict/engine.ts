@@ -1,7 +1,9 @@
 import { buildContext, checkpoints, hasPending, runsOf, Requests, type SuiteContext } from "./context.js";
-import { correctnessTrack } from "./correctness.js";
-import { performanceTrack } from "./performance.js";
-import type { Decision, DecisionEngine } from "../../model/engine.js";
+import { correctnessTrack, type CorrectnessObserver } from "./correctness.js";
+import { performanceTrack, type PerformanceObserver } from "./performance.js";
+import { correctnessStart, performanceStart } from "./resume.js";
+import type { Decision, DecisionEngine, EngineInput } from "../../model/engine.js";
+import type { JobRequest } from "../../model/jobs.js";
 import { shaTag } from "../../model/sha.js";
 
 /**
@@ -18,12 +20,34 @@ import { shaTag } from "../../model/sha.js";
  *
  * `flaky` decisions are re-derived from the whole history on every call, like everything
  * else; the caller reports each (suite, sha, tests) once. Regressions are filtered by `declared`.
+ * With `input.carry` the walks resume where the carry left them (see `window.ts`), so the
+ * flaky decisions of commits before the correctness walk's resume point are not repeated.
  */
-export const decide: DecisionEngine = (input) => {
+export const decide: DecisionEngine = (input) => evaluate(input).decisions;
+
+/** What `advanceWindow` watches while the engine walks. */
+export interface WalkObservers {
+  correctness?: CorrectnessObserver;
+  performance?: PerformanceObserver;
+}
+
+export interface Evaluation {
+  ctx: SuiteContext;
+  decisions: Decision[];
+  /** The jobs the `run` decisions ask for. */
+  requests: JobRequest[];
+}
+
+/** One engine pass; `watch` sets observers up on the context the walks read. */
+export function evaluate(input: EngineInput, watch: (ctx: SuiteContext) => WalkObservers = () => ({})): Evaluation {
   const ctx = buildContext(input);
+  const observers = watch(ctx);
   const requests = new Requests(ctx);
-  const verdicts = [...correctnessTrack(ctx, requests), ...performanceTrack(ctx, requests)];
-  measureReverts(ctx, requests);
+  const verdicts = [
+    ...correctnessTrack(ctx, requests, correctnessStart(ctx, input.carry), observers.correctness),
+    ...performanceTrack(ctx, requests, performanceStart(ctx, input.carry), observers.performance),
+  ];
+  measureReverts(ctx, requests, input);
   const seen = new Set<string>();
   const unique: Decision[] = [];
   for (const d of verdicts) {
@@ -32,14 +56,27 @@ export const decide: DecisionEngine = (input) => {
     seen.add(key);
     unique.push(d);
   }
-  return [...requests.decisions, ...unique];
-};
+  const jobs = requests.decisions.flatMap((d) => (d.type === "run" ? [d.job] : []));
+  return { ctx, decisions: [...requests.decisions, ...unique], requests: jobs };
+}
 
-function measureReverts(ctx: SuiteContext, requests: Requests): void {
+/** Index of the first checkpoint ever (-1 when a carry says it lies before the window), or undefined before any. */
+export function firstCheckpointIndex(ctx: SuiteContext, input: EngineInput): number | undefined {
+  if (input.carry) return ctx.indexOf.get(input.carry.firstCheckpoint) ?? -1;
   const first = checkpoints(ctx)[0];
-  if (!first) return;
-  for (const c of ctx.commits.slice(ctx.indexOf.get(first.sha)! + 1)) {
-    if (!c.isRevert || !c.suites.includes(ctx.name) || runsOf(ctx, c.sha).length || hasPending(ctx, c.sha)) continue;
+  return first && ctx.indexOf.get(first.sha)!;
+}
+
+function measureReverts(ctx: SuiteContext, requests: Requests, input: EngineInput): void {
+  for (const c of unmeasuredReverts(ctx, input)) {
+    if (hasPending(ctx, c.sha)) continue;
     requests.add(c.sha, "baseline", `measure the state restored by revert ${shaTag(c.sha)}`, `revert:${shaTag(c.sha)}`);
   }
+}
+
+/** Revert commits after the first checkpoint with no run of their own yet. */
+export function unmeasuredReverts(ctx: SuiteContext, input: EngineInput): SuiteContext["commits"] {
+  const first = firstCheckpointIndex(ctx, input);
+  if (first === undefined) return [];
+  return ctx.commits.slice(first + 1).filter((c) => c.isRevert && c.suites.includes(ctx.name) && !runsOf(ctx, c.sha).length);
 }

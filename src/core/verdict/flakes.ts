@@ -20,16 +20,22 @@ import { countOutcomes, failingIn, passingIn } from "./tests.js";
 /** Runs at one commit past which more retries (a very flaky test's streak, a tie at the last good commit) are not worth the GPUs. */
 export const MAX_RUNS_PER_COMMIT = 11;
 
-interface TestRecord {
+export interface TestRecord {
   runs: number;
   intermittent: number;
 }
 
 export class FlakeHistory {
-  private readonly tests = new Map<string, TestRecord>();
-  private next = 0;
+  private readonly tests: Map<string, TestRecord>;
 
-  constructor(private readonly ctx: SuiteContext) {}
+  /** `counted`: the records of every commit before index `next`, already folded in (a carried window). */
+  constructor(
+    private readonly ctx: SuiteContext,
+    counted: Record<string, TestRecord> = {},
+    private next = 0,
+  ) {
+    this.tests = new Map(Object.entries(counted).map(([test, rec]) => [test, { ...rec }]));
+  }
 
   /** Folds in the plain-state runs of every commit before index `end` not yet counted (the walk only moves forward). */
   advanceTo(end: number): void {
@@ -58,6 +64,11 @@ export class FlakeHistory {
     if (f === undefined) return floor;
     const streak = Math.ceil(Math.log(flakeRisk) / Math.log(f));
     return Math.min(MAX_RUNS_PER_COMMIT, Math.max(floor, streak));
+  }
+
+  /** The records folded in so far, as plain data. */
+  counted(): Record<string, TestRecord> {
+    return Object.fromEntries([...this.tests].map(([test, rec]) => [test, { ...rec }]));
   }
 
   private record(test: string): TestRecord {

@@ -11,7 +11,7 @@ import {
   type Requests,
   type SuiteContext,
 } from "./context.js";
-import type { Decision, LandedCommit } from "../../model/engine.js";
+import type { Decision, LandedCommit, RunRecord } from "../../model/engine.js";
 import { shaTag } from "../../model/sha.js";
 import { revertTitle } from "../../model/revertCommit.js";
 
@@ -38,39 +38,69 @@ const AB_ATTEMPTS = 2;
 /** Accepted levels a checkpoint is screened against. */
 const RECENT_LEVELS = 3;
 
-interface PerfAnchor {
+export interface PerfAnchor {
   index: number;
   sha: string;
   /** Set when the level is a recorded rebaseline, for the evidence. */
   note?: string;
 }
 
-export function performanceTrack(ctx: SuiteContext, requests: Requests): Decision[] {
+/** A confirmed slowdown: a later revert titled after its culprit is expected to take its ratio back off. */
+export interface SlowdownEffect {
+  title: string;
+  evidence: Comparison[];
+}
+
+/** What the walk carries from one checkpoint to the next. */
+export interface PerformanceState {
+  // The levels later commits are held to, oldest first; the last is the latest accepted one.
+  anchors: PerfAnchor[];
+  // Slowdowns this walk confirmed, by culprit: a revert of one is expected to take its ratio back off,
+  // and without that a new slowdown landing next to the revert would cancel against it unseen.
+  effects: Map<string, SlowdownEffect>;
+}
+
+/** Where a walk starts: the state after checkpoint index `afterIndex` (-1: from the first checkpoint). */
+export interface PerformanceStart extends PerformanceState {
+  afterIndex: number;
+}
+
+/** Sees the state after each checkpoint the walk settles, and the verdicts reached up to it. */
+export type PerformanceObserver = (checkpointIndex: number, state: PerformanceState, verdicts: readonly Decision[]) => void;
+
+export function performanceTrack(
+  ctx: SuiteContext,
+  requests: Requests,
+  start: PerformanceStart = { afterIndex: -1, anchors: [], effects: new Map() },
+  observe?: PerformanceObserver,
+): Decision[] {
   const out: Decision[] = [];
   const thresholds = ctx.suite.thresholds;
   const rebaselines = [...ctx.rebaselines].sort((a, b) => ctx.indexOf.get(a.sha)! - ctx.indexOf.get(b.sha)!);
   let next = 0;
-  // The levels later commits are held to, oldest first; the last is the latest accepted one.
-  let anchors: PerfAnchor[] = [];
-  // Slowdowns this walk confirmed, by culprit: a revert of one is expected to take its ratio back off,
-  // and without that a new slowdown landing next to the revert would cancel against it unseen.
-  const effects = new Map<string, Comparison[]>();
+  let anchors = start.anchors;
+  const effects = start.effects;
   const factorsBetween = (from: number, to: number): Map<string, number> => {
     const out = new Map<string, number>();
     for (let i = from + 1; i <= to; i++) {
       const commit = ctx.commits[i]!;
       if (!commit.isRevert) continue;
-      for (const [culprit, evidence] of effects) {
-        if (commit.title !== revertTitle(ctx.commits[ctx.indexOf.get(culprit)!]!.title)) continue;
-        for (const effect of evidence) out.set(effect.name, (out.get(effect.name) ?? 1) * effect.ratio);
+      for (const effect of effects.values()) {
+        if (commit.title !== revertTitle(effect.title)) continue;
+        for (const slowdown of effect.evidence) out.set(slowdown.name, (out.get(slowdown.name) ?? 1) * slowdown.ratio);
       }
     }
     return out;
   };
   for (const checkpoint of checkpoints(ctx)) {
     const index = ctx.indexOf.get(checkpoint.sha)!;
+    if (index <= start.afterIndex) continue;
+    const settled = () => observe?.(index, { anchors, effects }, out);
     const level = levelOfRuns(runsOf(ctx, checkpoint.sha));
-    if (!level.size) continue;
+    if (!level.size) {
+      settled();
+      continue;
+    }
     // A rebaseline accepts its commit's level as the expectation: later commits compare to it, earlier suspects are forgiven.
     while (next < rebaselines.length && ctx.indexOf.get(rebaselines[next]!.sha)! <= index) {
       const rebaseline = rebaselines[next++]!;
@@ -79,7 +109,7 @@ export function performanceTrack(ctx: SuiteContext, requests: Requests): Decisio
       if (latest && rebaselineIndex <= latest.index) continue;
       const runs = runsOf(ctx, rebaseline.sha);
       if (!levelOfRuns(runs).size) {
-        if (runs.length >= AB_ATTEMPTS) continue;
+        if (!awaitsRebaselineRun(runs)) continue;
         requests.ensureRuns(
           rebaseline.sha,
           runs.length + 1,
@@ -100,6 +130,7 @@ export function performanceTrack(ctx: SuiteContext, requests: Requests): Decisio
     const latest = anchors[anchors.length - 1];
     if (!latest || latest.sha === checkpoint.sha) {
       if (!latest) anchors = [{ index, sha: checkpoint.sha }];
+      settled();
       continue;
     }
     // The latest level first, then the older ones: a step that hid in one job's noise when it
@@ -127,8 +158,14 @@ export function performanceTrack(ctx: SuiteContext, requests: Requests): Decisio
     // Confirmed, dismissed or clean, this level is what later commits are held to; a revert brings
     // it back down. Past a confirmed shift (blamed or not) the older levels would only find it again.
     anchors = shifted ? [{ index, sha: checkpoint.sha }] : [...anchors, { index, sha: checkpoint.sha }].slice(-RECENT_LEVELS);
+    settled();
   }
   return out;
+}
+
+/** A rebaselined commit with no level yet gets a `baseline` run, up to `AB_ATTEMPTS` of them. */
+export function awaitsRebaselineRun(runs: RunRecord[]): boolean {
+  return !levelOfRuns(runs).size && runs.length < AB_ATTEMPTS;
 }
 
 type AbOutcome = { kind: "waiting" } | { kind: "failed" } | { kind: "done"; comparisons: Comparison[] };
@@ -197,7 +234,7 @@ interface PerfInvestigation {
   checkpoint: LandedCommit;
   checkpointIndex: number;
   suspicious: Comparison[];
-  effects: Map<string, Comparison[]>;
+  effects: Map<string, SlowdownEffect>;
   /** Known reverted effects between the anchor and commit index `commitIndex`. */
   factorsAt: (commitIndex: number) => Map<string, number>;
 }
@@ -269,7 +306,7 @@ function confirmRangeShift(range: PerfRange): RangeShift {
 function regressionDecisions(range: PerfRange, culprit: LandedCommit, base: string, evidence: Comparison[]): Decision[] {
   const { ctx, inv, id, suspects } = range;
   const { anchor, checkpoint } = inv;
-  inv.effects.set(culprit.sha, evidence);
+  inv.effects.set(culprit.sha, { title: culprit.title, evidence });
   if (ctx.declared.has(culprit.sha)) return [];
   const slows = evidence.map((c) => `${c.name} by ${pct(c.ratio)} (p=${c.pValue.toPrecision(2)})`).join(", ");
   const decision: Decision = {

@@ -1,10 +1,11 @@
 import type { SuiteConfig } from "../../model/config.js";
 import { planLandedJobs } from "../../core/plan.js";
 import { decide } from "../../core/verdict/engine.js";
-import { type DecisionEngine, type RunRecord } from "../../model/engine.js";
+import { type Decision, type DecisionEngine, type EngineInput, type RunRecord } from "../../model/engine.js";
 import { DEFAULT_OPTIONS, SUITE, planStream, shaFor, synthesize, type PlannedCommit, type SimCommit, type SimOptions } from "./model.js";
 import { Rng } from "./prng.js";
 import { summarize, type SimulationReport } from "./metrics.js";
+import { SimHistory } from "./history.js";
 import type { QueuedJob, SimTrace } from "./trace.js";
 import { jobId, type JobRequest } from "../../model/jobs.js";
 import { revertTitle } from "../../model/revertCommit.js";
@@ -14,7 +15,8 @@ import { revertTitle } from "../../model/revertCommit.js";
  * is queued) and after each result, then queues the `run` decisions, lands a revert for each
  * regression, and records flaky reports. GPUs take investigation jobs before `landed` ones,
  * and a newer push's `landed` job replaces a still-queued older one: under load, not every
- * commit is tested, which is the situation bisection exists for.
+ * commit is tested, which is the situation bisection exists for. Like the app, it keeps only the
+ * window of history the engine still needs (`SimHistory`), so a long stream costs linear time.
  */
 
 type EventBody =
@@ -23,7 +25,19 @@ type EventBody =
   | { at: number; kind: "revert"; culprit: string };
 type Event = EventBody & { seq: number };
 
-export function simulate(partial: Partial<SimOptions> = {}, engine: DecisionEngine = decide): SimTrace {
+/** One engine call: its windowed input, what it decided, and the whole-history input it stands for. */
+export interface EngineCall {
+  input: EngineInput;
+  decisions: Decision[];
+  full: () => EngineInput;
+  windowLength: number;
+}
+
+export function simulate(
+  partial: Partial<SimOptions> = {},
+  engine: DecisionEngine = decide,
+  onCall?: (call: EngineCall) => void,
+): SimTrace {
   const o: SimOptions = { ...DEFAULT_OPTIONS, ...partial, thresholds: { ...DEFAULT_OPTIONS.thresholds, ...partial.thresholds } };
   const suite: SuiteConfig = {
     kind: "command",
@@ -37,12 +51,10 @@ export function simulate(partial: Partial<SimOptions> = {}, engine: DecisionEngi
   const events = new EventQueue();
   for (const p of planStream(o)) events.push({ at: p.at, kind: "push", commits: p.commits });
 
-  const chain: SimCommit[] = [];
-  const runs: RunRecord[] = [];
+  const history = new SimHistory();
   const jobs = new Map<string, QueuedJob>();
   const queue: string[] = [];
   const gpus: (string | undefined)[] = Array.from({ length: o.gpus }, () => undefined);
-  const declared: string[] = [];
   const regressions: SimTrace["regressions"] = [];
   const reverts = new Map<string, number>();
   const flaky = new Set<string>();
@@ -50,12 +62,12 @@ export function simulate(partial: Partial<SimOptions> = {}, engine: DecisionEngi
   let now = 0;
 
   const land = (c: PlannedCommit | { title: string; revertOf: string }): SimCommit => {
-    const parent = chain[chain.length - 1];
+    const parent = history.head();
     const sha = shaFor(++shaCounter, o.seed);
     const inherited = parent?.active ?? [];
     let commit: SimCommit;
     if ("revertOf" in c) {
-      const undone = chain.find((x) => x.sha === c.revertOf)?.effect;
+      const undone = history.commit(c.revertOf).effect;
       commit = {
         sha,
         parent: parent?.sha ?? "",
@@ -81,7 +93,7 @@ export function simulate(partial: Partial<SimOptions> = {}, engine: DecisionEngi
       };
       if (c.effect) commit.effect = c.effect;
     }
-    chain.push(commit);
+    history.land(commit);
     return commit;
   };
 
@@ -94,11 +106,13 @@ export function simulate(partial: Partial<SimOptions> = {}, engine: DecisionEngi
         const q = jobs.get(queue[i]!)!;
         if (q.job.purpose === "landed") {
           jobs.delete(queue[i]!);
+          history.pending.delete(queue[i]!);
           queue.splice(i, 1);
         }
       }
     }
     jobs.set(id, { job, investigation, queuedAt: now });
+    history.pending.set(id, job);
     queue.push(id);
   };
 
@@ -117,24 +131,18 @@ export function simulate(partial: Partial<SimOptions> = {}, engine: DecisionEngi
   };
 
   const callEngine = (): void => {
-    const pending = [...jobs.values()].filter((q) => !runsById.has(jobId(q.job))).map((q) => q.job);
     // A GPU that a queued job is about to take is not free for an extra probe.
     const free = Math.max(1, gpus.filter((g) => g === undefined).length - queue.length);
-    const decisions = engine({
-      suite,
-      commits: chain,
-      runs,
-      pending,
-      rebaselines: [],
-      declared,
-      parallelism: free,
-      capabilities: { cherryPick: o.cherryPick },
-    });
+    const base = { suite, rebaselines: [], parallelism: free, capabilities: { cherryPick: o.cherryPick } };
+    const input = history.windowed(base);
+    const decisions = engine(input);
+    onCall?.({ input, decisions, full: () => history.full(base), windowLength: history.windowLength() });
+    history.advance(input);
     for (const d of decisions) {
       if (d.type === "run") enqueue(d.job, d.investigation);
       else if (d.type === "flaky") flaky.add(`${d.sha}:${d.tests.join(",")}`);
-      else if (!declared.includes(d.culprit)) {
-        declared.push(d.culprit);
+      else if (!history.declared.has(d.culprit)) {
+        history.declare(d.culprit);
         regressions.push({ decision: d, at: now });
         events.push({ at: now + o.revertDelayMin, kind: "revert", culprit: d.culprit });
       }
@@ -142,8 +150,7 @@ export function simulate(partial: Partial<SimOptions> = {}, engine: DecisionEngi
     startJobs();
   };
 
-  const runsById = new Set<string>();
-  const bySha = (sha: string): SimCommit => chain.find((c) => c.sha === sha)!;
+  const bySha = (sha: string): SimCommit => history.commit(sha);
   for (let e = events.pop(); e; e = events.pop()) {
     now = e.at;
     if (e.kind === "push" || e.kind === "revert") {
@@ -158,12 +165,11 @@ export function simulate(partial: Partial<SimOptions> = {}, engine: DecisionEngi
       const picks = (list: string[] | undefined) => (list ?? []).map(bySha);
       const run: RunRecord = { job: q.job, result: synthesize(bySha(q.job.sha), o, rng, window, picks(q.job.cherryPicks)) };
       if (q.job.baselineSha) run.baselineResult = synthesize(bySha(q.job.baselineSha), o, rng, window, picks(q.job.baselineCherryPicks));
-      runs.push(run);
-      runsById.add(e.id);
+      history.record(e.id, run);
     }
     callEngine();
   }
-  return { options: o, chain, runs, jobs, regressions, reverts, flaky, endedAt: now };
+  return { options: o, chain: history.chain, runs: history.runs, jobs, regressions, reverts, flaky, endedAt: now };
 }
 
 export function runSimulation(options: Partial<SimOptions> = {}): SimulationReport {

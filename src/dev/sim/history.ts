@@ -66,7 +66,8 @@ export class SimHistory {
   /** Folds what `input` (a `windowed` input) settled into the carry and drops the commits before the new window. */
   advance(input: EngineInput): void {
     const next = advanceWindow(input);
-    this.carry = next.carry;
+    // Through JSON, as the app's store keeps it between calls.
+    this.carry = next.carry && (JSON.parse(JSON.stringify(next.carry)) as EngineCarry);
     const start = next.from === undefined ? this.start : this.indexOf.get(next.from)!;
     if (start <= this.start) return;
     this.start = start;

@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { decide } from "../../../src/core/verdict/engine.js";
+import { advanceWindow } from "../../../src/core/verdict/window.js";
 import { simulate, type EngineCall } from "../../../src/dev/sim/driver.js";
 import type { SimOptions } from "../../../src/dev/sim/model.js";
-import type { Decision } from "../../../src/model/engine.js";
+import { Rng } from "../../../src/dev/sim/prng.js";
+import type { Decision, EngineInput, EngineWindow, RunRecord } from "../../../src/model/engine.js";
+import type { JobPurpose } from "../../../src/model/jobs.js";
+import { SUITE, history, result, sha, type Spec } from "./harness.js";
 
 /**
  * The windowed engine against the whole-history one, at every call of many simulated streams: the
@@ -85,4 +89,92 @@ describe("windowed engine", () => {
       }
     }, 600_000);
   }
+});
+
+describe("advanceWindow", () => {
+  const rng = new Rng(3);
+  const run = (i: number, purpose: JobPurpose, spec: Spec): RunRecord => ({
+    job: { sha: sha(i), suite: SUITE.name, purpose, attempt: purpose === "landed" ? 0 : 1 },
+    result: result(sha(i), { bench: { k: 100 }, ...spec }, rng),
+  });
+  const inputOf = (n: number, runs: RunRecord[]): EngineInput => ({
+    suite: SUITE,
+    commits: history(n),
+    runs,
+    pending: [],
+    rebaselines: [],
+    declared: [],
+    parallelism: 1,
+  });
+  /** What a caller keeps: the commits from `from` on, their runs, and the carry (through JSON, as a store keeps it). */
+  const windowOf = (input: EngineInput, window: EngineWindow): EngineInput => {
+    const from = input.commits.findIndex((c) => c.sha === window.from);
+    const commits = input.commits.slice(from);
+    const kept = new Set(commits.map((c) => c.sha));
+    return { ...input, commits, runs: input.runs.filter((r) => kept.has(r.job.sha)), carry: JSON.parse(JSON.stringify(window.carry)) };
+  };
+  const evens = (n: number, spec: (i: number) => Spec) => Array.from({ length: n / 2 }, (_, k) => run(2 * k, "landed", spec(2 * k)));
+
+  it("keeps a clean history's window to the last accepted levels", () => {
+    const input = inputOf(
+      20,
+      evens(20, () => ({})),
+    );
+    const window = advanceWindow(input);
+    // The walks resume at the newest checkpoint; the performance walk's three levels before it stay in the window.
+    expect(window.carry?.correctness.resumeAt).toBe(sha(18));
+    expect(window.carry?.performance.anchors.map((a) => a.sha)).toEqual([sha(12), sha(14), sha(16)]);
+    expect(window.from).toBe(sha(12));
+    expect(decide(windowOf(input, window))).toEqual(decide(input));
+  });
+
+  it("keeps an open investigation's last good commit in the window", () => {
+    // t_a breaks at commit 15: checkpoint 16 fails anew, so it is retried there and at last good 14.
+    const input = inputOf(
+      20,
+      evens(18, (i) => ({ fail: i >= 15 ? ["t_a"] : [] })),
+    );
+    const window = advanceWindow(input);
+    expect(window.carry?.correctness.resumeAt).toBe(sha(14));
+    expect(window.from).toBe(sha(8));
+    const decisions = decide(input);
+    expect(decisions.filter((d) => d.type === "run").map((d) => (d.type === "run" ? d.job.sha : ""))).toEqual([sha(16), sha(14)]);
+    expect(decide(windowOf(input, window))).toEqual(decisions);
+  });
+
+  it("folds only after a new failure's retries are in, and then reaches the same verdict", () => {
+    const base = evens(18, (i) => ({ fail: i >= 15 ? ["t_a"] : [] }));
+    const input = inputOf(20, [...base, run(16, "retry", { fail: ["t_a"] }), run(14, "retry", {})]);
+    const first = advanceWindow(input);
+    const windowed = windowOf(input, first);
+    expect(decide(windowed)).toEqual(decide(input));
+    // Folding again from the windowed input moves nothing the search still needs.
+    const second = advanceWindow(windowed);
+    expect(decide(windowOf(windowed, second))).toEqual(decide(input));
+  });
+
+  it("keeps rebaselines the performance walk has not reached yet", () => {
+    const at = (i: number) => ({ suite: SUITE.name, sha: sha(i), reason: "new kernel", by: "alice", at: "2026-11-25T00:00:00Z" });
+    const runs = evens(20, (i) => ({ bench: { k: i > 10 ? 110 : 100 } }));
+    const input = { ...inputOf(20, runs), rebaselines: [at(12), at(19)] };
+    const window = advanceWindow(input);
+    // The rebaseline at 12 is the first of the accepted levels; the one at 19 still waits for a checkpoint.
+    expect(window.carry?.performance.anchors.map((a) => a.sha)).toEqual([sha(12), sha(14), sha(16)]);
+    expect(window.carry?.performance.anchors[0]!.note).toContain("rebaseline");
+    expect(window.from).toBe(sha(12));
+    const windowed = { ...windowOf(input, window), rebaselines: [at(12), at(19)] };
+    expect(decide(windowed)).toEqual(decide(input));
+    const more = [...runs, run(19, "landed", { bench: { k: 110 } })];
+    const later = { ...windowed, runs: [...windowed.runs, more[more.length - 1]!] };
+    expect(decide(later)).toEqual(decide({ ...input, runs: more }));
+  });
+
+  it("says what to pass when the window lost its resume point", () => {
+    const input = inputOf(
+      20,
+      evens(20, () => ({})),
+    );
+    const window = advanceWindow(input);
+    expect(() => decide({ ...windowOf(input, window), commits: input.commits.slice(19) })).toThrow(/advanceWindow's `from`/);
+  });
 });

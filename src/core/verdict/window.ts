@@ -28,25 +28,29 @@ import { revertedTitle } from "../../model/revertCommit.js";
 export function advanceWindow(input: EngineInput): EngineWindow {
   const first = input.commits[0];
   if (!first) return input.carry ? { carry: input.carry } : {};
-  const correctness: { index: number; carry: Omit<CorrectnessCarry, "flakes"> }[] = [];
-  const performance: { index: number; carry: PerformanceCarry }[] = [];
+  // States the walks could resume from, copied shallowly (the walks replace entries, never mutate them).
+  const correctness: { index: number; state: CorrectnessState }[] = [];
+  const performance: { index: number; state: PerformanceState }[] = [];
   const evaluation = evaluate(input, (ctx) => ({
-    correctness: (index, state, verdicts) => {
-      if (correctnessCanResumeAt(ctx, index, state, verdicts)) correctness.push({ index, carry: correctnessCarryAt(ctx, index, state) });
+    correctness: (index, { anchor, lastPass }, verdicts) => {
+      if (correctnessCanResumeAt(ctx, index, { anchor, lastPass }, verdicts))
+        correctness.push({ index, state: { anchor, lastPass: new Map(lastPass) } });
     },
-    performance: (index, state, verdicts) => {
+    performance: (index, { anchors, effects }, verdicts) => {
       // Any verdict of this track is a regression not declared yet: its checkpoint is walked again until it is.
-      if (!verdicts.length) performance.push({ index, carry: performanceCarryAt(ctx, index, state) });
+      if (!verdicts.length) performance.push({ index, state: { anchors, effects: new Map(effects) } });
     },
   }));
   const { ctx } = evaluation;
   const bounds = settledBounds(evaluation, input);
   const resumed = correctness.filter((r) => r.index <= bounds.correctness).pop();
-  const correctnessCarry = resumed ? { ...resumed.carry, flakes: flakesBefore(ctx, input, resumed.index) } : input.carry?.correctness;
+  const correctnessCarry = resumed ? correctnessCarryAt(ctx, input, resumed.index, resumed.state) : input.carry?.correctness;
   if (!correctnessCarry) return { from: first.sha };
   const resumeIndex = ctx.indexOf.get(correctnessCarry.resumeAt)!;
   const settled = performance.filter((p) => p.index < resumeIndex && p.index <= bounds.performance).pop();
-  const performanceCarry = settled?.carry ?? input.carry?.performance ?? { anchors: [], effects: [] };
+  const performanceCarry = settled
+    ? performanceCarryAt(ctx, settled.index, settled.state)
+    : (input.carry?.performance ?? { anchors: [], effects: [] });
   return {
     from: ctx.commits[windowStart(ctx, resumeIndex, performanceCarry)]!.sha,
     carry: {
@@ -72,12 +76,13 @@ function correctnessCanResumeAt(ctx: SuiteContext, index: number, state: Correct
   return [...lastPass.keys()].every((test) => passed.has(test) || (anchor.broken.has(test) && !ctx.cherryPick));
 }
 
-function correctnessCarryAt(ctx: SuiteContext, index: number, state: CorrectnessState): Omit<CorrectnessCarry, "flakes"> {
+function correctnessCarryAt(ctx: SuiteContext, input: EngineInput, index: number, state: CorrectnessState): CorrectnessCarry {
   return {
     resumeAt: ctx.commits[index]!.sha,
     anchor: state.anchor!.sha,
     broken: [...state.anchor!.broken].sort(),
     lastPass: Object.fromEntries([...state.lastPass].map(([test, pass]) => [test, pass.sha])),
+    flakes: flakesBefore(ctx, input, index),
   };
 }
 

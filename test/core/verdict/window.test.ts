@@ -18,7 +18,7 @@ import { SUITE, history, result, sha, type Spec } from "./harness.js";
  * scales every stream to N commits.
  */
 
-const SEEDS = Number(process.env.WINDOW_STREAMS ?? 3);
+const SEEDS = Number(process.env.WINDOW_STREAMS ?? 5);
 const COMMITS = process.env.WINDOW_COMMITS === undefined ? undefined : Number(process.env.WINDOW_COMMITS);
 
 /**
@@ -34,6 +34,8 @@ const OPTION_SETS: { options: Partial<SimOptions>; window?: number }[] = [
   { options: { commits: 250, culpritRate: 0.06, crashShare: 0.5, cherryPick: false } },
   { options: { commits: 250, culpritRate: 0.05, correctnessShare: 0.2, slowdown: 0.1, noise: 0.02, gpus: 4 }, window: 160 },
   { options: { commits: 250, culpritRate: 0.05, flakeRate: 0.1, flakyTests: 6, gpus: 1, maxPushSize: 6 } },
+  { options: { commits: 250, culpritRate: 0.04, flakeRate: 0.3 } },
+  { options: { commits: 250, culpritRate: 0.08, noise: 0.03, correctnessShare: 0.4, crashShare: 0.3, gpus: 6, cherryPick: false } },
 ];
 
 /** What the whole-history call decides, less the flaky reports the window's carry has already passed. */

@@ -8,7 +8,7 @@ import { createBuiltinRunner } from "../runner/harness.js";
 import { startGpuWorker } from "../runner/worker.js";
 import { createRuntime, defaultLogger, pipelineDeps, type Runtime } from "./runtime.js";
 import { startAppServices, type AppServices } from "./services.js";
-import { apiBaseUrl, loadSettings } from "./settings.js";
+import { apiBaseUrl, controlConcurrency, loadSettings } from "./settings.js";
 import { runCommandLine, usageAnswer } from "./command.js";
 import { importRedisLedger } from "../adapters/store/legacyImport.js";
 import { reduceOldSamples } from "../flows/retention.js";
@@ -48,7 +48,7 @@ async function start(): Promise<void> {
   const services: AppServices[] = [];
   await run(async (app: Probot) => {
     const deps = pipelineDeps(runtime, app, settings);
-    const started = await startAppServices(deps);
+    const started = await startAppServices(deps, { concurrency: controlConcurrency(settings) });
     services.push(started);
     await sheriffApp(deps, started.hooks)(app, { cwd: process.cwd(), addHandler: () => undefined });
   });

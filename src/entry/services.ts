@@ -1,4 +1,3 @@
-import type { Worker } from "bullmq";
 import { z } from "zod";
 import type { SheriffHooks } from "./app.js";
 import { handleIssueComment } from "../flows/commands.js";
@@ -7,8 +6,9 @@ import { createLandQueue } from "../flows/landRequest.js";
 import type { LandService } from "../model/land.js";
 import { createLandWorker, type LandTiming, type LandWorker } from "../flows/land.js";
 import { commandActions, ledgerRevertHistory } from "../flows/commandActions.js";
-import { startControlWorker } from "../flows/controlWorker.js";
+import { startControlWorkers, type ControlConcurrency, type ControlWorkers } from "../flows/controlWorker.js";
 import type { PipelineDeps } from "../flows/deps.js";
+import { DEFAULT_CONCURRENCY } from "./settings.js";
 
 const installationOf = z.object({ installation: z.object({ id: z.number().int() }) });
 
@@ -16,16 +16,19 @@ export interface AppServices {
   hooks: SheriffHooks;
   land: LandService;
   landWorker: LandWorker;
-  controlWorker: Worker;
+  controlWorkers: ControlWorkers;
   close(): Promise<void>;
 }
 
 /**
- * The app process's moving parts besides the webhook handlers: the control worker, the
+ * The app process's moving parts besides the webhook handlers: the control workers, the
  * comment commands with their merge queue, and the land worker. One place, so `sheriff start`,
  * the demo and the end-to-end tests run the same wiring.
  */
-export async function startAppServices(deps: PipelineDeps, options: { landTiming?: Partial<LandTiming> } = {}): Promise<AppServices> {
+export async function startAppServices(
+  deps: PipelineDeps,
+  options: { landTiming?: Partial<LandTiming>; concurrency?: ControlConcurrency } = {},
+): Promise<AppServices> {
   const redis = deps.queues.store;
   const permissions = createPermissionChecker({ redis });
   const land = createLandQueue({ redis, history: ledgerRevertHistory(deps) });
@@ -39,7 +42,7 @@ export async function startAppServices(deps: PipelineDeps, options: { landTiming
     ...(options.landTiming ? { timing: options.landTiming } : {}),
   });
   await landWorker.start();
-  const controlWorker = startControlWorker(deps);
+  const controlWorkers = startControlWorkers(deps, options.concurrency ?? DEFAULT_CONCURRENCY);
 
   const hooks: SheriffHooks = {
     async onIssueComment(payload, deliveryId) {
@@ -61,9 +64,9 @@ export async function startAppServices(deps: PipelineDeps, options: { landTiming
     hooks,
     land,
     landWorker,
-    controlWorker,
+    controlWorkers,
     async close() {
-      await Promise.all([controlWorker.close(), landWorker.close(), land.close()]);
+      await Promise.all([controlWorkers.close(), landWorker.close(), land.close()]);
     },
   };
 }

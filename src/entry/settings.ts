@@ -1,5 +1,9 @@
 import { z } from "zod";
 import { formatZodIssues } from "../model/zod.js";
+import type { ControlConcurrency } from "../flows/controlWorker.js";
+
+/** Pushes and analyses one app process works on at once; each branch (and each suite of it) is still one at a time. */
+export const DEFAULT_CONCURRENCY: ControlConcurrency = { intake: 8, analysis: 4 };
 
 /** This machine's PostgreSQL with the default role and database (trust auth on localhost). */
 export const DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -22,6 +26,8 @@ const settingsSchema = z.object({
     .default("sheriff"),
   SHERIFF_WORK_DIR: z.string().min(1).default(".sheriff"),
   SHERIFF_PARALLEL_PROBES: z.coerce.number().int().min(1).max(64).default(1),
+  SHERIFF_INTAKE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_CONCURRENCY.intake),
+  SHERIFF_ANALYSIS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_CONCURRENCY.analysis),
   SHERIFF_GPUS: z.string().optional(),
   GHE_HOST: z.string().optional(),
   GHE_PROTOCOL: z.enum(["http", "https"]).default("https"),
@@ -43,4 +49,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 /** The REST base URL: github.com, or a GitHub Enterprise host (or the sandbox) when GHE_HOST is set. */
 export function apiBaseUrl(settings: Pick<Settings, "GHE_HOST" | "GHE_PROTOCOL">): string | undefined {
   return settings.GHE_HOST ? `${settings.GHE_PROTOCOL}://${settings.GHE_HOST}/api/v3` : undefined;
+}
+
+export function controlConcurrency(
+  settings: Pick<Settings, "SHERIFF_INTAKE_CONCURRENCY" | "SHERIFF_ANALYSIS_CONCURRENCY">,
+): ControlConcurrency {
+  return { intake: settings.SHERIFF_INTAKE_CONCURRENCY, analysis: settings.SHERIFF_ANALYSIS_CONCURRENCY };
 }

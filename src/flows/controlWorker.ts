@@ -1,7 +1,10 @@
-import { Worker, type Job } from "bullmq";
-import { controlJobSchema, type ControlJob } from "../model/jobs.js";
-import { CONTROL_QUEUE } from "../adapters/queue/queues.js";
+import { DelayedError, Worker, type Job } from "bullmq";
+import type { z } from "zod";
+import { analyzeJobSchema, controlJobSchema, intakeJobSchema, type AnalyzeJob, type ControlJob } from "../model/jobs.js";
+import { ANALYSIS_QUEUE, CONTROL_QUEUE, INTAKE_QUEUE } from "../adapters/queue/queues.js";
+import { holding, type Lease } from "../adapters/queue/lease.js";
 import { analyzeSuite } from "./analyze.js";
+import { refreshCheckRun } from "./checkRun.js";
 import type { PipelineDeps } from "./deps.js";
 import { intakePush } from "./intake.js";
 import { collectActionsRun } from "./actionsRun.js";
@@ -9,19 +12,41 @@ import { rerunSuites } from "./rerun.js";
 import { revertCulprit } from "./revert.js";
 import { formatZodIssues } from "../model/zod.js";
 
+/** How long a push waits in its worker slot for the earlier pushes of its branch before it lets the slot go. */
+const INTAKE_TURN_MS = 2000;
+/** When to look again at an analysis whose suite was being analyzed: by then that run has usually served it. */
+const ANALYSIS_RECHECK_MS = 500;
+
+export interface ControlConcurrency {
+  /** Pushes taken in at once (different branches; one branch is one at a time in any case). */
+  intake: number;
+  /** Analyses at once (different suites; one suite of a branch is one at a time in any case). */
+  analysis: number;
+}
+
+function parseJob<T>(deps: PipelineDeps, schema: z.ZodType<T>, data: unknown): T | null {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  // Retrying cannot fix malformed data: log it whole and drop it rather than loop.
+  deps.log.error({ issues: formatZodIssues(parsed.error), data }, "dropping malformed control job");
+  return null;
+}
+
+/** Gives the worker slot back and runs the job again later; this does not count as an attempt. */
+async function later(job: Job, token: string | undefined, ms: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + ms, token);
+  throw new DelayedError();
+}
+
 export async function processControlJob(deps: PipelineDeps, data: unknown): Promise<unknown> {
-  const parsed = controlJobSchema.safeParse(data);
-  if (!parsed.success) {
-    // Retrying cannot fix malformed data: log it whole and drop it rather than loop.
-    deps.log.error({ issues: formatZodIssues(parsed.error), data }, "dropping malformed control job");
-    return { dropped: true };
-  }
-  const job: ControlJob = parsed.data;
+  const job: ControlJob | null = parseJob(deps, controlJobSchema, data);
+  if (!job) return { dropped: true };
   switch (job.type) {
     case "intake":
-      return intakePush(deps, job);
     case "analyze":
-      return (await analyzeSuite(deps, job)).map((d) => d.type);
+      // Queued here by an earlier version of Sheriff: on to the queue that now runs it.
+      await deps.queues.addControl(job);
+      return { moved: job.type };
     case "revert":
       return revertCulprit(deps, job);
     case "actions-run":
@@ -31,16 +56,79 @@ export async function processControlJob(deps: PipelineDeps, data: unknown): Prom
   }
 }
 
+/** A push, once every earlier push of its branch was taken in. */
+export async function processIntakeJob(deps: PipelineDeps, job: Job, token?: string): Promise<unknown> {
+  const push = parseJob(deps, intakeJobSchema, job.data);
+  if (!push) return { dropped: true };
+  const id = job.id!;
+  if (!(await deps.queues.intakeTurn(push, id, INTAKE_TURN_MS))) return later(job, token, INTAKE_TURN_MS / 4);
+  const outcome = await intakePush(deps, push);
+  await deps.queues.intakeDone(push, id);
+  return outcome;
+}
+
 /**
- * The app side of the flow. Concurrency 1 keeps analyses of one repository in order;
- * scale out by running more app processes, each still one at a time.
+ * One analysis of a suite standing for every request of it made so far: the engine recomputes
+ * from the ledger, so the newest request (its config sha) decides; the other results' commits
+ * get their check runs refreshed. Repeats while requests arrive during the run.
  */
-export function startControlWorker(deps: PipelineDeps): Worker {
-  const worker = new Worker(CONTROL_QUEUE, (job: Job) => processControlJob(deps, job.data), {
-    connection: deps.queues.store.redis,
-    prefix: deps.queues.store.prefix,
-    concurrency: 1,
-  });
-  worker.on("failed", (job, err) => deps.log.error({ job: job?.id, err: err.message }, "control job failed"));
-  return worker;
+async function analyzeWhileRequested(deps: PipelineDeps, job: AnalyzeJob, lease: Lease): Promise<string[]> {
+  const decisions: string[] = [];
+  do {
+    const pending = await deps.queues.pendingAnalyses(job);
+    const requests = pending.flatMap((p) => (p.job ? [p.job] : []));
+    const newest = requests.at(-1) ?? job;
+    decisions.push(...(await analyzeSuite(deps, newest)).map((d) => d.type));
+    const refreshed = new Set([newest.sha]);
+    for (const { sha } of requests) {
+      if (sha && !refreshed.has(sha)) await refreshCheckRun(deps, job.repo, sha);
+      refreshed.add(sha);
+    }
+    await deps.queues.analysesServed(
+      job,
+      pending.map((p) => p.id),
+    );
+  } while (await deps.queues.analyzeAgain(job, lease));
+  return decisions;
+}
+
+export async function processAnalysisJob(deps: PipelineDeps, job: Job, token?: string): Promise<unknown> {
+  const request = parseJob(deps, analyzeJobSchema, job.data);
+  if (!request) return { dropped: true };
+  const entry = await deps.queues.enterAnalysis(request, job.id!);
+  if (entry.kind === "served") return { coalesced: true };
+  if (entry.kind === "busy") return later(job, token, ANALYSIS_RECHECK_MS);
+  return holding(entry.lease, () => analyzeWhileRequested(deps, request, entry.lease));
+}
+
+export interface ControlWorkers {
+  control: Worker;
+  intake: Worker;
+  analysis: Worker;
+  close(): Promise<void>;
+}
+
+/**
+ * The app side of the flow, one worker per queue: pushes are taken in while analyses run, and
+ * analyses of different suites run side by side. Ordering lives in Redis (lanes and leases),
+ * so any number of app processes can share the queues.
+ */
+export function startControlWorkers(deps: PipelineDeps, concurrency: ControlConcurrency): ControlWorkers {
+  const options = { connection: deps.queues.store.redis, prefix: deps.queues.store.prefix };
+  const start = (name: string, processor: (job: Job, token?: string) => Promise<unknown>, n: number) => {
+    const worker = new Worker(name, processor, { ...options, concurrency: n });
+    worker.on("failed", (job, err) => deps.log.error({ queue: name, job: job?.id, err: err.message }, "control job failed"));
+    return worker;
+  };
+  const workers = {
+    control: start(CONTROL_QUEUE, (job) => processControlJob(deps, job.data), 1),
+    intake: start(INTAKE_QUEUE, (job, token) => processIntakeJob(deps, job, token), concurrency.intake),
+    analysis: start(ANALYSIS_QUEUE, (job, token) => processAnalysisJob(deps, job, token), concurrency.analysis),
+  };
+  return {
+    ...workers,
+    async close() {
+      await Promise.all(Object.values(workers).map((w) => w.close()));
+    },
+  };
 }

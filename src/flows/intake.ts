@@ -24,7 +24,8 @@ export async function intakePush(deps: PipelineDeps, job: IntakeJob): Promise<In
   const log = deps.log.child({ delivery: job.deliveryId, repo: key, sha: job.after });
   const { octokit, token } = await deps.access.forInstallation(repo.installationId);
 
-  const lookup = await readConfig(octokit, repo.owner, repo.repo, job.after);
+  // The same cache as the analyses at this head, which read the config next.
+  const lookup = await deps.configs.lookup(`${key}@${job.after}`, () => readConfig(octokit, repo.owner, repo.repo, job.after));
   if (lookup.kind === "missing") return { kind: "ignored", reason: "no .github/sheriff.yml at the pushed commit" };
   if (lookup.kind === "invalid") {
     if (repo.branch !== job.defaultBranch) return { kind: "ignored", reason: "invalid config on a branch that is not the default" };
@@ -38,7 +39,7 @@ export async function intakePush(deps: PipelineDeps, job: IntakeJob): Promise<In
     return { kind: "ignored", reason: `branch ${repo.branch} is not watched` };
   }
 
-  const mirror = await deps.cache.sync(repo.owner, repo.repo, repo.cloneUrl, { token });
+  const mirror = await deps.cache.syncBranch(repo.owner, repo.repo, repo.cloneUrl, repo.branch, { token });
   let before = job.before;
   let rewritten: string[] = [];
   if (job.forced) {

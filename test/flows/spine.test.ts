@@ -106,8 +106,8 @@ describe("the spine: landed commit to revert PR", () => {
     expect(verdicts.map((v) => v.decision)).toEqual([expect.objectContaining({ type: "regression", culprit: bad, lastGood: good })]);
     const checks = [...github!.checkRuns.values()].filter((c) => c.head_sha === bad);
     expect(checks).toHaveLength(1);
-    // The config is read once per push by intake and once per head by the analyses, however many results arrive.
-    expect(github!.callsTo("GET", /\/contents\//).map((c) => c.path.split("ref=")[1])).toEqual([good, good, bad, bad]);
+    // The config is read once per commit: intake and the analyses of that head share it, however many results arrive.
+    expect(github!.callsTo("GET", /\/contents\//).map((c) => c.path.split("ref=")[1])).toEqual([good, bad]);
     expect(checks[0]).toMatchObject({ name: "Sheriff / post-land GPU", conclusion: "failure" });
   });
 
@@ -174,7 +174,7 @@ describe("the spine: landed commit to revert PR", () => {
     expect(chain[0]).toMatchObject({ suites: ["half-precision"], title: "Initial kernels", isRevert: false });
     const jobs = await s.ledger.jobs(`${OWNER}/${REPO}`);
     expect(jobs.map((j) => [j.job.purpose, j.state])).toEqual([["landed", "done"]]);
-    expect(github.callsTo("GET", /contents\/\.github/)).toHaveLength(2);
+    expect(github.callsTo("GET", /contents\/\.github/)).toHaveLength(1);
 
     const docs = repo.commit("Docs", { "README.md": "kernels\n" });
     repo.push();

@@ -77,12 +77,13 @@ export async function startSheriff(
     }
   }
 
-  /** True when no control or GPU job is waiting, delayed or running. */
+  /** True when no control, intake, analysis or GPU job is waiting, delayed or running. */
   async function idle(): Promise<boolean> {
-    const counts = await Promise.all([
-      queues.control.getJobCounts("waiting", "active", "delayed", "prioritized"),
-      queues.gpu.getJobCounts("waiting", "active", "delayed", "prioritized"),
-    ]);
+    const counts = await Promise.all(
+      [queues.control, queues.intake, queues.analysis, queues.gpu].map((q) =>
+        q.getJobCounts("waiting", "active", "delayed", "prioritized"),
+      ),
+    );
     return counts.every((c) => Object.values(c).every((n) => n === 0));
   }
 
@@ -106,8 +107,7 @@ export async function startSheriff(
     idle,
     async close() {
       await Promise.all([...workers.map((w) => w.close()), services.close()]);
-      await queues.control.obliterate({ force: true });
-      await queues.gpu.obliterate({ force: true });
+      for (const queue of [queues.control, queues.intake, queues.analysis, queues.gpu]) await queue.obliterate({ force: true });
       await queues.close();
       await store.cleanup();
       await db.cleanup();

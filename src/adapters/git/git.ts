@@ -61,6 +61,12 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+const ALL_BRANCHES = "+refs/heads/*:refs/remotes/origin/*";
+
+export function branchRefspec(branch: string): string {
+  return `+refs/heads/${branch}:refs/remotes/origin/${branch}`;
+}
+
 /**
  * One bare mirror per repository under the work dir, fetched on demand; checkouts
  * are worktrees of it, so a commit's objects are downloaded once per host.
@@ -85,7 +91,7 @@ export class RepoCache {
     return next;
   }
 
-  private async fetchMirror(dir: string, cloneUrl: string, auth?: GitAuth): Promise<void> {
+  private async fetchMirror(dir: string, cloneUrl: string, refspec: string, auth?: GitAuth): Promise<void> {
     if (!(await exists(join(dir, "HEAD")))) {
       await mkdir(dir, { recursive: true });
       await git(["init", "--bare", "--quiet"], { cwd: dir });
@@ -93,12 +99,20 @@ export class RepoCache {
     } else {
       await git(["remote", "set-url", "origin", cloneUrl], { cwd: dir });
     }
-    await git(["fetch", "--quiet", "--prune", "origin", "+refs/heads/*:refs/remotes/origin/*"], { cwd: dir, auth });
+    await git(["fetch", "--quiet", "--prune", "origin", refspec], { cwd: dir, auth });
   }
 
+  /** Fetches every branch into `refs/remotes/origin/*`. */
   async sync(owner: string, repo: string, cloneUrl: string, auth?: GitAuth): Promise<string> {
     const dir = this.mirrorPath(owner, repo);
-    await this.serial(dir, () => this.fetchMirror(dir, cloneUrl, auth));
+    await this.serial(dir, () => this.fetchMirror(dir, cloneUrl, ALL_BRANCHES, auth));
+    return dir;
+  }
+
+  /** Fetches one branch only: a push needs its own branch, not every branch of a busy repository. */
+  async syncBranch(owner: string, repo: string, cloneUrl: string, branch: string, auth?: GitAuth): Promise<string> {
+    const dir = this.mirrorPath(owner, repo);
+    await this.serial(dir, () => this.fetchMirror(dir, cloneUrl, branchRefspec(branch), auth));
     return dir;
   }
 
@@ -107,7 +121,7 @@ export class RepoCache {
     const dir = this.mirrorPath(owner, repo);
     await this.serial(dir, async () => {
       if ((await exists(join(dir, "HEAD"))) && (await hasCommit(dir, sha))) return;
-      await this.fetchMirror(dir, cloneUrl, auth);
+      await this.fetchMirror(dir, cloneUrl, ALL_BRANCHES, auth);
       if (!(await hasCommit(dir, sha))) await git(["fetch", "--quiet", "origin", sha], { cwd: dir, auth });
     });
     return dir;

@@ -27,20 +27,35 @@ export async function readConfig(octokit: Octokit, owner: string, repo: string, 
 }
 
 /**
- * Configs by commit: the file at a sha never changes, so analyses of the same head (one after
- * every result) read it from GitHub once. Bounded, oldest dropped first.
+ * Config lookups by commit (`owner/repo@sha`): the file at a sha never changes, so intake and every
+ * analysis of the same head read it from GitHub once. Concurrent reads of one key share one request;
+ * a failed read is not kept. Bounded: the least recently used entry is dropped first.
  */
 export class ConfigCache {
-  private readonly entries = new Map<string, SheriffConfig>();
+  private readonly entries = new Map<string, Promise<ConfigLookup>>();
 
   constructor(private readonly capacity = 500) {}
 
-  async get(key: string, load: () => Promise<SheriffConfig>): Promise<SheriffConfig> {
+  /** The lookup at `key`, missing and invalid configs included, loaded once. */
+  lookup(key: string, load: () => Promise<ConfigLookup>): Promise<ConfigLookup> {
     const hit = this.entries.get(key);
-    if (hit) return hit;
-    const config = await load();
-    this.entries.set(key, config);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    return config;
+    if (hit) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit;
+    }
+    const loading = load();
+    this.entries.set(key, loading);
+    loading.catch(() => {
+      if (this.entries.get(key) === loading) this.entries.delete(key);
+    });
+    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    return loading;
+  }
+
+  /** A valid config at `key`; when none is cached, `load` reads it (and throws when there is none). */
+  async get(key: string, load: () => Promise<SheriffConfig>): Promise<SheriffConfig> {
+    const found = await this.lookup(key, async () => ({ kind: "ok", config: await load() }));
+    return found.kind === "ok" ? found.config : load();
   }
 }

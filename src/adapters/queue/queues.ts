@@ -1,10 +1,25 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { RedisHandle } from "../store/redis.js";
-import type { ControlJob, GpuJob } from "../../model/jobs.js";
-import { type RepoRef } from "../../model/repo.js";
-import { jobId, type JobRequest } from "../../model/jobs.js";
+import {
+  analyzeJobSchema,
+  jobId,
+  type AnalyzeJob,
+  type ControlJob,
+  type GpuJob,
+  type IntakeJob,
+  type JobRequest,
+} from "../../model/jobs.js";
+import { repoKey, type RepoRef } from "../../model/repo.js";
+import { Coalescer, type Entry } from "./coalesce.js";
+import { Lanes } from "./lanes.js";
+import type { Lease } from "./lease.js";
 
+/** Reverts, Actions runs and reruns: rare, and one at a time keeps the daily revert cap exact. */
 export const CONTROL_QUEUE = "control";
+/** Pushes, never behind analyses; one lane per repository and branch keeps each branch's pushes in order. */
+export const INTAKE_QUEUE = "intake";
+/** Analyses: several suites at once, each suite of a branch one at a time (see `Coalescer`). */
+export const ANALYSIS_QUEUE = "analysis";
 export const GPU_QUEUE = "gpu";
 
 const RETRY: JobsOptions = { attempts: 5, backoff: { type: "exponential", delay: 2000 }, removeOnComplete: 1000, removeOnFail: 5000 };
@@ -35,19 +50,94 @@ export function controlJobId(job: ControlJob): string {
   }
 }
 
+/** The lane of a push: its repository and branch. */
+export function intakeLane(repo: Pick<RepoRef, "owner" | "repo" | "branch">): string {
+  return `${repoKey(repo)}:${repo.branch}`;
+}
+
+/** What runs one at a time: the analyses of one suite on one branch. */
+export function analysisKey(job: Pick<AnalyzeJob, "repo" | "suite">): string {
+  return `${repoKey(job.repo)}:${job.repo.branch}:${job.suite}`;
+}
+
+/** An analysis request still waiting for a run; `job` is null when what was stored does not parse. */
+export interface PendingAnalysis {
+  id: string;
+  job: AnalyzeJob | null;
+}
+
+const FINISHED = new Set(["completed", "failed", "unknown"]);
+
 /** The queues a Sheriff process talks to, all under the deployment's Redis prefix. */
 export class Queues {
   readonly control: Queue<ControlJob>;
+  readonly intake: Queue<IntakeJob>;
+  readonly analysis: Queue<AnalyzeJob>;
   readonly gpu: Queue<GpuJob>;
+  private readonly lanes: Lanes;
+  private readonly analyses: Coalescer;
 
   constructor(readonly store: RedisHandle) {
     const options = { connection: store.redis, prefix: store.prefix };
     this.control = new Queue<ControlJob>(CONTROL_QUEUE, options);
+    this.intake = new Queue<IntakeJob>(INTAKE_QUEUE, options);
+    this.analysis = new Queue<AnalyzeJob>(ANALYSIS_QUEUE, options);
     this.gpu = new Queue<GpuJob>(GPU_QUEUE, options);
+    this.lanes = new Lanes(store, INTAKE_QUEUE);
+    this.analyses = new Coalescer(store, ANALYSIS_QUEUE);
   }
 
+  /** Queues a control-flow job on the queue for its kind. */
   async addControl(job: ControlJob): Promise<void> {
-    await this.control.add(job.type, job, { ...RETRY, jobId: controlJobId(job) });
+    const id = controlJobId(job);
+    switch (job.type) {
+      case "intake": {
+        await this.lanes.join(intakeLane(job.repo), id);
+        await this.intake.add(job.type, job, { ...RETRY, jobId: id });
+        // A redelivery of a push already taken in: BullMQ ignored the add, so its lane place must go too.
+        if (FINISHED.has(await this.intake.getJobState(id))) await this.lanes.leave(intakeLane(job.repo), id);
+        return;
+      }
+      case "analyze":
+        await this.analyses.request(analysisKey(job), id, job);
+        await this.analysis.add(job.type, job, { ...RETRY, jobId: id });
+        return;
+      default:
+        await this.control.add(job.type, job, { ...RETRY, jobId: id });
+    }
+  }
+
+  /** Waits, up to `maxWaitMs`, until the push is the oldest one of its branch still to be taken in. */
+  intakeTurn(job: IntakeJob, id: string, maxWaitMs: number): Promise<boolean> {
+    return this.lanes.turn(intakeLane(job.repo), id, {
+      maxWaitMs,
+      finished: async (head) => FINISHED.has(await this.intake.getJobState(head)),
+    });
+  }
+
+  async intakeDone(job: IntakeJob, id: string): Promise<void> {
+    await this.lanes.leave(intakeLane(job.repo), id);
+  }
+
+  enterAnalysis(job: AnalyzeJob, id: string): Promise<Entry> {
+    return this.analyses.enter(analysisKey(job), id);
+  }
+
+  /** The analyses of the job's suite requested and not yet served, oldest first. */
+  async pendingAnalyses(job: AnalyzeJob): Promise<PendingAnalysis[]> {
+    return (await this.analyses.pending(analysisKey(job))).map(({ id, payload }) => {
+      const parsed = analyzeJobSchema.safeParse(payload);
+      return { id, job: parsed.success ? parsed.data : null };
+    });
+  }
+
+  async analysesServed(job: AnalyzeJob, ids: string[]): Promise<void> {
+    await this.analyses.served(analysisKey(job), ids);
+  }
+
+  /** After a run: true (keeping the lease) when more analyses of the suite were asked for meanwhile. */
+  analyzeAgain(job: AnalyzeJob, lease: Lease): Promise<boolean> {
+    return this.analyses.again(lease, analysisKey(job));
   }
 
   /** Deterministic ids: BullMQ ignores an add whose id already exists, so no job runs twice. */
@@ -67,6 +157,6 @@ export class Queues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.control.close(), this.gpu.close()]);
+    await Promise.all([this.control.close(), this.intake.close(), this.analysis.close(), this.gpu.close()]);
   }
 }

@@ -105,13 +105,17 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   });
 
   const busy = async () => {
-    const [control, gpu] = await Promise.all([
+    const [control, intake, analysis, gpu] = await Promise.all([
       runtime.queues.control.getJobCounts("waiting", "active", "delayed", "prioritized"),
+      runtime.queues.intake.getJobCounts("waiting", "active", "delayed", "prioritized"),
+      runtime.queues.analysis.getJobCounts("waiting", "active", "delayed", "prioritized"),
       runtime.queues.gpu.getJobCounts("waiting", "active", "delayed", "prioritized", "paused"),
     ]);
     const lands = await runtime.store.redis.keys(`${runtime.store.prefix}:land*:wait`);
     const landWaiting = await Promise.all(lands.map((k) => runtime.store.redis.llen(k)));
-    return [...Object.values(control), ...Object.values(gpu), ...landWaiting].some((n) => n > 0);
+    return [...Object.values(control), ...Object.values(intake), ...Object.values(analysis), ...Object.values(gpu), ...landWaiting].some(
+      (n) => n > 0,
+    );
   };
 
   return {

@@ -1,8 +1,16 @@
 import { Worker } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CONTROL_QUEUE, GPU_QUEUE, Queues, controlJobId, gpuJobId } from "../../../src/adapters/queue/queues.js";
+import {
+  ANALYSIS_QUEUE,
+  CONTROL_QUEUE,
+  GPU_QUEUE,
+  INTAKE_QUEUE,
+  Queues,
+  controlJobId,
+  gpuJobId,
+} from "../../../src/adapters/queue/queues.js";
 import { suiteConfigSchema } from "../../../src/model/config.js";
-import { jobId, type ControlJob, type GpuJob, type IntakeJob, type JobRequest } from "../../../src/model/jobs.js";
+import { jobId, type AnalyzeJob, type ControlJob, type GpuJob, type IntakeJob, type JobRequest } from "../../../src/model/jobs.js";
 import type { RepoRef } from "../../../src/model/repo.js";
 import { keysUnder, sha, testRedis } from "../support.js";
 
@@ -44,8 +52,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  await queues.control.obliterate({ force: true });
-  await queues.gpu.obliterate({ force: true });
+  for (const queue of [queues.control, queues.intake, queues.analysis, queues.gpu]) await queue.obliterate({ force: true });
   await queues.close();
   const prefix = store.prefix;
   await store.cleanup();
@@ -109,14 +116,23 @@ describe("GPU jobs", () => {
 });
 
 describe("control jobs", () => {
-  it("queue a push's intake once, whatever delivery brought it", async () => {
+  it("queue a push's intake once, whatever delivery brought it, on the intake queue", async () => {
     await queues.addControl(intake());
     await queues.addControl(intake({ deliveryId: "d0a1b2c3-0000-4000-8000-000000000002" }));
-    expect(await queues.control.getWaitingCount()).toBe(1);
-    const job = await queues.control.getJob(controlJobId(intake()));
+    expect(await queues.intake.getWaitingCount()).toBe(1);
+    expect(await queues.control.getWaitingCount()).toBe(0);
+    const job = await queues.intake.getJob(controlJobId(intake()));
     expect(job?.name).toBe("intake");
     expect(job?.data).toEqual(intake());
     expect(job?.opts).toMatchObject({ attempts: 5, backoff: { type: "exponential", delay: 2000 } });
+    expect(queues.intake.name).toBe(INTAKE_QUEUE);
+  });
+
+  it("keep reverts, Actions runs and reruns on the control queue", async () => {
+    await queues.addControl({ type: "revert", repo: REPO, suite: "varlen-attention", culprit: sha("c2"), configSha: sha("c3") });
+    await queues.addControl({ type: "actions-run", repo: REPO, runId: 7, headSha: sha("c1") });
+    await queues.addControl({ type: "rerun", repo: REPO, sha: sha("c1"), suites: [], requestId: "check:12" });
+    expect(await queues.control.getWaitingCount()).toBe(3);
     expect(queues.control.name).toBe(CONTROL_QUEUE);
   });
 
@@ -135,10 +151,14 @@ describe("control jobs", () => {
     );
   });
 
-  it("queue every analysis, since each follows a new result", async () => {
-    const analyze: ControlJob = { type: "analyze", repo: REPO, suite: "varlen-attention", configSha: sha("c1") };
+  it("queue every analysis, since each follows a new result, and record it as pending for its suite", async () => {
+    const analyze: AnalyzeJob = { type: "analyze", repo: REPO, suite: "varlen-attention", configSha: sha("c1") };
     await queues.addControl(analyze);
-    await queues.addControl(analyze);
-    expect(await queues.control.getWaitingCount()).toBe(2);
+    await queues.addControl({ ...analyze, sha: sha("c2") });
+    expect(await queues.analysis.getWaitingCount()).toBe(2);
+    expect(queues.analysis.name).toBe(ANALYSIS_QUEUE);
+    const pending = await queues.pendingAnalyses(analyze);
+    expect(pending.map((p) => p.job)).toEqual([analyze, { ...analyze, sha: sha("c2") }]);
+    expect(await queues.pendingAnalyses({ ...analyze, suite: "index-reduce" })).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ export interface ScaleApi {
   Ledger: unknown;
   engineInput: unknown;
   decide: unknown;
+  advanceWindow?: unknown;
   commitCheckRun: unknown;
   suitesWithJobsAt: unknown;
   explainReply: unknown;
@@ -59,7 +60,7 @@ export function measurePerResult(
   api: ScaleApi,
   ctx: History,
   options: { repetitions: number; warmup?: number; seed?: number },
-): Promise<{ summary: Summary; decisions: Record<string, number>; inputHasCarry: boolean }>;
+): Promise<{ summary: Summary; decisions: Record<string, number>; inputHasCarry: boolean; windowWired: boolean }>;
 export function measureCheckRun(
   api: ScaleApi,
   ctx: History,

@@ -317,7 +317,8 @@ export async function buildHistory(api, db, options) {
       lastLanded.set(suite.name, sha);
       if (!failing) continue;
       const failed = buf.runs.at(-1).result.tests.find((t) => t.outcome === "fail");
-      const regression = rng() < 0.3;
+      // At most one regression per commit: its revert record is keyed by the culprit.
+      const regression = rng() < 0.3 && revertNext === null;
       // As the engine asks: a retry at the commit and at the last good one.
       addJob(sha, suite, "retry", 1, doneMs + 1000, regression);
       addJob(lastGood, suite, "retry", 1, doneMs + 1000);
@@ -515,7 +516,7 @@ async function measured(counter, work) {
  * commit (its landing and job are recorded first, not measured: that is intake's work), then the
  * engine input load for its suite and `decide`. `warmup` repetitions run first and are not kept.
  */
-export async function measurePerResult(api, ctx, { repetitions, warmup = 2, seed = 99 }) {
+export async function measurePerResult(api, ctx, { repetitions, warmup = SUITES.length, seed = 99 }) {
   const { ledger, counter, deps, templates, config } = ctx;
   const rng = prng(seed);
   const samples = [];
@@ -532,32 +533,55 @@ export async function measurePerResult(api, ctx, { repetitions, warmup = 2, seed
     await ledger.recordJobQueued(REPO_KEY, job);
     const run = { job, result: makeResult(templates, suite, sha, new Date(), rng) };
     const record = await measured(counter, () => ledger.recordRun(REPO_KEY, run));
-    const load = await measured(counter, () => api.engineInput(deps, REPO, config, suite.name));
-    const decide = await measured(counter, async () => api.decide(load.value));
+    // engineInput returns the EngineInput, or (with the engine window wired) { input, window }.
+    const load = await measured(counter, async () => {
+      const read = await api.engineInput(deps, REPO, config, suite.name);
+      return read && "input" in read && "window" in read ? read : { input: read, window: undefined };
+    });
+    const input = load.value.input;
+    const decide = await measured(counter, async () => api.decide(input));
+    // What analyzeSuite does after carrying out the decisions: fold what is settled into the suite's window.
+    const advance = await measured(counter, async () => {
+      if (load.value.window === undefined || !api.advanceWindow) return false;
+      const next = api.advanceWindow(input);
+      if (!next.from || !next.carry) return false;
+      const fromSeq = await ledger.seqOf(REPO_KEY, BRANCH, next.from);
+      if (fromSeq === null) return false;
+      await ledger.setEngineWindow(REPO_KEY, BRANCH, suite.name, { fromSeq, carry: next.carry }, load.value.window);
+      return true;
+    });
     if (i < warmup) continue;
     samples.push({
-      cpuMs: record.cpuMs + load.cpuMs + decide.cpuMs,
-      wallMs: record.wallMs + load.wallMs + decide.wallMs,
-      roundTrips: record.roundTrips + load.roundTrips + decide.roundTrips,
+      cpuMs: record.cpuMs + load.cpuMs + decide.cpuMs + advance.cpuMs,
+      wallMs: record.wallMs + load.wallMs + decide.wallMs + advance.wallMs,
+      roundTrips: record.roundTrips + load.roundTrips + decide.roundTrips + advance.roundTrips,
       recordRunCpuMs: record.cpuMs,
       recordRunRoundTrips: record.roundTrips,
       loadCpuMs: load.cpuMs,
       loadWallMs: load.wallMs,
       loadRoundTrips: load.roundTrips,
       decideCpuMs: decide.cpuMs,
-      commitsInInput: load.value.commits.length,
-      runsInInput: load.value.runs.length,
+      advanceCpuMs: advance.cpuMs,
+      advanceRoundTrips: advance.roundTrips,
+      commitsInInput: input.commits.length,
+      runsInInput: input.runs.length,
       // The app records each flaky/regression decision (a transaction, ON CONFLICT DO NOTHING) and dispatches each run: more round trips after decide.
       decisions: decide.value.length,
       verdictDecisions: decide.value.filter((d) => d.type !== "run").length,
     });
-    shapes.push({ suite: suite.name, decisions: decide.value.map((d) => d.type), carry: "carry" in load.value });
+    shapes.push({
+      suite: suite.name,
+      decisions: decide.value.map((d) => d.type),
+      carry: input.carry !== undefined,
+      windowed: load.value.window !== undefined,
+    });
   }
   ctx.head = head;
   return {
     summary: summarize(samples),
     decisions: countBy(shapes.flatMap((s) => s.decisions)),
     inputHasCarry: shapes.some((s) => s.carry),
+    windowWired: shapes.some((s) => s.windowed),
     samples,
   };
 }

@@ -21,7 +21,21 @@ import { jobId } from "../../dist/model/jobs.js";
 import { ConfigCache } from "../../dist/adapters/github/config.js";
 import { measureBytes, measureCheckRun, measureExplain, measurePerResult, prepareHistory } from "./lib.mjs";
 
-const api = { connectDatabase, migrate, Ledger, engineInput, decide, commitCheckRun, suitesWithJobsAt, explainReply, jobId, ConfigCache };
+// The engine window's fold, where the build has it: analyzeSuite advances each suite's window after deciding.
+const { advanceWindow } = await import("../../dist/core/verdict/window.js").catch(() => ({}));
+const api = {
+  connectDatabase,
+  migrate,
+  Ledger,
+  engineInput,
+  decide,
+  advanceWindow,
+  commitCheckRun,
+  suitesWithJobsAt,
+  explainReply,
+  jobId,
+  ConfigCache,
+};
 
 function flag(name, fallback) {
   const at = process.argv.indexOf(`--${name}`);
@@ -103,8 +117,15 @@ for (const commits of sizes) {
   console.log(JSON.stringify({ commits, explain: explain.summary }));
   report.sizes[commits] = {
     schema,
+    loadAverageAfter: os.loadavg().map((x) => +x.toFixed(2)),
     build: { seconds: ctx.built.seconds, insertSeconds: ctx.built.insertSeconds, rows: ctx.built.rows },
-    perResult: { ...perResult.summary, decisions: perResult.decisions, inputHasCarry: perResult.inputHasCarry, repetitions: reps },
+    perResult: {
+      ...perResult.summary,
+      decisionTypes: perResult.decisions,
+      inputHasCarry: perResult.inputHasCarry,
+      windowWired: perResult.windowWired,
+      repetitions: reps,
+    },
     checkRun: { ...checkRun.summary, repetitions: reps },
     explain: { ...explain.summary, repetitions: reps },
     bytes,
@@ -118,7 +139,10 @@ if (webhookSizes.length > 0) {
   for (const commits of webhookSizes) {
     const ctx = histories.get(commits);
     if (!ctx) throw new Error(`--webhook-sizes ${commits} needs that size in --sizes`);
-    report.webhook[commits] = await measureWebhook({ ctx, redisUrl: REDIS_URL, steady, burst, log });
+    const loadBefore = os.loadavg().map((x) => +x.toFixed(2));
+    const figures = await measureWebhook({ ctx, redisUrl: REDIS_URL, steady, burst, log });
+    // Other processes on the 2 cores (load average over 1, 5, 15 minutes) stretch these latencies.
+    report.webhook[commits] = { loadAverageBefore: loadBefore, loadAverageAfter: os.loadavg().map((x) => +x.toFixed(2)), ...figures };
     console.log(JSON.stringify({ commits, webhook: report.webhook[commits] }));
     save();
   }

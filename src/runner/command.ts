@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { handOver, JOB_TOKEN_VAR, jobEnv, killJob, makeScratch, newJobToken, type SuiteUser } from "./contain.js";
 import { InvalidResultError, parseSuiteResult, RESULT_SCHEMA_VERSION, type RunStatus, type SuiteResult } from "../model/result.js";
 
 const LOG_TAIL_BYTES = 16 * 1024;
@@ -13,13 +14,34 @@ export interface ChildRun {
   output: string;
 }
 
+/** How long the output pipe may stay open after the job's processes were killed (a holder that escaped the scan). */
+const PIPE_GRACE_MS = 2000;
+
+export interface ChildOptions {
+  cwd: string;
+  /** The child's whole environment (build it with `jobEnv`): nothing of the worker's is added. */
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  /** Run as this user instead of the worker's (SHERIFF_SUITE_USER). */
+  user?: SuiteUser;
+}
+
 /**
- * Runs `sh -c command` in its own process group, so a timeout kills everything it
- * started (a hung kernel launcher, a forked build) and not just the shell.
+ * Runs `sh -c command` in its own process group, its processes marked with a job token. When
+ * the shell exits or the time limit passes, every process of the job is killed (the group, and
+ * whatever left it: `setsid`, `nohup ... &`), and reading the output ends even if something
+ * still holds the pipe.
  */
-export function runChild(command: string, options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<ChildRun> {
+export async function runChild(command: string, options: ChildOptions): Promise<ChildRun> {
+  const token = await newJobToken();
   return new Promise((resolve) => {
-    const child = spawn("sh", ["-c", command], { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("sh", ["-c", command], {
+      cwd: options.cwd,
+      env: { ...options.env, [JOB_TOKEN_VAR]: token },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
+    });
     let output = "";
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString("utf8")).slice(-LOG_TAIL_BYTES);
@@ -27,19 +49,38 @@ export function runChild(command: string, options: { cwd: string; env: NodeJS.Pr
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
     let timedOut = false;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let grace: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      clearTimeout(grace);
+      resolve({ exitCode: exit?.code ?? null, signal: exit?.signal ?? null, timedOut, output });
+    };
+    const end = async () => {
+      await killJob(token, child.pid, exit ? undefined : child.pid);
+      grace ??= setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish();
+      }, PIPE_GRACE_MS);
+    };
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        child.kill("SIGKILL");
-      }
+      void end();
     }, options.timeoutMs);
-    child.on("error", (err) => keep(Buffer.from(`\n${err.message}\n`)));
-    child.on("close", (exitCode, signal) => {
-      clearTimeout(timer);
-      resolve({ exitCode, signal, timedOut, output });
+    child.on("error", (err) => {
+      keep(Buffer.from(`\n${err.message}\n`));
+      if (child.pid === undefined) finish(); // it never started
     });
+    child.on("exit", (code, signal) => {
+      exit = { code, signal };
+      clearTimeout(timer);
+      void end();
+    });
+    child.on("close", finish);
   });
 }
 
@@ -49,7 +90,9 @@ export interface CommandSuiteInput {
   command: string;
   sha: string;
   timeoutMs: number;
+  /** Variables Sheriff hands this suite (CUDA_VISIBLE_DEVICES); the rest of its environment is `jobEnv`'s. */
   env?: NodeJS.ProcessEnv;
+  user?: SuiteUser;
 }
 
 /** `sh -c` reports a child killed by a signal as exit 128+N; these are the crashes of a kernel test. */
@@ -74,10 +117,18 @@ export async function runCommandSuite(input: CommandSuiteInput): Promise<SuiteRe
   const resultPath = join(scratch, "result.json");
   const startedAt = new Date().toISOString();
   try {
+    const env = jobEnv(await makeScratch(scratch), {
+      ...input.env,
+      SHERIFF_RESULT: resultPath,
+      SHERIFF_SUITE: input.suite,
+      SHERIFF_COMMIT: input.sha,
+    });
+    await handOver(input.user, [scratch, input.dir]);
     const run = await runChild(input.command, {
       cwd: input.dir,
       timeoutMs: input.timeoutMs,
-      env: { ...process.env, ...input.env, SHERIFF_RESULT: resultPath, SHERIFF_SUITE: input.suite, SHERIFF_COMMIT: input.sha },
+      env,
+      ...(input.user ? { user: input.user } : {}),
     });
     const finishedAt = new Date().toISOString();
     const base = {

@@ -4,6 +4,7 @@ import { git, type GitAuth, type RepoCache } from "../adapters/git/git.js";
 import { RESULT_SCHEMA_VERSION, type SuiteResult } from "../model/result.js";
 import type { RunRecord } from "../model/engine.js";
 import { runCommandSuite } from "./command.js";
+import { suiteUserFromEnv } from "./contain.js";
 import { currentGpu, gpuEnv, withGpuIndex } from "./gpus.js";
 import { shaTag, shortSha } from "../model/sha.js";
 
@@ -14,6 +15,7 @@ export type SuiteRunner = (input: { dir: string; suite: SuiteConfig; sha: string
 export const runConfiguredCommand: SuiteRunner = async ({ dir, suite, sha }) => {
   if (suite.kind !== "command") throw new Error(`suite ${suite.name} is not a command suite`);
   const slot = currentGpu();
+  const user = await suiteUserFromEnv();
   const result = await runCommandSuite({
     dir,
     suite: suite.name,
@@ -21,6 +23,7 @@ export const runConfiguredCommand: SuiteRunner = async ({ dir, suite, sha }) => 
     sha,
     timeoutMs: suite.timeoutSeconds * 1000,
     env: gpuEnv(slot),
+    ...(user ? { user } : {}),
   });
   return withGpuIndex(result, slot);
 };

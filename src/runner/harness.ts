@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import type { SuiteConfig } from "../model/config.js";
 import { InvalidResultError, parseSuiteResult, RESULT_SCHEMA_VERSION, type SuiteResult, type TestResult } from "../model/result.js";
 import { runChild } from "./command.js";
+import { handOver, jobEnv, makeScratch, suiteUserFromEnv, takeBack, type SuiteUser } from "./contain.js";
 import type { SuiteRunner } from "./execute.js";
 import { currentGpu, gpuEnv, queryGpu, type GpuSlot } from "./gpus.js";
 
@@ -44,8 +45,16 @@ export interface HarnessOptions {
   reps?: number;
   /** Force the host path even on a GPU machine. */
   execution?: "cpu-host";
+  /** Variables added to the build's and the suite child's environment (which is otherwise `jobEnv`'s). */
   env?: NodeJS.ProcessEnv;
+  /** Run the build and the suite child as this user; default SHERIFF_SUITE_USER. */
+  user?: SuiteUser;
   log?: (message: string) => void;
+}
+
+/** Where the suite child finds Sheriff's addon when the host says (SHERIFF_NATIVE_ADDON). */
+function addonEnv(): NodeJS.ProcessEnv {
+  return process.env.SHERIFF_NATIVE_ADDON ? { SHERIFF_NATIVE_ADDON: process.env.SHERIFF_NATIVE_ADDON } : {};
 }
 
 export interface KernelBuild {
@@ -209,11 +218,18 @@ async function buildInto(
   ].join(" && ");
   options.log?.(`building kernels (${b.cuda ? "CUDA" : "CPU-only"}) for ${b.source} -> ${b.key}`);
   const started = Date.now();
+  // CMake runs the commit's own build code: it gets a job's environment, not the worker's.
+  const user = options.user ?? (await suiteUserFromEnv());
+  const env = jobEnv(await makeScratch(join(tmp, "scratch")), options.env);
+  await handOver(user, [tmp]);
   const result = await runChild(command, {
     cwd: dir,
-    env: { ...process.env, ...options.env },
+    env,
     timeoutMs: options.buildTimeoutMs ?? 45 * 60_000,
+    ...(user ? { user } : {}),
   });
+  await takeBack(user, [tmp]);
+  await rm(join(tmp, "scratch"), { recursive: true, force: true });
   const built = join(buildDir, "libsheriff_kernels.so");
   if (result.timedOut || result.signal || result.exitCode !== 0 || !existsSync(built)) {
     await rm(tmp, { recursive: true, force: true });
@@ -367,10 +383,20 @@ export async function runBuiltinSuite(input: BuiltinRunInput, options: HarnessOp
   ];
   try {
     // `exec`: node replaces the shell, so a kernel's SIGSEGV/SIGABRT is the child's own signal
+    const user = options.user ?? (await suiteUserFromEnv());
+    const env = jobEnv(await makeScratch(scratch), {
+      ...addonEnv(),
+      ...options.env,
+      ...gpuEnv(gpu),
+      SHERIFF_SUITE: input.suite,
+      SHERIFF_COMMIT: input.sha,
+    });
+    await handOver(user, [scratch]);
     const run = await runChild(`exec ${[process.execPath, ...args].map(q).join(" ")}`, {
       cwd: input.dir,
       timeoutMs,
-      env: { ...process.env, ...options.env, ...gpuEnv(gpu), SHERIFF_SUITE: input.suite, SHERIFF_COMMIT: input.sha },
+      env,
+      ...(user ? { user } : {}),
     });
     const header = `kernels ${build.cacheHit ? "cache hit" : "built"} ${build.key} (${build.source}, ${build.cuda ? "CUDA" : "CPU-only"})\n`;
     const log = header + run.output;

@@ -12,6 +12,7 @@ import { RepoCache } from "../adapters/git/git.js";
 import { type SuiteResult } from "../model/result.js";
 import { runBuiltinInProcess } from "./builtin/index.js";
 import { runCommandSuite } from "./command.js";
+import { suiteUserFromEnv } from "./contain.js";
 import { executeGpuJob, runConfiguredCommand } from "./execute.js";
 import { GpuSlots, gpuEnv, type GpuSlot } from "./gpus.js";
 import { createBuiltinRunner, prepareKernels, runBuiltinSuite, type HarnessOptions } from "./harness.js";
@@ -178,7 +179,16 @@ export async function runSuiteCli(argv: string[]): Promise<number> {
     result = await runBuiltinSuite({ dir, suite: suite.builtin, sha, timeoutMs, ...(gpu ? { gpu } : {}) }, harness);
     result = { ...result, suite: suite.name };
   } else {
-    result = await runCommandSuite({ dir, suite: suite.name, command: suite.command, sha, timeoutMs, env: gpuEnv(gpu) });
+    const user = await suiteUserFromEnv();
+    result = await runCommandSuite({
+      dir,
+      suite: suite.name,
+      command: suite.command,
+      sha,
+      timeoutMs,
+      env: gpuEnv(gpu),
+      ...(user ? { user } : {}),
+    });
     if (gpu) result = { ...result, environment: { ...result.environment, gpuIndex: gpu.index } };
   }
   return report(result, sha, resolve(values.out ?? "result.json"));

@@ -6,6 +6,7 @@ import { gpuJobSchema } from "../model/jobs.js";
 import { GPU_QUEUE, type Queues } from "../adapters/queue/queues.js";
 import type { RepoCache } from "../adapters/git/git.js";
 import type { Ledger } from "../adapters/store/ledger.js";
+import { killLeftovers } from "./contain.js";
 import { executeGpuJob, type SuiteRunner } from "./execute.js";
 import type { SuiteConfig } from "../model/config.js";
 import { GpuSlots, withGpuIndex, type GpuSlot } from "./gpus.js";
@@ -36,9 +37,17 @@ export interface GpuWorkerOptions {
 export function startGpuWorker(options: GpuWorkerOptions): Worker {
   const { queues, ledger, log } = options;
   const pool = new GpuSlots(options.gpus ?? [], options.slots ?? 1);
+  // A worker killed mid-job (kill -9, OOM) left its suites running: end them before taking jobs.
+  const swept = killLeftovers().then(
+    (killed) => {
+      if (killed > 0) log.warn({ killed }, "killed processes left by jobs of a worker that died");
+    },
+    (err: Error) => log.error({ err: err.message }, "could not look for processes left by a dead worker"),
+  );
   const worker = new Worker(
     GPU_QUEUE,
     async (bullJob: Job) => {
+      await swept;
       const parsed = gpuJobSchema.safeParse(bullJob.data);
       if (!parsed.success) {
         log.error({ job: bullJob.id, issues: formatZodIssues(parsed.error) }, "dropping malformed GPU job");

@@ -1,5 +1,5 @@
-import picomatch from "picomatch";
 import type { SheriffConfig } from "../model/config.js";
+import { compilePathMatcher, pathSegments } from "../model/glob.js";
 import type { CommitInfo } from "../model/commit.js";
 import type { LandedCommit } from "../model/engine.js";
 import { type JobRequest } from "../model/jobs.js";
@@ -7,10 +7,11 @@ import { hasRevertPrefix, revertedSha } from "../model/revertCommit.js";
 
 /** Suites whose path globs match at least one of the changed files, in config order. */
 export function suitesTouchedBy(files: string[], config: Pick<SheriffConfig, "suites">): string[] {
+  const paths = files.map(pathSegments);
   return config.suites
     .filter((suite) => {
-      const match = picomatch(suite.paths, { dot: true });
-      return files.some((file) => match(file));
+      const matches = compilePathMatcher(suite.paths);
+      return paths.some(matches);
     })
     .map((suite) => suite.name);
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { compileGlobWithinLimits, GlobError, GLOB_LIMITS } from "./glob.js";
 
 /** Built-in kernel suites the native runner knows. */
 export const BUILTIN_SUITES = ["varlen-attention", "index-reduce", "half-precision", "cuda-events"] as const;
@@ -26,8 +27,8 @@ export const suiteNameSchema = z
 
 const suiteBaseSchema = z.object({
   name: suiteNameSchema,
-  /** Globs (picomatch syntax) of files whose change makes this suite run. */
-  paths: z.array(z.string().min(1)).min(1),
+  /** Globs (the syntax of glob.ts) of files whose change makes this suite run; checked against GLOB_LIMITS below. */
+  paths: z.array(z.string().min(1)).min(1).max(GLOB_LIMITS.patternsPerSuite, `a suite has at most ${GLOB_LIMITS.patternsPerSuite} globs`),
   timeoutSeconds: z
     .number()
     .int()
@@ -83,7 +84,50 @@ export const sheriffConfigSchema = z
       }
       seen.add(suite.name);
     });
+    checkGlobs(config.suites, ctx);
   });
+
+/** Shown in an error, so a pathological pattern does not flood the check run. */
+function clip(pattern: string): string {
+  return pattern.length > 80 ? `${pattern.slice(0, 80)}…` : pattern;
+}
+
+/** Every glob must compile within GLOB_LIMITS, so matching a commit's files is bounded work. */
+function checkGlobs(suites: { name: string; paths: string[] }[], ctx: z.RefinementCtx): void {
+  let total = 0;
+  suites.forEach((suite, index) => {
+    // Already reported by the schema; compiling them all would be the unbounded work this prevents.
+    if (suite.paths.length > GLOB_LIMITS.patternsPerSuite) return;
+    let count = 0;
+    suite.paths.forEach((pattern, at) => {
+      try {
+        count += compileGlobWithinLimits(pattern).length;
+      } catch (err) {
+        if (!(err instanceof GlobError)) throw err;
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ["suites", index, "paths", at],
+          message: `suite "${suite.name}": glob "${clip(pattern)}" is not allowed: ${err.message}`,
+        });
+      }
+    });
+    if (count > GLOB_LIMITS.patternsPerSuite) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["suites", index, "paths"],
+        message: `suite "${suite.name}" has ${count} globs after {…} expansion (at most ${GLOB_LIMITS.patternsPerSuite})`,
+      });
+    }
+    total += count;
+  });
+  if (total > GLOB_LIMITS.patternsPerConfig) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ["suites"],
+      message: `the suites have ${total} globs in all after {…} expansion (at most ${GLOB_LIMITS.patternsPerConfig})`,
+    });
+  }
+}
 
 export type SheriffConfig = z.infer<typeof sheriffConfigSchema>;
 export const CONFIG_PATH = ".github/sheriff.yml";

@@ -144,12 +144,14 @@ CREATE TABLE commands (
 CREATE INDEX commands_by_pr ON commands (repo, pr, at);
 
 -- What the engine folded away per suite: the history before `from_seq` is summarised in `carry`.
+-- A NULL carry means "fold again from the whole chain"; `version` makes a stale fold lose the race.
 CREATE TABLE engine_windows (
   repo text NOT NULL,
   branch text NOT NULL,
   suite text NOT NULL,
   from_seq bigint NOT NULL,
-  carry jsonb NOT NULL,
+  carry jsonb,
+  version bigint NOT NULL DEFAULT 0,
   updated_at timestamptz NOT NULL,
   PRIMARY KEY (repo, branch, suite)
 );

@@ -53,7 +53,18 @@ export async function startAppServices(
       }
       const { octokit } = await deps.access.forInstallation(parsed.data.installation.id);
       const outcome = await handleIssueComment(
-        { octokit, redis, slug, permissions, actions, land, log: deps.log.child({ delivery: deliveryId }) },
+        {
+          octokit,
+          redis,
+          slug,
+          permissions,
+          actions,
+          land,
+          log: deps.log.child({ delivery: deliveryId }),
+          history: async (repo, records) => {
+            for (const record of records) await deps.ledger.recordCommand(repo, record);
+          },
+        },
         payload,
       );
       deps.log.info({ delivery: deliveryId, status: outcome.status }, "comment handled");

@@ -1,7 +1,9 @@
 import type { SheriffConfig } from "../model/config.js";
 import { readConfig } from "../adapters/github/config.js";
 import { type AnalyzeJob } from "../model/jobs.js";
-import type { Decision, EngineInput } from "../model/engine.js";
+import type { Decision, EngineCarry, EngineInput } from "../model/engine.js";
+import { advanceWindow } from "../core/verdict/window.js";
+import type { EngineWindowRecord } from "../adapters/store/ledger.js";
 import type { PipelineDeps } from "./deps.js";
 import { refreshCheckRun } from "./checkRun.js";
 import { dispatchJob } from "./dispatch.js";
@@ -16,11 +18,19 @@ export async function loadConfigAt(deps: PipelineDeps, repo: RepoRef, sha: strin
   });
 }
 
-export async function engineInput(deps: PipelineDeps, repo: RepoRef, config: SheriffConfig, suiteName: string): Promise<EngineInput> {
+/** The engine's input for one suite and where it was read from: the suite's window of the chain, with the carry folded before it. */
+export interface WindowedInput {
+  input: EngineInput;
+  window: EngineWindowRecord<EngineCarry> | null;
+}
+
+export async function engineInput(deps: PipelineDeps, repo: RepoRef, config: SheriffConfig, suiteName: string): Promise<WindowedInput> {
   const key = repoKey(repo);
   const suite = config.suites.find((s) => s.name === suiteName);
   if (!suite) throw new Error(`suite ${suiteName} is not in the config any more`);
-  const commits = await deps.ledger.chain(key, repo.branch);
+  const window = await deps.ledger.engineWindow<EngineCarry>(key, repo.branch, suiteName);
+  const carry = window?.carry ?? undefined;
+  const commits = await deps.ledger.chainFrom(key, repo.branch, carry ? window!.fromSeq : 0);
   const [runs, active, rebaselines, declared] = await Promise.all([
     deps.ledger.runsOf(
       key,
@@ -34,7 +44,18 @@ export async function engineInput(deps: PipelineDeps, repo: RepoRef, config: She
   const pending = active.map((j) => j.job);
   // Both runners (the queue worker, and run-suite in the Actions workflow) cherry-pick the reverts a job names.
   const capabilities = { cherryPick: true };
-  return { suite, commits, runs, pending, rebaselines, declared, parallelism: deps.parallelism, capabilities };
+  const input = { suite, commits, runs, pending, rebaselines, declared, parallelism: deps.parallelism, capabilities };
+  return { input: carry ? { ...input, carry } : input, window };
+}
+
+/** Folds what this analysis settled into the suite's window, so the next one reads only what is still open. */
+async function advanceSuiteWindow(deps: PipelineDeps, repo: RepoRef, suite: string, read: WindowedInput): Promise<void> {
+  const next = advanceWindow(read.input);
+  if (!next.from || !next.carry) return;
+  const key = repoKey(repo);
+  const fromSeq = await deps.ledger.seqOf(key, repo.branch, next.from);
+  if (fromSeq === null) return;
+  await deps.ledger.setEngineWindow(key, repo.branch, suite, { fromSeq, carry: next.carry }, read.window);
 }
 
 /**
@@ -51,7 +72,8 @@ export async function analyzeSuite(deps: PipelineDeps, job: AnalyzeJob): Promise
     log.warn("suite no longer configured; nothing to analyze");
     return [];
   }
-  const decisions = deps.engine(await engineInput(deps, repo, config, job.suite));
+  const read = await engineInput(deps, repo, config, job.suite);
+  const decisions = deps.engine(read.input);
   for (const decision of decisions) {
     if (decision.type === "run") {
       if (await dispatchJob(deps, repo, config, suite, decision.job))
@@ -73,6 +95,8 @@ export async function analyzeSuite(deps: PipelineDeps, job: AnalyzeJob): Promise
     log.warn({ culprit: decision.culprit, kind: decision.kind }, "regression confirmed");
     await refreshCheckRun(deps, repo, decision.culprit);
   }
+  // Only after every decision is carried out: a crash before this point leaves the window where it was.
+  await advanceSuiteWindow(deps, repo, job.suite, read);
   if (job.sha) await refreshCheckRun(deps, repo, job.sha);
   return decisions;
 }

@@ -99,6 +99,11 @@ describe("comment commands through the real app", () => {
     expect(explanation).toContain("landed");
     expect(explanation).toContain("result `convert`: landed #0: completed, 0 failing of 1");
     expect(explanation).not.toContain(change);
+    // Both comments are in the history, with who asked and how each ended.
+    expect((await s.ledger.commands(`${OWNER}/${REPO}`, pr)).map((c) => [c.commentId, c.name, c.requestedBy, c.status])).toEqual([
+      [9002, "revert", "eve", "refused"],
+      [9003, "explain", "eve", "done"],
+    ]);
   });
 
   it("runs the commit's suites again when someone clicks Re-run on Sheriff's check run", async () => {

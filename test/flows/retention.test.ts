@@ -72,7 +72,8 @@ describe("reduceOldSamples", () => {
     // Nothing is picked twice.
     expect(await reduceOldSamples({ ledger }, 20, now)).toBe(0);
     // Later, with the window moved on, the rest before it is reduced too; inside the window nothing is.
-    await ledger.setEngineWindow(REPO, "main", SUITE, { fromSeq: 35, carry: {} });
+    const window = await ledger.engineWindow(REPO, "main", SUITE);
+    expect(await ledger.setEngineWindow(REPO, "main", SUITE, { fromSeq: 35, carry: {} }, window)).toBe(true);
     expect(await reduceOldSamples({ ledger }, 1, now)).toBe(15);
     const after = await ledger.runs(REPO, SUITE);
     expect(after.filter((r) => r.result.benchmarks[0]!.samples.length === 500).map((r) => r.job.sha)).toEqual(

@@ -90,7 +90,9 @@ export interface StoredRun {
 /** What the engine folded away for one suite: history before `fromSeq` lives only in `carry`. */
 export interface EngineWindowRecord<Carry> {
   fromSeq: number;
-  carry: Carry;
+  /** Null once something reached a commit before the window: the next analysis reads the whole chain. */
+  carry: Carry | null;
+  version: number;
 }
 
 /**
@@ -221,12 +223,16 @@ export class Ledger {
   /** Records a job as queued unless it is already known; returns false for a duplicate. */
   async recordJobQueued(repo: string, job: JobRequest): Promise<boolean> {
     const at = this.now();
-    const inserted = await this.q.query(
-      `INSERT INTO jobs (repo, id, sha, suite, purpose, job, state, enqueued_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $7) ON CONFLICT (repo, id) DO NOTHING`,
-      [repo, jobId(job), job.sha, job.suite, job.purpose, job, at],
-    );
-    return inserted.rowCount === 1;
+    return transaction(this.db, async (client) => {
+      const inserted = await client.query(
+        `INSERT INTO jobs (repo, id, sha, suite, purpose, job, state, enqueued_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $7) ON CONFLICT (repo, id) DO NOTHING`,
+        [repo, jobId(job), job.sha, job.suite, job.purpose, job, at],
+      );
+      if (inserted.rowCount !== 1) return false;
+      await reopenWindowsBefore(client, repo, job.suite, job.sha);
+      return true;
+    });
   }
 
   async setJobState(repo: string, job: JobRequest, state: JobState, error?: string): Promise<void> {
@@ -263,6 +269,7 @@ export class Ledger {
         [repo, jobId(run.job), run.job.suite, run.job.sha, run.job.purpose, run.job, run.result, run.baselineResult ?? null, at],
       );
       await setJobState(client, repo, run.job, "done", at);
+      if (inserted.rowCount === 1) await reopenWindowsBefore(client, repo, run.job.suite, run.job.sha);
       return inserted.rowCount === 1;
     });
   }
@@ -315,6 +322,7 @@ export class Ledger {
       );
       if (inserted.rowCount !== 1) return false;
       if (note) await insertNote(client, repo, { ...note, at: at.toISOString() });
+      if (decision.type === "regression") await reopenWindowsBefore(client, repo, decision.suite, sha);
       return true;
     });
   }
@@ -405,14 +413,17 @@ export class Ledger {
   }
 
   async recordRebaseline(repo: string, rebaseline: Rebaseline): Promise<void> {
-    await this.q.query("INSERT INTO rebaselines (repo, suite, sha, reason, by_login, at) VALUES ($1, $2, $3, $4, $5, $6)", [
-      repo,
-      rebaseline.suite,
-      rebaseline.sha,
-      rebaseline.reason,
-      rebaseline.by,
-      rebaseline.at,
-    ]);
+    await transaction(this.db, async (client) => {
+      await client.query("INSERT INTO rebaselines (repo, suite, sha, reason, by_login, at) VALUES ($1, $2, $3, $4, $5, $6)", [
+        repo,
+        rebaseline.suite,
+        rebaseline.sha,
+        rebaseline.reason,
+        rebaseline.by,
+        rebaseline.at,
+      ]);
+      await reopenWindowsBefore(client, repo, rebaseline.suite, rebaseline.sha);
+    });
   }
 
   async rebaselines(repo: string, suite: string): Promise<Rebaseline[]> {
@@ -562,20 +573,40 @@ export class Ledger {
     return { bytes: Number(rows.rows[0]!.bytes), commits: Number(rows.rows[0]!.commits) };
   }
 
+  /** Where a suite's window starts and what was folded before it; null when the next analysis must read the whole chain. */
   async engineWindow<Carry>(repo: string, branch: string, suite: string): Promise<EngineWindowRecord<Carry> | null> {
-    const rows = await this.q.query<{ from_seq: string; carry: Carry }>(
-      "SELECT from_seq, carry FROM engine_windows WHERE repo = $1 AND branch = $2 AND suite = $3",
+    const rows = await this.q.query<{ from_seq: string; carry: Carry | null; version: string }>(
+      "SELECT from_seq, carry, version FROM engine_windows WHERE repo = $1 AND branch = $2 AND suite = $3",
       [repo, branch, suite],
     );
-    return rows.rows[0] ? { fromSeq: Number(rows.rows[0].from_seq), carry: rows.rows[0].carry } : null;
+    const row = rows.rows[0];
+    return row ? { fromSeq: Number(row.from_seq), carry: row.carry, version: Number(row.version) } : null;
   }
 
-  async setEngineWindow<Carry>(repo: string, branch: string, suite: string, window: EngineWindowRecord<Carry>): Promise<void> {
-    await this.q.query(
-      `INSERT INTO engine_windows (repo, branch, suite, from_seq, carry, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (repo, branch, suite) DO UPDATE SET from_seq = EXCLUDED.from_seq, carry = EXCLUDED.carry, updated_at = EXCLUDED.updated_at`,
-      [repo, branch, suite, window.fromSeq, JSON.stringify(window.carry), this.now()],
-    );
+  /**
+   * Stores a newer window if nothing changed the suite's window since `basedOn` was read (null:
+   * there was none); returns false when it lost that race, and the next analysis folds again.
+   */
+  async setEngineWindow<Carry>(
+    repo: string,
+    branch: string,
+    suite: string,
+    window: { fromSeq: number; carry: Carry },
+    basedOn: EngineWindowRecord<Carry> | null = null,
+  ): Promise<boolean> {
+    const values = [repo, branch, suite, window.fromSeq, JSON.stringify(window.carry), this.now()];
+    const written = basedOn
+      ? await this.q.query(
+          `UPDATE engine_windows SET from_seq = $4, carry = $5, version = version + 1, updated_at = $6
+           WHERE repo = $1 AND branch = $2 AND suite = $3 AND version = $7`,
+          [...values, basedOn.version],
+        )
+      : await this.q.query(
+          `INSERT INTO engine_windows (repo, branch, suite, from_seq, carry, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT DO NOTHING`,
+          values,
+        );
+    return written.rowCount === 1;
   }
 }
 
@@ -587,6 +618,18 @@ async function lockBranch(client: Queryable, repo: string, branch: string): Prom
     branch,
   ]);
   return Number(row.rows[0]!.next_seq);
+}
+
+/**
+ * A job, run, rebaseline or verdict at a commit before a suite's window changes history the carry
+ * summarised: the window is reset, so the next analysis folds the whole chain again.
+ */
+async function reopenWindowsBefore(client: Queryable, repo: string, suite: string, sha: string): Promise<void> {
+  await client.query(
+    `UPDATE engine_windows w SET from_seq = 0, carry = NULL, version = w.version + 1
+     FROM commits c WHERE w.repo = $1 AND w.suite = $2 AND c.repo = w.repo AND c.branch = w.branch AND c.sha = $3 AND c.seq < w.from_seq`,
+    [repo, suite, sha],
+  );
 }
 
 async function setJobState(client: Queryable, repo: string, job: JobRequest, state: JobState, at: Date, error?: string): Promise<void> {

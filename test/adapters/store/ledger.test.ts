@@ -213,7 +213,7 @@ describe("truncateChain", () => {
     await ledger.setEngineWindow(REPO, "main", "varlen-attention", { fromSeq: 1, carry: { anchor: "c1" } });
     await ledger.setEngineWindow(REPO, "main", "index-reduce", { fromSeq: 3, carry: { anchor: "c3" } });
     await ledger.truncateChain(REPO, "main", sha("c2"));
-    expect(await ledger.engineWindow(REPO, "main", "varlen-attention")).toEqual({ fromSeq: 1, carry: { anchor: "c1" } });
+    expect(await ledger.engineWindow(REPO, "main", "varlen-attention")).toEqual({ fromSeq: 1, carry: { anchor: "c1" }, version: 0 });
     expect(await ledger.engineWindow(REPO, "main", "index-reduce")).toBeNull();
   });
 
@@ -458,11 +458,43 @@ describe("reads by key", () => {
     expect(await ledger.commands(REPO, 13)).toEqual([]);
   });
 
-  it("stores one engine window per suite, replaced on update", async () => {
+  it("stores one engine window per suite; a stale fold loses to a newer write", async () => {
     expect(await ledger.engineWindow(REPO, "main", "varlen-attention")).toBeNull();
-    await ledger.setEngineWindow(REPO, "main", "varlen-attention", { fromSeq: 4, carry: { broken: ["a"] } });
-    await ledger.setEngineWindow(REPO, "main", "varlen-attention", { fromSeq: 9, carry: { broken: [] } });
-    expect(await ledger.engineWindow(REPO, "main", "varlen-attention")).toEqual({ fromSeq: 9, carry: { broken: [] } });
+    expect(await ledger.setEngineWindow(REPO, "main", "varlen-attention", { fromSeq: 4, carry: { broken: ["a"] } })).toBe(true);
+    const read = await ledger.engineWindow(REPO, "main", "varlen-attention");
+    expect(read).toEqual({ fromSeq: 4, carry: { broken: ["a"] }, version: 0 });
+    // A second first write (another process folded from nothing too) does not overwrite.
+    expect(await ledger.setEngineWindow(REPO, "main", "varlen-attention", { fromSeq: 2, carry: {} })).toBe(false);
+    expect(await ledger.setEngineWindow(REPO, "main", "varlen-attention", { fromSeq: 9, carry: { broken: [] } }, read)).toBe(true);
+    // Written from the same (now stale) read: refused.
+    expect(await ledger.setEngineWindow(REPO, "main", "varlen-attention", { fromSeq: 7, carry: { broken: ["b"] } }, read)).toBe(false);
+    expect(await ledger.engineWindow(REPO, "main", "varlen-attention")).toEqual({ fromSeq: 9, carry: { broken: [] }, version: 1 });
+  });
+
+  it("reopens a suite's window when a job, run, rebaseline or regression reaches a commit before it", async () => {
+    await ledger.recordCommits(REPO, "main", history(6));
+    const open = async () => (await ledger.engineWindow(REPO, "main", "varlen-attention"))!;
+    const fold = async () => {
+      const before = await ledger.engineWindow(REPO, "main", "varlen-attention");
+      await ledger.setEngineWindow(REPO, "main", "varlen-attention", { fromSeq: 4, carry: { resumeAt: "c4" } }, before);
+    };
+    await fold();
+    // Inside the window, or another suite: nothing changes.
+    await ledger.recordJobQueued(REPO, job({ sha: sha("c5") }));
+    await ledger.recordRun(REPO, { job: job({ suite: "index-reduce" }), result: result(sha("c1"), "index-reduce") });
+    expect((await open()).carry).toEqual({ resumeAt: "c4" });
+    const reached: (() => Promise<unknown>)[] = [
+      () => ledger.recordJobQueued(REPO, job({ sha: sha("c2"), purpose: "retry", attempt: 1 })),
+      () => ledger.recordRun(REPO, { job: job({ sha: sha("c1"), purpose: "bisect", attempt: 1 }), result: result(sha("c1")) }),
+      () => ledger.recordRebaseline(REPO, { suite: "varlen-attention", sha: sha("c3"), reason: "driver", by: "bob", at: at(0) }),
+      () => ledger.recordVerdict(REPO, regression(sha("c2"))),
+    ];
+    for (const write of reached) {
+      await write();
+      expect(await open()).toMatchObject({ fromSeq: 0, carry: null });
+      await fold();
+      expect((await open()).carry).toEqual({ resumeAt: "c4" });
+    }
   });
 });
 

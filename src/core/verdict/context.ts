@@ -28,6 +28,15 @@ export interface SuiteContext {
   declared: Set<string>;
   parallelism: number;
   rebaselines: EngineInput["rebaselines"];
+  /** Set to record every `maskWindows` scan, for a caller that must know which declarations a walk read. */
+  maskScans?: MaskScan[];
+}
+
+/** One `maskWindows` call: the range it searched and which culprits it would count. */
+export interface MaskScan {
+  fromIndex: number;
+  toIndex: number;
+  masks: (culprit: LandedCommit) => boolean;
 }
 
 export function buildContext(input: EngineInput): SuiteContext {
@@ -143,6 +152,7 @@ export function maskWindows(
   masks: (culprit: LandedCommit) => boolean,
 ): MaskWindow[] {
   if (!ctx.cherryPick) return [];
+  ctx.maskScans?.push({ fromIndex, toIndex, masks });
   const out: MaskWindow[] = [];
   for (let r = fromIndex + 2; r <= toIndex; r++) {
     const revert = ctx.commits[r]!;

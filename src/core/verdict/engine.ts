@@ -1,4 +1,4 @@
-import { buildContext, checkpoints, hasPending, runsOf, Requests, type SuiteContext } from "./context.js";
+import { buildContext, checkpoints, hasPending, runsOf, Requests, type MaskScan, type SuiteContext } from "./context.js";
 import { correctnessTrack, type CorrectnessObserver } from "./correctness.js";
 import { performanceTrack, type PerformanceObserver } from "./performance.js";
 import { correctnessStart, performanceStart } from "./resume.js";
@@ -29,6 +29,8 @@ export const decide: DecisionEngine = (input) => evaluate(input).decisions;
 export interface WalkObservers {
   correctness?: CorrectnessObserver;
   performance?: PerformanceObserver;
+  /** Where each walk records the `maskWindows` scans it makes. */
+  maskScans?: { correctness: MaskScan[]; performance: MaskScan[] };
 }
 
 export interface Evaluation {
@@ -43,10 +45,10 @@ export function evaluate(input: EngineInput, watch: (ctx: SuiteContext) => WalkO
   const ctx = buildContext(input);
   const observers = watch(ctx);
   const requests = new Requests(ctx);
-  const verdicts = [
-    ...correctnessTrack(ctx, requests, correctnessStart(ctx, input.carry), observers.correctness),
-    ...performanceTrack(ctx, requests, performanceStart(ctx, input.carry), observers.performance),
-  ];
+  if (observers.maskScans) ctx.maskScans = observers.maskScans.correctness;
+  const verdicts = correctnessTrack(ctx, requests, correctnessStart(ctx, input.carry), observers.correctness);
+  if (observers.maskScans) ctx.maskScans = observers.maskScans.performance;
+  verdicts.push(...performanceTrack(ctx, requests, performanceStart(ctx, input.carry), observers.performance));
   measureReverts(ctx, requests, input);
   const seen = new Set<string>();
   const unique: Decision[] = [];

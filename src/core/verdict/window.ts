@@ -1,4 +1,4 @@
-import { checkpoints, runsOf, type SuiteContext } from "./context.js";
+import { checkpoints, runsOf, type MaskScan, type SuiteContext } from "./context.js";
 import { newFailures, regularFailures, type CorrectnessState } from "./correctness.js";
 import { evaluate, unmeasuredReverts, type Evaluation } from "./engine.js";
 import { awaitsRebaselineRun, type PerformanceState } from "./performance.js";
@@ -31,16 +31,23 @@ export function advanceWindow(input: EngineInput): EngineWindow {
   // States the walks could resume from, copied shallowly (the walks replace entries, never mutate them).
   const correctness: { index: number; state: CorrectnessState }[] = [];
   const performance: { index: number; state: PerformanceState }[] = [];
-  const evaluation = evaluate(input, (ctx) => ({
-    correctness: (index, { anchor, lastPass }, verdicts) => {
-      if (correctnessCanResumeAt(ctx, index, { anchor, lastPass }, verdicts))
-        correctness.push({ index, state: { anchor, lastPass: new Map(lastPass) } });
-    },
-    performance: (index, { anchors, effects }, verdicts) => {
-      // Any verdict of this track is a regression not declared yet: its checkpoint is walked again until it is.
-      if (!verdicts.length) performance.push({ index, state: { anchors, effects: new Map(effects) } });
-    },
-  }));
+  const maskScans = { correctness: [] as MaskScan[], performance: [] as MaskScan[] };
+  const evaluation = evaluate(input, (ctx) => {
+    const declarable = declarablePairs(ctx, input);
+    return {
+      maskScans,
+      correctness: (index, { anchor, lastPass }, verdicts) => {
+        if (!correctnessCanResumeAt(ctx, index, { anchor, lastPass }, verdicts)) return;
+        if (!readsDeclarable(ctx, maskScans.correctness, declarable))
+          correctness.push({ index, state: { anchor, lastPass: new Map(lastPass) } });
+      },
+      performance: (index, { anchors, effects }, verdicts) => {
+        // Any verdict of this track is a regression not declared yet: its checkpoint is walked again until it is.
+        if (verdicts.length || readsDeclarable(ctx, maskScans.performance, declarable)) return;
+        performance.push({ index, state: { anchors, effects: new Map(effects) } });
+      },
+    };
+  });
   const { ctx } = evaluation;
   const bounds = settledBounds(evaluation, input);
   const resumed = correctness.filter((r) => r.index <= bounds.correctness).pop();
@@ -109,7 +116,7 @@ function flakesBefore(ctx: SuiteContext, input: EngineInput, index: number): Cor
  */
 function settledBounds(evaluation: Evaluation, input: EngineInput): { correctness: number; performance: number } {
   const { ctx, requests } = evaluation;
-  let correctness = revertCeiling(ctx, input);
+  let correctness = Infinity;
   let performance = Infinity;
   for (const job of [...requests, ...input.pending.filter((j) => j.suite === ctx.name)]) {
     const index = ctx.indexOf.get(job.sha);
@@ -125,24 +132,47 @@ function settledBounds(evaluation: Evaluation, input: EngineInput): { correctnes
   return { correctness, performance };
 }
 
+/** A suite commit not declared (yet) and a later revert of its title. */
+interface DeclarablePair {
+  commit: number;
+  revert: number;
+}
+
 /**
  * With a cherry-picking runner, the walks pair a revert with the nearest earlier declared commit
  * of its title. A suite commit the performance walk may still declare (one after its oldest
- * accepted level) that a revert of its title follows would change that pairing for every
- * checkpoint from the revert on, so the correctness walk must not resume past such a revert.
+ * accepted level) that a revert of its title follows could change that pairing later.
  */
-function revertCeiling(ctx: SuiteContext, input: EngineInput): number {
-  if (!ctx.cherryPick) return Infinity;
+function declarablePairs(ctx: SuiteContext, input: EngineInput): DeclarablePair[] {
+  if (!ctx.cherryPick) return [];
   const oldestLevel = input.carry?.performance.anchors[0];
   const searchable = oldestLevel ? ctx.indexOf.get(oldestLevel.sha)! : -1;
-  const undeclared = new Set<string>();
+  const undeclared = new Map<string, number[]>();
+  const pairs: DeclarablePair[] = [];
   for (let i = searchable + 1; i < ctx.commits.length; i++) {
     const commit = ctx.commits[i]!;
     const title = commit.isRevert ? revertedTitle(commit.title) : undefined;
-    if (title !== undefined && undeclared.has(title)) return i;
-    if (commit.suites.includes(ctx.name) && !ctx.declared.has(commit.sha)) undeclared.add(commit.title);
+    if (title !== undefined) for (const earlier of undeclared.get(title) ?? []) pairs.push({ commit: earlier, revert: i });
+    if (commit.suites.includes(ctx.name) && !ctx.declared.has(commit.sha))
+      undeclared.set(commit.title, [...(undeclared.get(commit.title) ?? []), i]);
   }
-  return Infinity;
+  return pairs;
+}
+
+/**
+ * Whether a scan a walk made would change if the commit of a pair were declared: the scan spans
+ * the pair and would count the commit, or would lose an older declared commit of that title.
+ * A walk that read such a scan cannot be carried past it.
+ */
+function readsDeclarable(ctx: SuiteContext, scans: MaskScan[], pairs: DeclarablePair[]): boolean {
+  return pairs.some(({ commit, revert }) =>
+    scans.some((scan) => {
+      if (scan.fromIndex >= commit || revert > scan.toIndex) return false;
+      const title = ctx.commits[commit]!.title;
+      const shadows = ctx.commits.slice(scan.fromIndex + 1, commit).some((c) => c.title === title && ctx.declared.has(c.sha));
+      return shadows || scan.masks(ctx.commits[commit]!);
+    }),
+  );
 }
 
 /** The oldest commit either walk may still read: the correctness resume point, the accepted levels, unconsumed rebaselines. */

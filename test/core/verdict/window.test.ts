@@ -6,7 +6,7 @@ import type { SimOptions } from "../../../src/dev/sim/model.js";
 import { Rng } from "../../../src/dev/sim/prng.js";
 import type { Decision, EngineInput, EngineWindow, RunRecord } from "../../../src/model/engine.js";
 import type { JobPurpose } from "../../../src/model/jobs.js";
-import { SUITE, history, result, sha, type Spec } from "./harness.js";
+import { SUITE, history, result, revertOf, sha, type Spec } from "./harness.js";
 
 /**
  * The windowed engine against the whole-history one, at every call of many simulated streams: the
@@ -169,6 +169,21 @@ describe("advanceWindow", () => {
     const more = [...runs, run(19, "landed", { bench: { k: 110 } })];
     const later = { ...windowed, runs: [...windowed.runs, more[more.length - 1]!] };
     expect(decide(later)).toEqual(decide({ ...input, runs: more }));
+  });
+
+  it("folds past a revert of a commit nobody declared, which no walk read", () => {
+    // Someone reverted commit 5 by hand at 8; the performance walk could still blame 5, but nothing searched over it.
+    const input = {
+      ...inputOf(
+        20,
+        evens(20, () => ({})),
+      ),
+      commits: revertOf(history(20), 8, 5),
+      capabilities: { cherryPick: true },
+    };
+    const window = advanceWindow(input);
+    expect(window.carry?.correctness.resumeAt).toBe(sha(18));
+    expect(decide(windowOf(input, window))).toEqual(decide(input));
   });
 
   it("says what to pass when the window lost its resume point", () => {

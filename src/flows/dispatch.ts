@@ -1,4 +1,5 @@
 import type { SheriffConfig, SuiteConfig } from "../model/config.js";
+import { DISPATCH_NOTE, dispatchNoteText, newDispatch } from "./actionsRun.js";
 import { refreshCheckRun } from "./checkRun.js";
 import type { PipelineDeps } from "./deps.js";
 import { repoKey, type RepoRef } from "../model/repo.js";
@@ -22,12 +23,15 @@ export async function dispatchJob(
   if (job.purpose === "landed" && config.runner.mode === "queue") await supersedeQueuedLanded(deps, repo, job);
   if (config.runner.mode === "actions") {
     const { octokit } = await deps.access.forInstallation(repo.installationId);
+    const dispatch = newDispatch(job, config.runner.workflow, repo.branch);
+    // Recorded first: a run that completes before this call returns must find its dispatch.
+    await deps.ledger.note(key, { kind: DISPATCH_NOTE, sha: job.sha, suite: suite.name, text: dispatchNoteText(dispatch) });
     await octokit.rest.actions.createWorkflowDispatch({
       owner: repo.owner,
       repo: repo.repo,
       workflow_id: config.runner.workflow,
       ref: repo.branch,
-      inputs: { sha: job.sha, suite: suite.name, job: JSON.stringify(job), job_id: jobId(job) },
+      inputs: { sha: job.sha, suite: suite.name, job: JSON.stringify(job), job_id: dispatch.jobId, nonce: dispatch.nonce },
     });
   } else {
     await deps.queues.addGpu({ repo, job, suite });

@@ -33,7 +33,7 @@ describe("workflow files", () => {
       on: { workflow_dispatch: { inputs: Record<string, unknown> } };
       jobs: Record<string, { "runs-on": string[]; steps: { uses?: string; run?: string; with?: Record<string, string> }[] }>;
     };
-    expect(Object.keys(wf.on.workflow_dispatch.inputs).sort()).toEqual(["job", "job_id", "sha", "suite"]);
+    expect(Object.keys(wf.on.workflow_dispatch.inputs).sort()).toEqual(["job", "job_id", "nonce", "sha", "suite"]);
     const job = Object.values(wf.jobs)[0]!;
     expect(job["runs-on"]).toContain("self-hosted");
     const upload = job.steps.find((s) => s.uses?.startsWith("actions/upload-artifact"))!;

@@ -23,6 +23,14 @@ function workflowJson(core: Core, repo: Repo, id: number, path: string, name: st
   };
 }
 
+/** `run-name` with `${{ inputs.x }}` filled in, as GitHub renders a dispatched run's title. */
+function runName(text: string, inputs: Record<string, unknown>): string | null {
+  const line = /^run-name:\s*(.+?)\s*$/m.exec(text)?.[1];
+  if (!line) return null;
+  const template = /^(["'])(.*)\1$/.exec(line)?.[2] ?? line;
+  return template.replace(/\$\{\{\s*(?:inputs|github\.event\.inputs)\.([\w-]+)\s*\}\}/g, (_, name: string) => String(inputs[name] ?? ""));
+}
+
 function workflowPath(ctx: Ctx, idOrFile: string): string {
   if (/^\d+$/.test(idOrFile)) {
     for (const [path, id] of ctx.repo.workflows) if (id === Number(idOrFile)) return path;
@@ -113,6 +121,7 @@ export function registerActionRoutes(r: SandboxRouter): void {
       workflowId: wfId,
       workflowPath: path,
       name,
+      displayTitle: runName(text, inputs) ?? name,
       runNumber: [...ctx.core.state.runs.values()].filter((x) => x.workflowId === wfId).length + 1,
       headBranch: branch,
       headSha: sha,

@@ -56,7 +56,7 @@ export function runJson(u: Urls, r: Repo, w: WorkflowRun): Record<string, unknow
     head_branch: w.headBranch,
     head_sha: w.headSha,
     path: w.workflowPath,
-    display_title: w.name,
+    display_title: w.displayTitle,
     run_number: w.runNumber,
     event: w.event,
     status: w.status,

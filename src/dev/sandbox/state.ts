@@ -137,6 +137,8 @@ export interface WorkflowRun {
   workflowId: number;
   workflowPath: string;
   name: string;
+  /** The workflow's `run-name` with its inputs filled in (GitHub's display_title); the name without one. */
+  displayTitle: string;
   runNumber: number;
   headBranch: string;
   headSha: string;

@@ -3,10 +3,11 @@
 //   npm run build && node bench/scale/run.mjs [--sizes 1000,10000,50000] [--reps 20] [--webhook-sizes 1000,50000]
 //       [--steady 60] [--burst 200] [--keep] [--no-webhook] [--json bench/scale/results-<date>.json]
 // Needs PostgreSQL (DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test) and Redis
-// (REDIS_URL, default redis://127.0.0.1:6379). Each size gets its own schema bench_scale_<size>,
+// (REDIS_URL, default redis://127.0.0.1:6379). Each size gets its own schema bench_scale_<size>_<run id>,
 // dropped at the end unless --keep. See README.md for what each figure means and the targets.
 import os from "node:os";
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { pino } from "pino";
@@ -54,6 +55,7 @@ const steady = Number(flag("steady", "60"));
 const burst = Number(flag("burst", "200"));
 const out = flag("json", `${here}results-${day}.json`);
 const log = pino({ level: process.env.LOG_LEVEL ?? "silent" });
+const runId = randomBytes(3).toString("hex");
 
 async function environment() {
   const db = connectDatabase(DATABASE_URL, { max: 1 });
@@ -63,7 +65,14 @@ async function environment() {
   await redis.connect();
   const redisVersion = /redis_version:(\S+)/.exec(await redis.info("server"))?.[1];
   await redis.quit();
-  const git = (args) => execFileSync("git", args, { cwd: here, encoding: "utf8" }).trim();
+  // BENCH_COMMIT names the commit when running from an export of it (no .git there, nothing uncommitted).
+  const git = (args) => {
+    try {
+      return execFileSync("git", args, { cwd: here, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      return "";
+    }
+  };
   return {
     machine: {
       cpu: os.cpus()[0]?.model,
@@ -76,7 +85,7 @@ async function environment() {
     redis: redisVersion,
     date: new Date().toISOString(),
     argv: process.argv.slice(2),
-    commit: git(["rev-parse", "HEAD"]),
+    commit: process.env.BENCH_COMMIT ?? git(["rev-parse", "HEAD"]),
     commitSubject: git(["log", "-1", "--format=%s"]).slice(0, 160),
     // dist/ is built from the working tree, which may hold others' uncommitted edits.
     uncommittedSrc: git(["status", "--porcelain", "--", "../../src", "../../migrations"]).split("\n").filter(Boolean),
@@ -90,7 +99,8 @@ console.log(JSON.stringify(report.environment));
 
 const histories = new Map();
 for (const commits of sizes) {
-  const schema = `bench_scale_${commits >= 1000 && commits % 1000 === 0 ? `${commits / 1000}k` : commits}`;
+  // A suffix per run: two runs at once (other sessions share the database) must not share a schema.
+  const schema = `bench_scale_${commits >= 1000 && commits % 1000 === 0 ? `${commits / 1000}k` : commits}_${runId}`;
   const ctx = await prepareHistory(api, { databaseUrl: DATABASE_URL, schema, commits, log });
   console.log(
     JSON.stringify({

@@ -3,6 +3,8 @@ import type { RedisHandle } from "../adapters/store/redis.js";
 import type { LandService } from "../model/land.js";
 import { parseCommentCommands } from "../core/commands/grammar.js";
 import { renderHelp, specOf } from "../core/commands/help.js";
+import { combineReplies, exceedsCommandLimit, renderSyntaxErrors, tooManyCommandsReply } from "../core/commands/reply.js";
+import { quoteLine } from "../core/quote.js";
 import { issueCommentPayloadSchema, type IssueCommentPayload } from "../model/comment.js";
 import type { PermissionChecker } from "../adapters/github/permissions.js";
 import { mayRun } from "../core/commands/permission.js";
@@ -69,6 +71,7 @@ export interface CommandResult {
 export type HandleOutcome =
   | { status: "ignored"; reason: IgnoredReason; detail?: string }
   | { status: "syntax-error"; errors: CommandSyntaxError[]; replyId?: number }
+  | { status: "too-many-commands"; count: number; replyId?: number }
   | { status: "handled"; results: CommandResult[]; replyId?: number };
 
 /** The history is a record, not a gate: failing to write it is logged, never undoes or repeats a command. */
@@ -97,23 +100,6 @@ export function isBot(user: { login: string; type?: string }): boolean {
 }
 
 const ACCESS_WORDS: Record<Permission, string> = { admin: "admin", write: "write", read: "read", none: "no" };
-
-function renderSyntaxErrors(login: string, slug: string, errors: CommandSyntaxError[]): string {
-  const items = errors.map((e) => `- line ${e.line}, \`${e.text.replace(/`/g, "'")}\`: ${e.message}`);
-  return [
-    `@${login} I could not understand ${errors.length === 1 ? "a command" : `${errors.length} commands`} in this comment, so I did nothing:`,
-    "",
-    ...items,
-    "",
-    "Post a new comment with the fixed command (edits of a comment are not run).",
-    "",
-    "<details><summary>Help</summary>",
-    "",
-    renderHelp(slug),
-    "",
-    "</details>",
-  ].join("\n");
-}
 
 /**
  * Handles an `issue_comment` webhook: parses `@slug` commands, checks permissions, runs them and
@@ -173,6 +159,13 @@ export async function handleIssueComment(deps: CommandDeps, payload: unknown): P
     }
   };
 
+  // Checked before anything else is asked of GitHub: one comment must not order unbounded work.
+  const commandLines = commands.length + errors.length;
+  if (exceedsCommandLimit(commandLines)) {
+    const replyId = await beforeActing(() => reply(tooManyCommandsReply(login, slug, commandLines)));
+    return { status: "too-many-commands", count: commandLines, replyId };
+  }
+
   // A comment with a mistake runs nothing: a half-run comment is harder to reason about than a retyped one.
   if (errors.length) {
     const replyId = await beforeActing(() => reply(renderSyntaxErrors(login, slug, errors)));
@@ -225,15 +218,16 @@ export async function handleIssueComment(deps: CommandDeps, payload: unknown): P
     } catch (err) {
       log.error({ err, owner, repo, pr: issueNumber, command: result.command.name }, "command failed");
       result.outcome = "failed";
-      result.reply = `\`${result.command.name}\` failed: ${(err as Error).message ?? String(err)}`;
+      result.reply = `\`${result.command.name}\` failed: ${quoteLine((err as Error).message ?? String(err), 500)}`;
     }
   }
 
-  const body =
-    results.length === 1
-      ? `@${login} ${results[0]!.reply}`
-      : [`@${login}`, ...results.map((r) => `- **\`${r.command.name}\`**: ${r.reply.replace(/\n/g, "\n  ")}`)].join("\n");
-  const replyId = await reply(body);
+  const replyId = await reply(
+    combineReplies(
+      login,
+      results.map((r) => ({ name: r.command.name, reply: r.reply })),
+    ),
+  );
   await recordHistory(deps, `${owner}/${repo}`, commentId, issueNumber, login, results);
   return { status: "handled", results, replyId };
 }

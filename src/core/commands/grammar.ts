@@ -1,3 +1,4 @@
+import { inlineCode } from "../quote.js";
 import { specOf, usageOf } from "./help.js";
 import {
   COMMAND_NAMES,
@@ -10,6 +11,11 @@ import {
 } from "../../model/commands.js";
 
 export type { Command, CommandSyntaxError, ParsedComment } from "../../model/commands.js";
+
+/** What the person wrote, quoted back in an error: inline code, short, whatever it contains. */
+function echo(text: string): string {
+  return inlineCode(text, 60);
+}
 
 /**
  * Parses the Sheriff commands out of a comment body. Pure.
@@ -121,7 +127,7 @@ export function tokenize(input: string): Token[] | { error: string } {
           value += c;
           i++;
         }
-        if (!closed) return { error: `unterminated ${ch} quote starting at \`${input.slice(start, start + 20)}\`` };
+        if (!closed) return { error: `unterminated ${ch} quote starting at ${echo(input.slice(start, start + 20))}` };
         continue;
       }
       if (ch === "\\" && i + 1 < input.length) {
@@ -205,8 +211,8 @@ function splitArgs(name: CommandName, tokens: Token[]): SplitArgs | { error: str
         const accepted = specs.map((s) => s.name).join(", ");
         return {
           error: accepted
-            ? `\`${name}\` does not take \`${flag}\`; it takes ${accepted}`
-            : `\`${name}\` takes no options, but got \`${flag}\``,
+            ? `\`${name}\` does not take ${echo(flag)}; it takes ${accepted}`
+            : `\`${name}\` takes no options, but got ${echo(flag)}`,
         };
       }
       if (options.has(spec.name) && spec.takesValue) return { error: `\`${spec.name}\` is given twice` };
@@ -248,9 +254,9 @@ function unexpected(name: CommandName, args: SplitArgs, allowed: number): string
   const index = allowed;
   const word = args.positionals[index]!;
   const prevOption = args.after[index];
-  if (prevOption === "-m") return `unexpected \`${word}\` after the reason; quote a reason with spaces: -m "…"`;
-  if (prevOption) return `unexpected \`${word}\` after \`${prevOption}\`; quote a value with spaces`;
-  return allowed === 0 ? `\`${name}\` takes no arguments, but got \`${word}\`` : `unexpected extra argument \`${word}\``;
+  if (prevOption === "-m") return `unexpected ${echo(word)} after the reason; quote a reason with spaces: -m "…"`;
+  if (prevOption) return `unexpected ${echo(word)} after \`${prevOption}\`; quote a value with spaces`;
+  return allowed === 0 ? `\`${name}\` takes no arguments, but got ${echo(word)}` : `unexpected extra argument ${echo(word)}`;
 }
 
 type LineResult = { command: Command } | { error: string };
@@ -266,7 +272,7 @@ export function parseCommandLine(rest: string, slug: string): LineResult {
     const close = COMMAND_NAMES.map((n) => ({ n, d: levenshtein(word, n) }))
       .filter((x) => x.d <= 2)
       .sort((a, b) => a.d - b.d)[0];
-    return { error: `unknown command \`${head.value}\`${close ? `; did you mean \`${close.n}\`?` : ""}` };
+    return { error: `unknown command ${echo(head.value)}${close ? `; did you mean \`${close.n}\`?` : ""}` };
   }
   const name = word as CommandName;
   const split = splitArgs(name, tail);
@@ -305,7 +311,7 @@ export function parseCommandLine(rest: string, slug: string): LineResult {
       if (extra) return withUsage(extra);
       const m = /^([^.]+)\.\.([^.]+)$/.exec(range);
       if (!m || !/^[0-9a-f]{7,40}$/i.test(m[1]!) || !/^[0-9a-f]{7,40}$/i.test(m[2]!)) {
-        return withUsage(`\`${range}\` is not a range <good>..<bad> of two commits (7 to 40 hex digits each, two dots)`);
+        return withUsage(`${echo(range)} is not a range <good>..<bad> of two commits (7 to 40 hex digits each, two dots)`);
       }
       if (m[1]!.toLowerCase() === m[2]!.toLowerCase()) return withUsage("the good and the bad commit must differ");
       raw = { name, good: m[1], bad: m[2], ...(split.options.has("--suite") ? { suite: split.options.get("--suite") } : {}) };
@@ -345,7 +351,7 @@ export function parseCommandLine(rest: string, slug: string): LineResult {
         const field = issue.path[0];
         const label = typeof field === "string" ? (FIELD_WORDS[field] ?? field) : "";
         const value = valueAt(raw, issue.path);
-        return `${label || "command"}${typeof value === "string" && value !== "" ? ` \`${value}\`` : ""}: ${issue.message}`;
+        return `${label || "command"}${typeof value === "string" && value !== "" ? ` ${echo(value)}` : ""}: ${issue.message}`;
       })
       .join("; ");
     return withUsage(message);

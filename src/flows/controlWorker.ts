@@ -12,8 +12,13 @@ import { rerunSuites } from "./rerun.js";
 import { revertCulprit } from "./revert.js";
 import { formatZodIssues } from "../model/zod.js";
 
-/** How long a push waits in its worker slot for the earlier pushes of its branch before it lets the slot go. */
-const INTAKE_TURN_MS = 2000;
+/**
+ * How long a push waits in its worker slot for the earlier pushes of its branch. Long: jobs are
+ * fetched in queue order, so the head of a lane is normally running and the wait is one intake per
+ * push ahead. Giving slots up early would let later pushes fill them while the head waits outside;
+ * only a head that is stuck (retrying after a failure) makes the others let go.
+ */
+const INTAKE_TURN_MS = 60_000;
 /** When to look again at an analysis whose suite was being analyzed: by then that run has usually served it. */
 const ANALYSIS_RECHECK_MS = 500;
 
@@ -61,7 +66,7 @@ export async function processIntakeJob(deps: PipelineDeps, job: Job, token?: str
   const push = parseJob(deps, intakeJobSchema, job.data);
   if (!push) return { dropped: true };
   const id = job.id!;
-  if (!(await deps.queues.intakeTurn(push, id, INTAKE_TURN_MS))) return later(job, token, INTAKE_TURN_MS / 4);
+  if (!(await deps.queues.intakeTurn(push, id, INTAKE_TURN_MS))) return later(job, token, 1000);
   const outcome = await intakePush(deps, push);
   await deps.queues.intakeDone(push, id);
   return outcome;

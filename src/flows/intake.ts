@@ -39,7 +39,7 @@ export async function intakePush(deps: PipelineDeps, job: IntakeJob): Promise<In
     return { kind: "ignored", reason: `branch ${repo.branch} is not watched` };
   }
 
-  const mirror = await deps.cache.syncBranch(repo.owner, repo.repo, repo.cloneUrl, repo.branch, { token });
+  const mirror = await deps.cache.syncBranch(repo.owner, repo.repo, repo.cloneUrl, repo.branch, { token }, job.after);
   let before = job.before;
   let rewritten: string[] = [];
   if (job.forced) {

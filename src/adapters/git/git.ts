@@ -109,10 +109,17 @@ export class RepoCache {
     return dir;
   }
 
-  /** Fetches one branch only: a push needs its own branch, not every branch of a busy repository. */
-  async syncBranch(owner: string, repo: string, cloneUrl: string, branch: string, auth?: GitAuth): Promise<string> {
+  /**
+   * Fetches one branch only: a push needs its own branch, not every branch of a busy repository.
+   * With `head`, nothing is fetched when that commit (and so its history) is already here, as for
+   * all but the first of a burst of pushes.
+   */
+  async syncBranch(owner: string, repo: string, cloneUrl: string, branch: string, auth?: GitAuth, head?: string): Promise<string> {
     const dir = this.mirrorPath(owner, repo);
-    await this.serial(dir, () => this.fetchMirror(dir, cloneUrl, branchRefspec(branch), auth));
+    await this.serial(dir, async () => {
+      if (head && (await exists(join(dir, "HEAD"))) && (await hasCommit(dir, head))) return;
+      await this.fetchMirror(dir, cloneUrl, branchRefspec(branch), auth);
+    });
     return dir;
   }
 

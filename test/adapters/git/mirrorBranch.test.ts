@@ -20,6 +20,8 @@ afterEach(() => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
+const sha40 = (label: string) => label.padEnd(40, "0").replace(/[^0-9a-f]/g, "0");
+
 const refs = async (mirror: string) => (await git(["for-each-ref", "--format=%(refname)"], { cwd: mirror })).split("\n").filter(Boolean);
 
 describe("RepoCache.syncBranch", () => {
@@ -61,5 +63,18 @@ describe("RepoCache.syncBranch", () => {
     expect(await hasCommit(mirror, other)).toBe(false);
     await cache.ensureCommit("gpu-team", "flash-kernels", repo.bare, other);
     expect(await hasCommit(mirror, other)).toBe(true);
+  });
+
+  it("fetches nothing when the pushed head is already in the mirror", async () => {
+    const first = repo.commit("A", { "a.txt": "a\n" });
+    const second = repo.commit("B", { "b.txt": "b\n" });
+    repo.push();
+    const mirror = await cache.syncBranch("gpu-team", "flash-kernels", repo.bare, "main", undefined, first);
+    // A clone URL that cannot be fetched from proves no fetch ran for a head the mirror has.
+    const gone = join(repo.root, "gone.git");
+    await cache.syncBranch("gpu-team", "flash-kernels", gone, "main", undefined, first);
+    await cache.syncBranch("gpu-team", "flash-kernels", gone, "main", undefined, second);
+    await expect(cache.syncBranch("gpu-team", "flash-kernels", gone, "main", undefined, sha40("unknown"))).rejects.toThrow();
+    expect(await hasCommit(mirror, second)).toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import { LAND_JOB_OPTIONS, LandQueues, landKeys } from "../adapters/queue/land.j
 import type { LandJobData } from "../model/land.js";
 import { silentLog, type Log } from "../model/log.js";
 import { httpStatusOf } from "../adapters/github/httpStatus.js";
+import { createPermissionChecker, type PermissionChecker } from "../adapters/github/permissions.js";
 
 export interface LandTiming {
   /** How long to wait before looking again while checks run or GitHub computes mergeability. */
@@ -32,6 +33,9 @@ export const DEFAULT_LAND_TIMING: LandTiming = {
 
 export type RequiredChecksLookup = (octokit: Octokit, owner: string, repo: string, branch: string) => Promise<string[]>;
 
+/** Whether the branch's protection dismisses approvals when new commits are pushed. */
+export type StaleReviewsLookup = (octokit: Octokit, owner: string, repo: string, branch: string) => Promise<boolean>;
+
 export interface LandWorkerOptions {
   redis: RedisHandle;
   /** An Octokit authenticated as the app's installation. */
@@ -40,6 +44,10 @@ export interface LandWorkerOptions {
   slug: string;
   /** Which checks must be green; defaults to branch protection plus rulesets (`requiredChecksFromGitHub`). */
   requiredChecks?: RequiredChecksLookup;
+  /** Defaults to classic branch protection's `dismiss_stale_reviews` (`dismissStaleReviewsFromGitHub`). */
+  staleReviews?: StaleReviewsLookup;
+  /** Whose approvals count; defaults to the collaborator permission API, cached in `redis`. */
+  permissions?: PermissionChecker;
   timing?: Partial<LandTiming>;
   log?: Log;
   now?: () => number;
@@ -85,6 +93,17 @@ export const requiredChecksFromGitHub: RequiredChecksLookup = async (octokit, ow
   return [...names];
 };
 
+/** `dismiss_stale_reviews` of the branch's protection; an unprotected branch (404) or one the app cannot read (403) has none. */
+export const dismissStaleReviewsFromGitHub: StaleReviewsLookup = async (octokit, owner, repo, branch) => {
+  try {
+    const { data } = await octokit.rest.repos.getBranchProtection({ owner, repo, branch });
+    return data.required_pull_request_reviews?.dismiss_stale_reviews ?? false;
+  } catch (err) {
+    if (httpStatusOf(err) !== 404 && httpStatusOf(err) !== 403) throw err;
+    return false;
+  }
+};
+
 class WaitSignal {
   constructor(readonly data: LandJobData) {}
 }
@@ -99,6 +118,8 @@ interface StepDeps {
   log: Log;
   now: () => number;
   requiredChecks: RequiredChecksLookup;
+  staleReviews: StaleReviewsLookup;
+  permissions: PermissionChecker;
 }
 
 /** Posts on the PR and ends the job: blocked (with why and what to do) or landed. */
@@ -136,12 +157,17 @@ function reporter(deps: StepDeps, octokit: Octokit, data: LandJobData, pull: Pul
 async function readReadiness(deps: StepDeps, octokit: Octokit, data: LandJobData, pull: Pull): Promise<LandReadiness> {
   const { owner, repo, pr, branch } = data;
   const head = pull.head.sha;
-  const [reviews, checkRuns, combined, required] = await Promise.all([
+  const [reviews, checkRuns, combined, required, dismissStaleReviews] = await Promise.all([
     octokit.paginate(octokit.rest.pulls.listReviews, { owner, repo, pull_number: pr, per_page: 100 }),
     octokit.paginate(octokit.rest.checks.listForRef, { owner, repo, ref: head, per_page: 100 }),
     octokit.rest.repos.getCombinedStatusForRef({ owner, repo, ref: head, per_page: 100 }),
     deps.requiredChecks(octokit, owner, repo, branch),
+    deps.staleReviews(octokit, owner, repo, branch),
   ]);
+  const approvers = [...new Set(reviews.filter((r) => r.state === "APPROVED" && r.user).map((r) => r.user!.login))];
+  const permissions = Object.fromEntries(
+    await Promise.all(approvers.map(async (login) => [login, await deps.permissions.permissionOf(octokit, owner, repo, login)] as const)),
+  );
   const readiness: LandReadiness = landReadiness({
     pr: pull,
     reviews: reviews.map((r) => ({
@@ -149,10 +175,13 @@ async function readReadiness(deps: StepDeps, octokit: Octokit, data: LandJobData
       state: r.state,
       submitted_at: r.submitted_at ?? null,
       id: r.id,
+      commit_id: r.commit_id,
     })),
     requiredChecks: required,
     checkRuns: checkRuns.map((c) => ({ name: c.name, status: c.status, conclusion: c.conclusion, id: c.id })),
     statuses: combined.data.statuses.map((s) => ({ context: s.context, state: s.state })),
+    permissions,
+    dismissStaleReviews,
   });
   deps.log.debug({ owner, repo, pr, head, readiness, check: data.checks }, "land check");
   return readiness;
@@ -294,7 +323,9 @@ export function createLandWorker(options: LandWorkerOptions): LandWorker {
   const log = options.log ?? silentLog;
   const now = options.now ?? Date.now;
   const requiredChecks = options.requiredChecks ?? requiredChecksFromGitHub;
-  const deps = { redis, octokitFor, slug, timing, log, now, requiredChecks };
+  const staleReviews = options.staleReviews ?? dismissStaleReviewsFromGitHub;
+  const permissions = options.permissions ?? createPermissionChecker({ redis });
+  const deps = { redis, octokitFor, slug, timing, log, now, requiredChecks, staleReviews, permissions };
   const queues = new LandQueues(redis);
   const workers = new Map<string, Worker<LandJobData, LandOutcome>>();
   let timer: NodeJS.Timeout | undefined;

@@ -60,6 +60,8 @@ export function commentPayload(
 export interface FakeReview {
   login: string;
   state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED";
+  /** The head the review was given on; default the PR's head when asked. */
+  commitId?: string;
 }
 
 export interface FakeCheck {
@@ -93,6 +95,10 @@ export class FakeGitHub {
   checks = new Map<string, FakeCheck[]>();
   statuses = new Map<string, { context: string; state: string }[]>();
   requiredChecks = ["gpu"];
+  /** Collaborator permissions by login; anyone else has write. A login mapped to null is no collaborator (404). */
+  permissions = new Map<string, "admin" | "maintain" | "write" | "triage" | "read" | null>();
+  /** `required_pull_request_reviews.dismiss_stale_reviews` of the branch protection. */
+  dismissStaleReviews = false;
   calls: string[] = [];
   comments: { pr: number; body: string }[] = [];
   merges: { pr: number; sha: string; at: number }[] = [];
@@ -164,7 +170,13 @@ export class FakeGitHub {
       if (!pr) return [404, { message: "Not Found" }];
       return [
         200,
-        pr.reviews.map((r, i) => ({ id: i + 1, user: { login: r.login }, state: r.state, submitted_at: `2026-11-25T10:0${i}:00Z` })),
+        pr.reviews.map((r, i) => ({
+          id: i + 1,
+          user: { login: r.login },
+          state: r.state,
+          submitted_at: `2026-11-25T10:0${i}:00Z`,
+          commit_id: r.commitId ?? pr.head,
+        })),
       ];
     });
     scope.get(new RegExp(`^${REPO_PATH}/commits/[0-9a-f]+/check-runs(\\?.*)?$`)).reply((uri) => {
@@ -207,6 +219,32 @@ export class FakeGitHub {
               checks: this.requiredChecks.map((c) => ({ context: c, app_id: null })),
             },
           },
+        },
+      ];
+    });
+    // Not logged in `calls`: the tests of the land steps list the calls that decide them.
+    scope.get(new RegExp(`^${REPO_PATH}/collaborators/[^/?]+/permission(\\?.*)?$`)).reply((uri) => {
+      const login = decodeURIComponent(/collaborators\/([^/?]+)/.exec(uri)![1]!);
+      const role = this.permissions.has(login) ? this.permissions.get(login)! : "write";
+      if (role === null) return [404, { message: `${login} is not a user` }];
+      const permission = role === "maintain" ? "write" : role === "triage" ? "read" : role;
+      return [200, { permission, role_name: role, user: { login } }];
+    });
+    scope.get(new RegExp(`^${REPO_PATH}/branches/[^/?]+/protection(\\?.*)?$`)).reply((uri) => {
+      const url = `${API}${uri.replace(/\?.*$/, "")}`;
+      return [
+        200,
+        {
+          url,
+          required_status_checks: { url: `${url}/required_status_checks`, strict: false, contexts: this.requiredChecks, checks: [] },
+          required_pull_request_reviews: {
+            url: `${url}/required_pull_request_reviews`,
+            dismiss_stale_reviews: this.dismissStaleReviews,
+            require_code_owner_reviews: false,
+            require_last_push_approval: false,
+            required_approving_review_count: 1,
+          },
+          enforce_admins: { url: `${url}/enforce_admins`, enabled: false },
         },
       ];
     });

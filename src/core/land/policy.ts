@@ -1,6 +1,7 @@
 /**
  * When may a PR land? Pure; the land worker feeds it what the GitHub API says.
  */
+import { PERMISSION_RANK, type Permission } from "../../model/permission.js";
 
 export interface PullForLanding {
   state: string;
@@ -20,6 +21,8 @@ export interface ReviewForLanding {
   state: string;
   submitted_at?: string | null;
   id?: number;
+  /** The head the review was given on. */
+  commit_id?: string | null;
 }
 
 export interface CheckRunForLanding {
@@ -43,6 +46,10 @@ export interface LandInput {
   requiredChecks: string[];
   checkRuns: CheckRunForLanding[];
   statuses: StatusForLanding[];
+  /** Reviewers' permission on the repository; an approval counts only from write, maintain or admin. */
+  permissions: Record<string, Permission>;
+  /** The base branch's protection dismisses approvals when new commits are pushed. */
+  dismissStaleReviews: boolean;
 }
 
 export type LandReadiness =
@@ -96,6 +103,30 @@ export function reviewDecisions(reviews: ReviewForLanding[]): Map<string, "APPRO
   return decisions;
 }
 
+/** Approvals that count: by someone with write permission and, when stale reviews are dismissed, given on the head. */
+export function countedApprovals(
+  decisions: Map<string, "APPROVED" | "CHANGES_REQUESTED">,
+  reviews: ReviewForLanding[],
+  { head, permissions, dismissStaleReviews }: { head: string; permissions: Record<string, Permission>; dismissStaleReviews: boolean },
+): { counted: string[]; withoutWrite: string[]; stale: string[] } {
+  const approvers = [...decisions].filter(([, d]) => d === "APPROVED").map(([login]) => login);
+  const withoutWrite = approvers.filter((login) => PERMISSION_RANK[permissions[login] ?? "none"] < PERMISSION_RANK.write);
+  const onHead = (login: string) => reviews.some((r) => r.user?.login === login && r.state === "APPROVED" && r.commit_id === head);
+  const stale = dismissStaleReviews ? approvers.filter((login) => !withoutWrite.includes(login) && !onHead(login)) : [];
+  const counted = approvers.filter((login) => !withoutWrite.includes(login) && !stale.includes(login));
+  return { counted, withoutWrite, stale };
+}
+
+/** Why no approval counts, naming the approvals that did not. */
+function notApprovedReason({ withoutWrite, stale }: { withoutWrite: string[]; stale: string[] }): string {
+  const who = (logins: string[]) => logins.map((l) => `@${l}`).join(", ");
+  const why = [
+    ...(withoutWrite.length ? [`${who(withoutWrite)} ${withoutWrite.length === 1 ? "has" : "have"} no write permission`] : []),
+    ...(stale.length ? [`${who(stale)} approved before the latest push, and this branch dismisses stale approvals`] : []),
+  ];
+  return why.length ? `not approved by anyone with write permission (${why.join("; ")})` : "not approved";
+}
+
 const code = (s: string) => `\`${s}\``;
 
 function list(names: string[]): string {
@@ -107,7 +138,8 @@ function list(names: string[]): string {
  * a failed required check blocks; then GitHub still computing mergeability, a base that moved
  * (needs an update) and pending or not yet reported required checks are waited for.
  */
-export function landReadiness({ pr, reviews, requiredChecks, checkRuns, statuses }: LandInput): LandReadiness {
+export function landReadiness(input: LandInput): LandReadiness {
+  const { pr, reviews, requiredChecks, checkRuns, statuses } = input;
   if (pr.merged) return { ready: false, blockedBy: "it is already merged" };
   if (pr.state !== "open") return { ready: false, blockedBy: "it is closed" };
   if (pr.draft || pr.mergeable_state === "draft") return { ready: false, blockedBy: "it is a draft" };
@@ -115,7 +147,8 @@ export function landReadiness({ pr, reviews, requiredChecks, checkRuns, statuses
   const decisions = reviewDecisions(reviews);
   const changesBy = [...decisions].filter(([, d]) => d === "CHANGES_REQUESTED").map(([login]) => `@${login}`);
   if (changesBy.length) return { ready: false, blockedBy: `changes requested by ${changesBy.join(", ")}` };
-  if (![...decisions.values()].includes("APPROVED")) return { ready: false, blockedBy: "not approved" };
+  const approvals = countedApprovals(decisions, reviews, { head: pr.head.sha, ...input });
+  if (approvals.counted.length === 0) return { ready: false, blockedBy: notApprovedReason(approvals) };
 
   if (pr.mergeable === false || pr.mergeable_state === "dirty") {
     return { ready: false, blockedBy: `merge conflict with ${pr.base.ref}` };

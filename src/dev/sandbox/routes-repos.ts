@@ -193,6 +193,27 @@ export function registerRepoRoutes(r: SandboxRouter): void {
     });
   });
 
+  // Classic protection: required checks only (no review requirement, so no required_pull_request_reviews).
+  r.add("GET", "/repos/:owner/:repo/branches/*branch/protection", { auth: "repo", level: "read" }, async (ctx) => {
+    if (!(await revParse(ctx.repo.dir, `refs/heads/${ctx.params.branch}`))) throw new HttpError(404, "Branch not found");
+    if (!ctx.repo.requiredChecks.length || ctx.params.branch !== ctx.repo.defaultBranch) throw new HttpError(404, "Branch not protected");
+    const url = `${repoApi(ctx)}/branches/${ctx.params.branch}/protection`;
+    return ok({
+      url,
+      required_status_checks: {
+        url: `${url}/required_status_checks`,
+        strict: ctx.repo.strictChecks,
+        contexts: ctx.repo.requiredChecks,
+        checks: ctx.repo.requiredChecks.map((context) => ({ context, app_id: null })),
+        contexts_url: `${url}/required_status_checks/contexts`,
+      },
+      enforce_admins: { url: `${url}/enforce_admins`, enabled: false },
+      required_linear_history: { enabled: false },
+      allow_force_pushes: { enabled: false },
+      allow_deletions: { enabled: false },
+    });
+  });
+
   // Rulesets: the stand-in has none (required checks come from classic branch protection above).
   r.add("GET", "/repos/:owner/:repo/rules/branches/*branch", { auth: "repo", level: "read" }, async (ctx) => {
     if (!(await revParse(ctx.repo.dir, `refs/heads/${ctx.params.branch}`))) throw new HttpError(404, "Branch not found");

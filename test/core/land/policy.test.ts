@@ -17,6 +17,8 @@ const base = (): LandInput => ({
   requiredChecks: ["gpu"],
   checkRuns: [{ name: "gpu", status: "completed", conclusion: "success", id: 1 }],
   statuses: [],
+  permissions: { carol: "write", dave: "write", erin: "write" },
+  dismissStaleReviews: false,
 });
 
 type Edit = (i: LandInput) => void;

@@ -3,7 +3,14 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { handOver, JOB_TOKEN_VAR, jobEnv, killJob, makeScratch, newJobToken, type SuiteUser } from "./contain.js";
-import { InvalidResultError, parseSuiteResult, RESULT_SCHEMA_VERSION, type RunStatus, type SuiteResult } from "../model/result.js";
+import {
+  InvalidResultError,
+  parseSuiteResult,
+  RESULT_SCHEMA_VERSION,
+  resultMismatch,
+  type RunStatus,
+  type SuiteResult,
+} from "../model/result.js";
 
 const LOG_TAIL_BYTES = 16 * 1024;
 
@@ -109,8 +116,19 @@ function statusOf(run: ChildRun): RunStatus {
 }
 
 /**
+ * A suite that exits non-zero has failed, whatever its result file says: a result claiming a
+ * clean pass then is not believed (a script that wrote the file and then broke, or a forgery).
+ */
+function exitContradiction(run: ChildRun, result: SuiteResult): string | null {
+  if (run.exitCode === 0) return null;
+  const claimsPass = result.status === "completed" && result.tests.every((t) => t.outcome === "pass" || t.outcome === "skip");
+  return claimsPass ? `the suite exited with code ${run.exitCode}, but its result says every test passed` : null;
+}
+
+/**
  * A command suite passes when it exits 0. It may write a full result to $SHERIFF_RESULT
- * (tests and benchmarks); a result that fails validation becomes an `error` run with the reason.
+ * (tests and benchmarks); a result that fails validation, names another suite or commit, or
+ * claims a pass the exit code contradicts becomes an `error` run with the reason.
  */
 export async function runCommandSuite(input: CommandSuiteInput): Promise<SuiteResult> {
   const scratch = await mkdtemp(join(tmpdir(), "sheriff-result-"));
@@ -144,7 +162,16 @@ export async function runCommandSuite(input: CommandSuiteInput): Promise<SuiteRe
     if (written !== null && statusOf(run) === "completed") {
       try {
         const result = parseSuiteResult(written, `suite ${input.suite} ($SHERIFF_RESULT)`);
-        return { ...result, suite: input.suite, commit: input.sha, log: result.log ?? run.output };
+        const contradiction = resultMismatch({ suite: input.suite, sha: input.sha }, result) ?? exitContradiction(run, result);
+        if (contradiction) {
+          return {
+            ...base,
+            status: "error",
+            tests: [{ name: input.suite, outcome: "error", message: `$SHERIFF_RESULT: ${contradiction}` }],
+            benchmarks: [],
+          };
+        }
+        return { ...result, log: result.log ?? run.output };
       } catch (err) {
         if (!(err instanceof InvalidResultError)) throw err;
         return { ...base, status: "error", tests: [{ name: input.suite, outcome: "error", message: err.message }], benchmarks: [] };

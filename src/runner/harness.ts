@@ -7,7 +7,14 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { SuiteConfig } from "../model/config.js";
-import { InvalidResultError, parseSuiteResult, RESULT_SCHEMA_VERSION, type SuiteResult, type TestResult } from "../model/result.js";
+import {
+  InvalidResultError,
+  parseSuiteResult,
+  RESULT_SCHEMA_VERSION,
+  resultMismatch,
+  type SuiteResult,
+  type TestResult,
+} from "../model/result.js";
 import { runChild } from "./command.js";
 import { handOver, jobEnv, makeScratch, suiteUserFromEnv, takeBack, type SuiteUser } from "./contain.js";
 import type { SuiteRunner } from "./execute.js";
@@ -404,10 +411,10 @@ export async function runBuiltinSuite(input: BuiltinRunInput, options: HarnessOp
     if (written !== null && !run.timedOut && !run.signal) {
       try {
         const result = parseSuiteResult(written, `built-in suite ${input.suite}`);
+        const mismatch = resultMismatch({ suite: input.suite, sha: input.sha }, result);
+        if (mismatch) return errorResult("error", [{ name: `${input.suite}/result`, outcome: "error", message: mismatch }], log);
         return {
           ...result,
-          suite: input.suite,
-          commit: input.sha,
           environment: { ...environment, ...result.environment, ...(gpu ? { gpuIndex: gpu.index } : {}) },
           log: `${header}${result.log ? `${result.log}\n` : ""}${run.output}`.slice(-60_000),
         };

@@ -66,14 +66,16 @@ export async function runChild(command: string, options: ChildOptions): Promise<
       clearTimeout(grace);
       resolve({ exitCode: exit?.code ?? null, signal: exit?.signal ?? null, timedOut, output });
     };
-    const end = async () => {
-      await killJob(token, child.pid, exit ? undefined : child.pid);
-      grace ??= setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        finish();
-      }, PIPE_GRACE_MS);
-    };
+    // Once: the first kill (at the time limit, or when the shell exits) repeats until nothing of the job is left.
+    let ended: Promise<void> | undefined;
+    const end = () =>
+      (ended ??= killJob(token, child.pid, exit ? undefined : child.pid).then(() => {
+        grace = setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          finish();
+        }, PIPE_GRACE_MS);
+      }));
     const timer = setTimeout(() => {
       timedOut = true;
       void end();
@@ -87,7 +89,8 @@ export async function runChild(command: string, options: ChildOptions): Promise<
       clearTimeout(timer);
       void end();
     });
-    child.on("close", finish);
+    // The job ends when its processes are gone, not merely its pipes.
+    child.on("close", () => void (ended ?? Promise.resolve()).then(finish));
   });
 }
 

@@ -168,7 +168,8 @@ describe("every process of a job ends with it", () => {
       command: "setsid sh -c 'echo $$ > setsid.pid; exec sleep 1000' & sleep 1000",
     });
     expect(result).toMatchObject({ status: "timed_out", tests: [{ outcome: "error", message: "timed out after 1 s" }] });
-    expect(Date.now() - started).toBeLessThan(4000);
+    // far below the sleeper's 1000 s, with room for a loaded test machine
+    expect(Date.now() - started).toBeLessThan(20_000);
     await until(() => !alive(pidIn("setsid.pid")), 2000, "the setsid sleeper to die");
   });
 
@@ -182,7 +183,8 @@ describe("every process of a job ends with it", () => {
       command: "setsid sleep 1000 & echo $! > holder.pid; exit 0",
     });
     expect(result.tests).toEqual([{ name: "holder", outcome: "pass" }]);
-    expect(Date.now() - started).toBeLessThan(4000);
+    // far below the sleeper's 1000 s, with room for a loaded test machine
+    expect(Date.now() - started).toBeLessThan(20_000);
     await until(() => !alive(pidIn("holder.pid")), 2000, "the pipe holder to die");
   });
 
@@ -195,7 +197,7 @@ describe("every process of a job ends with it", () => {
       command: "nohup sleep 1000 >/dev/null 2>&1 & echo $! > nohup.pid; exit 0",
     });
     expect(result.tests).toEqual([{ name: "nohup", outcome: "pass" }]);
-    await until(() => !alive(pidIn("nohup.pid")), 2000, "the nohup sleeper to die");
+    expect(alive(pidIn("nohup.pid"))).toBe(false);
   });
 
   it("a worker that starts after a kill -9 kills what the dead worker's job left, and leaves live jobs alone", async () => {

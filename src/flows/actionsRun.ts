@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { readZipEntry, type ZipLimits } from "../adapters/github/zip.js";
 import { jobId, jobRequestSchema, type ActionsRunJob, type JobRequest } from "../model/jobs.js";
-import { parseSuiteResult, type SuiteResult } from "../model/result.js";
+import { jobResultMismatch, parseSuiteResult } from "../model/result.js";
 import type { PipelineDeps } from "./deps.js";
 import { acceptResult } from "./results.js";
 import { repoKey } from "../model/repo.js";
@@ -66,16 +66,6 @@ export function runMismatch(run: RunFacts, dispatch: Dispatch): string | null {
   return null;
 }
 
-/** Why a result does not answer this job (another commit or suite), or null. */
-export function resultMismatch(job: JobRequest, result: SuiteResult, baselineResult?: SuiteResult): string | null {
-  if (result.suite !== job.suite) return `the result is for suite ${result.suite}, the job for ${job.suite}`;
-  if (result.commit !== job.sha) return `the result is for commit ${result.commit}, the job for ${job.sha}`;
-  if (job.baselineSha && baselineResult?.commit !== job.baselineSha) {
-    return `the baseline result is for commit ${baselineResult?.commit ?? "none"}, the job's baseline is ${job.baselineSha}`;
-  }
-  return null;
-}
-
 /**
  * A `workflow_run` completed: if it carries Sheriff's result artifacts, read them (within size
  * limits, run.json only) and feed them into the ledger like any queue worker's result. Only a
@@ -119,7 +109,7 @@ export async function collectActionsRun(deps: PipelineDeps, job: ActionsRunJob):
       const result = parseSuiteResult(parsed.data.result, source);
       const baselineResult =
         parsed.data.baselineResult === undefined ? undefined : parseSuiteResult(parsed.data.baselineResult, `${source} (baseline)`);
-      const mismatch = resultMismatch(dispatched, result, baselineResult);
+      const mismatch = jobResultMismatch(dispatched, result, baselineResult);
       if (mismatch) throw new Error(`${source}: ${mismatch}`);
       await acceptResult(deps.ledger, deps.queues, repo, { job: dispatched, result, ...(baselineResult ? { baselineResult } : {}) });
       accepted++;

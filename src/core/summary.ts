@@ -2,6 +2,7 @@ import type { CommitSummary } from "../model/checkRun.js";
 import type { RunRecord } from "../model/engine.js";
 import type { JobRecord, VerdictRecord } from "../model/ledger.js";
 import type { BenchmarkResult, SuiteResult } from "../model/result.js";
+import { inlineCode, tableCell } from "./quote.js";
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
@@ -12,8 +13,16 @@ export function median(values: readonly number[]): number {
 
 function benchmarkCell(b: BenchmarkResult): string {
   const ours = median(b.samples);
-  const ref = b.reference ? ` · ${(median(b.reference.samples) / ours).toFixed(2)}× ${b.reference.name}` : "";
-  return `\`${b.name}\` ${ours.toFixed(1)} µs${ref}`;
+  const ref = b.reference ? ` · ${(median(b.reference.samples) / ours).toFixed(2)}× ${inlineCode(b.reference.name, 80)}` : "";
+  return tableCell(`${inlineCode(b.name, 80)} ${ours.toFixed(1)} µs${ref}`);
+}
+
+/** Test names a suite reported, as code; a check run lists the first few of thousands. */
+const NAMES_SHOWN = 10;
+
+function nameList(names: string[]): string {
+  const shown = names.slice(0, NAMES_SHOWN).map((name) => inlineCode(name, 120));
+  return `${shown.join(", ")}${names.length > NAMES_SHOWN ? ` and ${names.length - NAMES_SHOWN} more` : ""}`;
 }
 
 function suiteConclusion(result: SuiteResult): "pass" | "fail" {
@@ -36,14 +45,14 @@ export function summarizeCommit(
   for (const run of runs) latest.set(run.job.suite, run);
   const rows = [...latest.values()].map(({ job, result }) => {
     const passed = result.tests.filter((t) => t.outcome === "pass").length;
-    const failed = result.tests.filter((t) => t.outcome === "fail" || t.outcome === "error").map((t) => `\`${t.name}\``);
+    const failed = result.tests.filter((t) => t.outcome === "fail" || t.outcome === "error").map((t) => t.name);
     const benches = result.benchmarks.slice(0, 4).map(benchmarkCell).join("<br>");
     const state = confirmedSuites.includes(job.suite)
       ? "regressed"
       : suiteConclusion(result) === "pass"
         ? "passed"
         : `${result.status}, checking`;
-    return `| \`${job.suite}\` | ${state} | ${passed}/${result.tests.length} | ${failed.join(", ") || "none"} | ${benches || "–"} |`;
+    return `| \`${job.suite}\` | ${state} | ${passed}/${result.tests.length} | ${failed.length ? tableCell(nameList(failed)) : "none"} | ${benches || "–"} |`;
   });
   for (const suite of pendingSuites) if (!latest.has(suite)) rows.push(`| \`${suite}\` | queued | – | – | – |`);
   const untested = supersededSuites.filter((suite) => !latest.has(suite) && !pendingSuites.includes(suite));
@@ -65,7 +74,7 @@ export function summarizeCommit(
     "| --- | --- | --- | --- | --- |",
     ...rows,
   ];
-  const flaky = flakyTests.length > 0 ? ["", `Flaky, not reverted for: ${flakyTests.map((t) => `\`${t}\``).join(", ")}.`] : [];
+  const flaky = flakyTests.length > 0 ? ["", `Flaky, not reverted for: ${nameList(flakyTests)}.`] : [];
   const text = [...table, ...flaky].join("\n");
   return { conclusion, title, text };
 }

@@ -38,7 +38,7 @@ describe("summarizeCommit", () => {
   it("is green when every suite passed, with the reference ratio", () => {
     const s = summarizeCommit([run("pass")], [], []);
     expect(s.conclusion).toBe("success");
-    expect(s.text).toContain("2.00× torch");
+    expect(s.text).toContain("2.00× `torch`");
   });
   it("stays neutral on a failure until a verdict confirms it", () => {
     expect(summarizeCommit([run("fail")], [], []).conclusion).toBe("neutral");

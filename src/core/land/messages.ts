@@ -1,6 +1,7 @@
 /**
  * What the land worker says on the PR. Pure, so the texts are tested without a worker.
  */
+import { quoteLine } from "../quote.js";
 
 /** What the person should do after a blocked land: fix and ask again, just retry, or queue for the new base. */
 export type LandHint = "fix" | "retry" | "requeue";
@@ -48,5 +49,5 @@ export function landedComment(landed: { sha: string; requestedBy: string; method
 /** The comment when the worker gave up after errors talking to GitHub. */
 export function landErrorComment(failure: { requestedBy: string; pr: number; slug: string; message: string }): string {
   const { requestedBy, pr, slug, message } = failure;
-  return `@${requestedBy} Could not land #${pr}: Sheriff hit an error talking to GitHub (${message}). Comment \`@${slug} land\` again to retry.`;
+  return `@${requestedBy} Could not land #${pr}: Sheriff hit an error talking to GitHub (${quoteLine(message)}). Comment \`@${slug} land\` again to retry.`;
 }

@@ -1,12 +1,13 @@
 import type { RunRecord, RegressionDecision } from "../../model/engine.js";
 import { shortSha } from "../../model/sha.js";
+import { inlineCode, logTailBlock, tableCell } from "../quote.js";
 
 function testTable(culprit: RunRecord | undefined, lastGood: RunRecord | undefined, names: string[]): string {
   if (names.length === 0) return "";
   const outcome = (run: RunRecord | undefined, name: string) => run?.result.tests.find((t) => t.name === name)?.outcome ?? "not run";
   const rows = names.map((name) => {
     const message = culprit?.result.tests.find((t) => t.name === name)?.message ?? "";
-    return `| \`${name}\` | ${outcome(lastGood, name)} | ${outcome(culprit, name)} | ${message.replace(/\|/g, "\\|").replace(/\n/g, " ").slice(0, 200)} |`;
+    return `| ${tableCell(inlineCode(name))} | ${outcome(lastGood, name)} | ${outcome(culprit, name)} | ${message ? tableCell(inlineCode(message)) : ""} |`;
   });
   return ["| test | before | after | message |", "| --- | --- | --- | --- |", ...rows].join("\n");
 }
@@ -26,12 +27,17 @@ export function renderEvidence(decision: RegressionDecision, runs: { culprit?: R
   if (table) lines.push("", table);
   if (decision.benchmarks.length > 0) {
     lines.push("", "| benchmark | time ratio (after / before) | p-value |", "| --- | --- | --- |");
-    for (const b of decision.benchmarks) lines.push(`| \`${b.name}\` | ${b.ratio.toFixed(3)}× | ${b.pValue.toExponential(2)} |`);
+    for (const b of decision.benchmarks)
+      lines.push(`| ${tableCell(inlineCode(b.name))} | ${b.ratio.toFixed(3)}× | ${b.pValue.toExponential(2)} |`);
   }
   const env = runs.culprit?.result.environment;
-  if (env) lines.push("", `Ran on ${env.gpu ?? env.executor ?? "a runner"}${env.host ? ` (${env.host})` : ""}.`);
+  if (env) {
+    const where = env.gpu ?? env.executor;
+    lines.push("", `Ran on ${where ? inlineCode(where, 100) : "a runner"}${env.host ? ` (${inlineCode(env.host, 100)})` : ""}.`);
+  }
+  // The suite wrote it: shown as code, secrets redacted, never as Markdown.
   const log = runs.culprit?.result.log?.trim();
-  if (log) lines.push("", "<details><summary>Log tail at the culprit</summary>", "", "```", log.slice(-3000), "```", "</details>");
+  if (log) lines.push("", "<details><summary>Log tail at the culprit</summary>", "", logTailBlock(log), "", "</details>");
   return lines.join("\n");
 }
 

@@ -4,6 +4,7 @@
  */
 import type { RevertRecord, TimelineEntry } from "../../model/ledger.js";
 import { shortSha } from "../../model/sha.js";
+import { inlineCode, quoteLine } from "../quote.js";
 
 /** What a revert comment is about: the culprit, its suite, and the original PR's author to mention. */
 export interface CulpritNotice {
@@ -19,7 +20,7 @@ function mention(author: string | undefined): string {
 
 /** The regression summary when a person's `revert` command stands in for an engine verdict. */
 export function requestedRevertSummary(requestedBy: string | undefined, reason: string | undefined): string {
-  return reason ? `Requested by @${requestedBy}: ${reason}` : `Requested by @${requestedBy}.`;
+  return reason ? `Requested by @${requestedBy}: ${inlineCode(reason, 1000)}` : `Requested by @${requestedBy}.`;
 }
 
 /** On the original PR when the policy allows no revert PR (shadow mode, a revert culprit, the daily cap). */
@@ -27,13 +28,18 @@ export function commentOnlyMessage(notice: CulpritNotice, reason: string, eviden
   return `${mention(notice.author)}Sheriff found that ${shortSha(notice.culprit)} regressed \`${notice.suite}\` after landing. No revert PR was opened: ${reason}.\n\n${evidence}`;
 }
 
+/** A revert can conflict in thousands of files; the comment names the first ones. */
+const CONFLICT_FILES_SHOWN = 20;
+
 /** On the original PR when reverting the culprit on top of the branch conflicts. */
 export function revertConflictMessage(
   notice: CulpritNotice,
   conflict: { branch: string; head: string; files: string[] },
   evidence: string,
 ): string {
-  const files = conflict.files.map((f) => `\`${f}\``).join(", ");
+  const shown = conflict.files.slice(0, CONFLICT_FILES_SHOWN).map((f) => inlineCode(f));
+  const more = conflict.files.length - shown.length;
+  const files = `${shown.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
   return `${mention(notice.author)}Sheriff found that ${shortSha(notice.culprit)} regressed \`${notice.suite}\`, but reverting it on top of ${conflict.branch} (${shortSha(conflict.head)}) conflicts in ${files}: later commits changed the same lines. Please revert or fix it by hand.\n\n${evidence}`;
 }
 
@@ -59,9 +65,11 @@ export function explainReply(pr: number, pull: PullShas, timeline: TimelineEntry
   const entries = timeline.filter((e) => e.sha && shas.has(e.sha));
   if (entries.length === 0) return `Sheriff has no record for #${pr} yet${pull.mergeSha ? "" : ": it acts once a PR has landed"}.`;
   const lines = entries.map(
-    (e) => `- ${e.at.slice(0, 19).replace("T", " ")} · ${e.kind}${e.suite ? ` \`${e.suite}\`` : ""}: ${e.text.split("\n")[0]}`,
+    (e) =>
+      `- ${e.at.slice(0, 19).replace("T", " ")} · ${e.kind}${e.suite ? ` \`${e.suite}\`` : ""}: ${quoteLine(e.text.split("\n")[0] ?? "")}`,
   );
   const revert = reverts.find((r) => shas.has(r.culprit));
-  if (revert) lines.push(`- outcome: ${revert.outcome}${revert.revertPr ? ` (#${revert.revertPr})` : ""} because ${revert.reason}`);
+  if (revert)
+    lines.push(`- outcome: ${revert.outcome}${revert.revertPr ? ` (#${revert.revertPr})` : ""} because ${quoteLine(revert.reason)}`);
   return `What Sheriff did for #${pr}:\n${lines.join("\n")}`;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nock from "nock";
 import { pino } from "pino";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ConfigCache } from "../../src/adapters/github/config.js";
 import { RepoCache } from "../../src/adapters/git/git.js";
 import { Queues } from "../../src/adapters/queue/queues.js";
@@ -18,6 +18,7 @@ import { keysUnder, sha, testOctokit } from "../adapters/support.js";
 import { FakeGitHub } from "../helpers/fakeGitHub.js";
 import { TestRepo } from "../helpers/gitRepo.js";
 import { testRedis } from "../helpers/redis.js";
+import { testDatabase } from "../helpers/database.js";
 
 const OWNER = "gpu-team";
 const NAME = "flash-kernels";
@@ -101,6 +102,12 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 20
 describe("control queues", () => {
   const cleanups: (() => Promise<void> | void)[] = [];
   let prefix = "";
+  let db: Awaited<ReturnType<typeof testDatabase>>;
+
+  beforeEach(async () => {
+    db = await testDatabase("control_queues");
+    cleanups.push(() => db.cleanup());
+  });
 
   beforeAll(() => {
     nock.disableNetConnect();
@@ -121,7 +128,7 @@ describe("control queues", () => {
     const deps: PipelineDeps = {
       access: { forInstallation: async () => ({ octokit: testOctokit(), token: "ghs_test" }), appSlug: async () => "sheriff" },
       configs,
-      ledger: new Ledger(store),
+      ledger: new Ledger(db),
       queues,
       cache: new RepoCache(workDir),
       engine: () => [],

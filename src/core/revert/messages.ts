@@ -20,7 +20,7 @@ function mention(author: string | undefined): string {
 
 /** The regression summary when a person's `revert` command stands in for an engine verdict. */
 export function requestedRevertSummary(requestedBy: string | undefined, reason: string | undefined): string {
-  return reason ? `Requested by @${requestedBy}: ${inlineCode(reason, 1000)}` : `Requested by @${requestedBy}.`;
+  return reason ? `Requested by @${requestedBy}: ${quoteLine(reason, 1000)}` : `Requested by @${requestedBy}.`;
 }
 
 /** On the original PR when the policy allows no revert PR (shadow mode, a revert culprit, the daily cap). */

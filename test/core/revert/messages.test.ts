@@ -14,7 +14,7 @@ const notice = { culprit, suite: "gpu", author: "alice" };
 
 describe("revert messages", () => {
   it("summarises a person's revert request with or without a reason", () => {
-    expect(requestedRevertSummary("carol", "too slow")).toBe("Requested by @carol: `too slow`");
+    expect(requestedRevertSummary("carol", "too slow")).toBe("Requested by @carol: too slow");
     expect(requestedRevertSummary("carol", undefined)).toBe("Requested by @carol.");
   });
   it("says why no revert PR was opened, mentioning the author when known", () => {

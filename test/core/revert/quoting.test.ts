@@ -11,9 +11,9 @@ const good = "9".repeat(40);
 const TOKEN = `ghs_${"S3cr3t".repeat(6)}`;
 const HOSTILE = "x` @everyone ![t](https://evil.example/track.png) <img src=https://evil.example/i> | ```";
 
-/** Mentions and markup that still work in `markdown` once code spans and code blocks are taken out. */
+/** What of `markdown` still renders as Markdown once fenced blocks and code spans (within a line, as Sheriff writes them) are taken out. */
 function liveMarkdown(markdown: string): string {
-  return markdown.replace(/^(`{3,})[^\n]*\n[\s\S]*?\n\1$/gm, "").replace(/(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)/g, "");
+  return markdown.replace(/^(`{3,})[^\n]*\n[\s\S]*?\n\1$/gm, "").replace(/(`+)(?!`)[^\n]*?(?<!`)\1(?!`)/g, "");
 }
 
 function run(sha: string, tests: SuiteResult["tests"], log?: string): RunRecord {
@@ -58,7 +58,7 @@ describe("text from people and suites in what Sheriff posts", () => {
     expect(live).not.toContain("@everyone");
     expect(live).not.toContain("evil.example");
     expect(live).not.toContain("@host");
-    expect(body).toContain("Requested by @carol: ```` x` @everyone");
+    expect(body).toContain("Requested by @carol: x` @\u200deveryone t  | ```");
   });
 
   it("keeps each table row one row", () => {

@@ -10,7 +10,7 @@ export interface ScaleApi {
   Ledger: unknown;
   engineInput: unknown;
   decide: unknown;
-  advanceWindow?: unknown;
+  advanceSuiteWindow: unknown;
   commitCheckRun: unknown;
   suitesWithJobsAt: unknown;
   explainReply: unknown;

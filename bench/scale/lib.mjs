@@ -522,6 +522,8 @@ export async function measurePerResult(api, ctx, { repetitions, warmup = SUITES.
   const samples = [];
   const shapes = [];
   let head = ctx.head;
+  // Steady state first: every suite's open work done, as GPUs would have done it, and its window folded.
+  for (const suite of SUITES) await settleSuite(api, ctx, suite, rng);
   for (let i = 0; i < warmup + repetitions; i++) {
     const suite = SUITES[i % SUITES.length];
     const sha = shaFrom(rng);
@@ -533,23 +535,12 @@ export async function measurePerResult(api, ctx, { repetitions, warmup = SUITES.
     await ledger.recordJobQueued(REPO_KEY, job);
     const run = { job, result: makeResult(templates, suite, sha, new Date(), rng) };
     const record = await measured(counter, () => ledger.recordRun(REPO_KEY, run));
-    // engineInput returns the EngineInput, or (with the engine window wired) { input, window }.
-    const load = await measured(counter, async () => {
-      const read = await api.engineInput(deps, REPO, config, suite.name);
-      return read && "input" in read && "window" in read ? read : { input: read, window: undefined };
-    });
+    const load = await measured(counter, () => api.engineInput(deps, REPO, config, suite.name));
     const input = load.value.input;
     const decide = await measured(counter, async () => api.decide(input));
     // What analyzeSuite does after carrying out the decisions: fold what is settled into the suite's window.
-    const advance = await measured(counter, async () => {
-      if (load.value.window === undefined || !api.advanceWindow) return false;
-      const next = api.advanceWindow(input);
-      if (!next.from || !next.carry) return false;
-      const fromSeq = await ledger.seqOf(REPO_KEY, BRANCH, next.from);
-      if (fromSeq === null) return false;
-      await ledger.setEngineWindow(REPO_KEY, BRANCH, suite.name, { fromSeq, carry: next.carry }, load.value.window);
-      return true;
-    });
+    const advance = await measured(counter, () => api.advanceSuiteWindow(deps, REPO, suite.name, load.value));
+    await carryOut(ctx, suite, decide.value, rng);
     if (i < warmup) continue;
     samples.push({
       cpuMs: record.cpuMs + load.cpuMs + decide.cpuMs + advance.cpuMs,
@@ -584,6 +575,36 @@ export async function measurePerResult(api, ctx, { repetitions, warmup = SUITES.
     windowWired: shapes.some((s) => s.windowed),
     samples,
   };
+}
+
+/**
+ * Carries out decisions as the app and its GPUs would: each `run` job runs and passes (a healthy
+ * commit, like most of the history), each verdict is recorded. Not measured: it is the GPU side's
+ * and the verdict step's work.
+ */
+async function carryOut(ctx, suite, decisions, rng) {
+  for (const d of decisions) {
+    if (d.type !== "run") {
+      // What analyzeSuite records for a verdict (a regression is then declared and not decided again).
+      await ctx.ledger.recordVerdict(REPO_KEY, d);
+      continue;
+    }
+    await ctx.ledger.recordJobQueued(REPO_KEY, d.job);
+    const result = makeResult(ctx.templates, suite, d.job.sha, new Date(), rng);
+    const baseline = d.job.baselineSha ? { baselineResult: makeResult(ctx.templates, suite, d.job.baselineSha, new Date(), rng) } : {};
+    await ctx.ledger.recordRun(REPO_KEY, { job: d.job, result, ...baseline });
+  }
+  return decisions.some((d) => d.type === "run");
+}
+
+/** Analyses one suite as the app does after each result until it asks for nothing more, advancing its window each time. */
+async function settleSuite(api, ctx, suite, rng) {
+  for (let round = 0; round < 30; round++) {
+    const read = await api.engineInput(ctx.deps, REPO, ctx.config, suite.name);
+    const decisions = api.decide(read.input);
+    await api.advanceSuiteWindow(ctx.deps, REPO, suite.name, read);
+    if (!(await carryOut(ctx, suite, decisions, rng))) return;
+  }
 }
 
 function countBy(values) {

@@ -14,7 +14,7 @@ import { pino } from "pino";
 import { Redis } from "ioredis";
 import { connectDatabase, migrate } from "../../dist/adapters/store/database.js";
 import { Ledger } from "../../dist/adapters/store/ledger.js";
-import { engineInput } from "../../dist/flows/analyze.js";
+import { advanceSuiteWindow, engineInput } from "../../dist/flows/analyze.js";
 import { decide } from "../../dist/core/verdict/engine.js";
 import { commitCheckRun, suitesWithJobsAt } from "../../dist/core/summary.js";
 import { explainReply } from "../../dist/core/revert/messages.js";
@@ -22,15 +22,13 @@ import { jobId } from "../../dist/model/jobs.js";
 import { ConfigCache } from "../../dist/adapters/github/config.js";
 import { measureBytes, measureCheckRun, measureExplain, measurePerResult, prepareHistory } from "./lib.mjs";
 
-// The engine window's fold, where the build has it: analyzeSuite advances each suite's window after deciding.
-const { advanceWindow } = await import("../../dist/core/verdict/window.js").catch(() => ({}));
 const api = {
   connectDatabase,
   migrate,
   Ledger,
   engineInput,
   decide,
-  advanceWindow,
+  advanceSuiteWindow,
   commitCheckRun,
   suitesWithJobsAt,
   explainReply,

@@ -1,7 +1,7 @@
-import type { SheriffConfig } from "../model/config.js";
+import type { SheriffConfig, SuiteConfig } from "../model/config.js";
 import { readConfig } from "../adapters/github/config.js";
 import { type AnalyzeJob } from "../model/jobs.js";
-import type { Decision, EngineCarry, EngineInput } from "../model/engine.js";
+import type { Decision, EngineCapabilities, EngineCarry, EngineInput } from "../model/engine.js";
 import { advanceWindow } from "../core/verdict/window.js";
 import type { EngineWindowRecord } from "../adapters/store/ledger.js";
 import type { PipelineDeps } from "./deps.js";
@@ -18,18 +18,36 @@ export async function loadConfigAt(deps: PipelineDeps, repo: RepoRef, sha: strin
   });
 }
 
+/**
+ * A carry as stored: valid only for the suite settings it was folded under (its thresholds and what
+ * the runner can do), since the settled past keeps the verdicts those settings gave.
+ */
+interface StoredCarry {
+  settings: string;
+  engine: EngineCarry;
+}
+
 /** The engine's input for one suite and where it was read from: the suite's window of the chain, with the carry folded before it. */
 export interface WindowedInput {
   input: EngineInput;
-  window: EngineWindowRecord<EngineCarry> | null;
+  window: EngineWindowRecord<StoredCarry> | null;
+  settings: string;
+}
+
+function settingsOf(suite: SuiteConfig, capabilities: EngineCapabilities): string {
+  return JSON.stringify({ thresholds: suite.thresholds, capabilities });
 }
 
 export async function engineInput(deps: PipelineDeps, repo: RepoRef, config: SheriffConfig, suiteName: string): Promise<WindowedInput> {
   const key = repoKey(repo);
   const suite = config.suites.find((s) => s.name === suiteName);
   if (!suite) throw new Error(`suite ${suiteName} is not in the config any more`);
-  const window = await deps.ledger.engineWindow<EngineCarry>(key, repo.branch, suiteName);
-  const carry = window?.carry ?? undefined;
+  // Both runners (the queue worker, and run-suite in the Actions workflow) cherry-pick the reverts a job names.
+  const capabilities = { cherryPick: true };
+  const settings = settingsOf(suite, capabilities);
+  const window = await deps.ledger.engineWindow<StoredCarry>(key, repo.branch, suiteName);
+  // Folded under other settings: read the whole chain and fold again.
+  const carry = window?.carry?.settings === settings ? window.carry.engine : undefined;
   const commits = await deps.ledger.chainFrom(key, repo.branch, carry ? window!.fromSeq : 0);
   const [runs, active, rebaselines, declared] = await Promise.all([
     deps.ledger.runsOf(
@@ -42,20 +60,24 @@ export async function engineInput(deps: PipelineDeps, repo: RepoRef, config: She
     deps.ledger.declaredCulprits(key, suiteName),
   ]);
   const pending = active.map((j) => j.job);
-  // Both runners (the queue worker, and run-suite in the Actions workflow) cherry-pick the reverts a job names.
-  const capabilities = { cherryPick: true };
   const input = { suite, commits, runs, pending, rebaselines, declared, parallelism: deps.parallelism, capabilities };
-  return { input: carry ? { ...input, carry } : input, window };
+  return { input: carry ? { ...input, carry } : input, window, settings };
 }
 
 /** Folds what this analysis settled into the suite's window, so the next one reads only what is still open. */
-async function advanceSuiteWindow(deps: PipelineDeps, repo: RepoRef, suite: string, read: WindowedInput): Promise<void> {
+export async function advanceSuiteWindow(deps: PipelineDeps, repo: RepoRef, suite: string, read: WindowedInput): Promise<void> {
   const next = advanceWindow(read.input);
   if (!next.from || !next.carry) return;
   const key = repoKey(repo);
   const fromSeq = await deps.ledger.seqOf(key, repo.branch, next.from);
   if (fromSeq === null) return;
-  await deps.ledger.setEngineWindow(key, repo.branch, suite, { fromSeq, carry: next.carry }, read.window);
+  await deps.ledger.setEngineWindow(
+    key,
+    repo.branch,
+    suite,
+    { fromSeq, carry: { settings: read.settings, engine: next.carry } },
+    read.window,
+  );
 }
 
 /**

@@ -3,7 +3,7 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { connectDatabase, migrate } from "../../src/adapters/store/database.js";
 import { Ledger } from "../../src/adapters/store/ledger.js";
-import { engineInput } from "../../src/flows/analyze.js";
+import { advanceSuiteWindow, engineInput } from "../../src/flows/analyze.js";
 import { decide } from "../../src/core/verdict/engine.js";
 import { commitCheckRun, suitesWithJobsAt } from "../../src/core/summary.js";
 import { explainReply } from "../../src/core/revert/messages.js";
@@ -12,7 +12,7 @@ import { ConfigCache } from "../../src/adapters/github/config.js";
 import { measureBytes, measureCheckRun, measureExplain, measurePerResult, prepareHistory } from "../../bench/scale/lib.mjs";
 import { DATABASE_URL } from "../helpers/database.js";
 
-const api = { connectDatabase, migrate, Ledger, engineInput, decide, commitCheckRun, suitesWithJobsAt, explainReply, jobId, ConfigCache };
+const api = { connectDatabase, migrate, Ledger, engineInput, advanceSuiteWindow, decide, commitCheckRun, suitesWithJobsAt, explainReply, jobId, ConfigCache };
 const log = pino({ level: "silent" });
 
 async function measureAt(commits: number) {

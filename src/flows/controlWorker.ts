@@ -6,7 +6,7 @@ import { holding, type Lease } from "../adapters/queue/lease.js";
 import { analyzeSuite } from "./analyze.js";
 import { refreshCheckRun } from "./checkRun.js";
 import type { PipelineDeps } from "./deps.js";
-import { intakePush } from "./intake.js";
+import { followUpPush, preparePush, recordPush, storedFollowUp } from "./intake.js";
 import { collectActionsRun } from "./actionsRun.js";
 import { rerunSuites } from "./rerun.js";
 import { revertCulprit } from "./revert.js";
@@ -61,15 +61,29 @@ export async function processControlJob(deps: PipelineDeps, data: unknown): Prom
   }
 }
 
-/** A push, once every earlier push of its branch was taken in. */
+/**
+ * A push: prepared (read-only) at once with the other pushes of its branch, recorded in its
+ * branch's turn, once every earlier push was; check runs and notes after the turn is given back.
+ * What the turn recorded is kept with the job first, so a retry after it only follows up.
+ */
 export async function processIntakeJob(deps: PipelineDeps, job: Job, token?: string): Promise<unknown> {
   const push = parseJob(deps, intakeJobSchema, job.data);
   if (!push) return { dropped: true };
   const id = job.id!;
-  if (!(await deps.queues.intakeTurn(push, id, INTAKE_TURN_MS))) return later(job, token, 1000);
-  const outcome = await intakePush(deps, push);
+  let followUp = storedFollowUp(job.data);
+  if (!followUp) {
+    const prepared = await preparePush(deps, push);
+    if (prepared.kind === "done") {
+      await deps.queues.intakeDone(push, id);
+      return prepared.outcome;
+    }
+    if (!(await deps.queues.intakeTurn(push, id, INTAKE_TURN_MS))) return later(job, token, 1000);
+    followUp = await recordPush(deps, push, prepared);
+    await job.updateData({ ...push, followUp });
+  }
   await deps.queues.intakeDone(push, id);
-  return outcome;
+  await followUpPush(deps, push, followUp);
+  return followUp.outcome;
 }
 
 /**

@@ -172,11 +172,14 @@ export async function commitInfo(dir: string, sha: string): Promise<CommitInfo> 
   const meta = await git(["show", "-s", `--format=%H${sep}%P${sep}%an${sep}%ae${sep}%B`, sha], { cwd: dir });
   const [full = sha, parents = "", authorName = "", authorEmail = "", ...rest] = meta.split(sep);
   const message = rest.join(sep).trim();
-  // Against the first parent, so a merge commit's files are what the merge brought to the branch.
-  const files = await git(["diff-tree", "-r", "--no-commit-id", "--name-only", "-m", "--first-parent", "--root", sha], { cwd: dir });
+  const parentShas = parents.split(" ").filter(Boolean);
+  // Against the first parent, so a merge commit's files are what the merge brought to the branch
+  // (`-m` would list its diff against every parent).
+  const range = parentShas[0] ? [parentShas[0], full.trim()] : ["--root", full.trim()];
+  const files = await git(["diff-tree", "-r", "--no-commit-id", "--name-only", ...range], { cwd: dir });
   return {
     sha: full.trim(),
-    parents: parents.split(" ").filter(Boolean),
+    parents: parentShas,
     title: message.split("\n")[0] ?? "",
     message,
     authorName,

@@ -466,6 +466,30 @@ export class Ledger {
     await insertNote(this.q, repo, { ...entry, at: this.now().toISOString() });
   }
 
+  /**
+   * Notes several entries in one statement, in order. An entry about a commit that the timeline
+   * already has (same commit, kind, suite and text) is skipped, so a retried step notes it once.
+   */
+  async noteAll(repo: string, entries: Omit<TimelineEntry, "at">[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.q.query(
+      `INSERT INTO timeline (repo, at, kind, text, sha, suite)
+       SELECT $1, $2, e.kind, e.text, e.sha, e.suite
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(kind, text, sha, suite, i)
+       WHERE NOT EXISTS (SELECT 1 FROM timeline t WHERE t.repo = $1 AND t.sha = e.sha AND t.kind = e.kind AND t.text = e.text
+         AND t.suite IS NOT DISTINCT FROM e.suite)
+       ORDER BY e.i`,
+      [
+        repo,
+        this.now().toISOString(),
+        entries.map((e) => e.kind),
+        entries.map((e) => e.text),
+        entries.map((e) => e.sha ?? null),
+        entries.map((e) => e.suite ?? null),
+      ],
+    );
+  }
+
   /** The whole timeline, oldest first: for tools and migrations, not for per-event work. */
   async timeline(repo: string): Promise<TimelineEntry[]> {
     const rows = await this.q.query("SELECT at, kind, text, sha, suite FROM timeline WHERE repo = $1 ORDER BY id", [repo]);

@@ -22,10 +22,12 @@ import { tmpdir } from "node:os";
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 
-async function fullCommit(ctx: Ctx, sha: string, withFiles: boolean): Promise<Record<string, unknown>> {
-  const c = await readCommit(ctx.repo.dir, sha);
-  const files = withFiles ? await diffFiles(ctx.repo.dir, c.parents[0] ?? null, sha) : undefined;
-  return commitJson(ctx.core.urls, ctx.repo, c, ctx.core.accountByEmail, files);
+/** GitHub lists a commit's or a comparison's changed files 300 at a time, a commit's up to 3,000. */
+const FILES_PER_PAGE = 300;
+const COMMIT_FILES_MAX = 3000;
+
+async function fullCommit(ctx: Ctx, sha: string): Promise<Record<string, unknown>> {
+  return commitJson(ctx.core.urls, ctx.repo, await readCommit(ctx.repo.dir, sha), ctx.core.accountByEmail);
 }
 
 function contentJson(ctx: Ctx, path: string, e: { type: string; sha: string; size?: number }, ref: string): Record<string, unknown> {
@@ -108,7 +110,7 @@ export function registerRepoRoutes(r: SandboxRouter): void {
       const c = await readCommit(ctx.repo.dir, sha);
       const [entry] = await lsTree(ctx.repo.dir, sha, { path });
       return ok(
-        { content: contentJson(ctx, path, entry!, branch), commit: (await fullCommit(ctx, sha, false)).commit ?? c },
+        { content: contentJson(ctx, path, entry!, branch), commit: (await fullCommit(ctx, sha)).commit ?? c },
         existing && existing.path === path ? 200 : 201,
       );
     });
@@ -126,13 +128,28 @@ export function registerRepoRoutes(r: SandboxRouter): void {
     const all = await revList(ctx.repo.dir, [...filters, start, ...pathArgs]);
     const shas = all.slice((page - 1) * perPage, page * perPage);
     const last = Math.max(1, Math.ceil(all.length / perPage));
-    const items = await Promise.all(shas.map((s) => fullCommit(ctx, s, false)));
+    const items = await Promise.all(shas.map((s) => fullCommit(ctx, s)));
     return ok(items, 200, all.length > perPage ? { link: linkHeader(ctx.selfUrl, ctx.query, page, last) } : {});
   });
 
+  // Files against the first parent (a merge's too), 300 a page up to 3,000, the commit repeated on every page.
   r.add("GET", "/repos/:owner/:repo/commits/:ref", { auth: "repo", level: "read" }, async (ctx) => {
     const sha = await commitOr(ctx, ctx.params.ref!, 422);
-    return ok(await fullCommit(ctx, sha, true));
+    const c = await readCommit(ctx.repo.dir, sha);
+    const all = (await diffFiles(ctx.repo.dir, c.parents[0] ?? null, sha)).slice(0, COMMIT_FILES_MAX);
+    const page = Math.max(1, Number(ctx.query.get("page") ?? 1) || 1);
+    const last = Math.max(1, Math.ceil(all.length / FILES_PER_PAGE));
+    const json = commitJson(
+      ctx.core.urls,
+      ctx.repo,
+      c,
+      ctx.core.accountByEmail,
+      all.slice((page - 1) * FILES_PER_PAGE, page * FILES_PER_PAGE),
+    );
+    const additions = all.reduce((n, f) => n + f.additions, 0);
+    const deletions = all.reduce((n, f) => n + f.deletions, 0);
+    json.stats = { total: additions + deletions, additions, deletions };
+    return ok(json, 200, all.length > FILES_PER_PAGE ? { link: linkHeader(ctx.selfUrl, ctx.query, page, last) } : {});
   });
 
   r.add("GET", "/repos/:owner/:repo/commits/:sha/pulls", { auth: "repo", level: "read" }, async (ctx) => {
@@ -155,12 +172,14 @@ export function registerRepoRoutes(r: SandboxRouter): void {
     const base = await commitOr(ctx, strip(m[1]!));
     const head = await commitOr(ctx, strip(m[2]!));
     const mb = await mergeBase(ctx.repo.dir, base, head);
+    if (!mb) throw new HttpError(404, `No common ancestor between ${strip(m[1]!)} and ${strip(m[2]!)}.`);
     const ahead = await revList(ctx.repo.dir, ["--reverse", head, `^${base}`]);
     const behindBy = (await revList(ctx.repo.dir, [base, `^${head}`])).length;
     const status =
       ahead.length === 0 && behindBy === 0 ? "identical" : behindBy === 0 ? "ahead" : ahead.length === 0 ? "behind" : "diverged";
-    const commits = await Promise.all(ahead.slice(0, 250).map((s) => fullCommit(ctx, s, false)));
-    const files = mb ? await diffFiles(ctx.repo.dir, mb, head) : [];
+    const commits = await Promise.all(ahead.slice(0, 250).map((s) => fullCommit(ctx, s)));
+    // Up to 300 changed files for the whole comparison, as GitHub lists them.
+    const files = (await diffFiles(ctx.repo.dir, mb, head)).slice(0, FILES_PER_PAGE);
     const html = `${ctx.core.urls.url}/${ctx.repo.fullName}/compare/${spec}`;
     return ok({
       url: `${repoApi(ctx)}/compare/${spec}`,
@@ -168,8 +187,8 @@ export function registerRepoRoutes(r: SandboxRouter): void {
       permalink_url: `${ctx.core.urls.url}/${ctx.repo.fullName}/compare/${base}...${head}`,
       diff_url: `${html}.diff`,
       patch_url: `${html}.patch`,
-      base_commit: await fullCommit(ctx, base, false),
-      merge_base_commit: mb ? await fullCommit(ctx, mb, false) : null,
+      base_commit: await fullCommit(ctx, base),
+      merge_base_commit: await fullCommit(ctx, mb),
       status,
       ahead_by: ahead.length,
       behind_by: behindBy,
@@ -224,7 +243,7 @@ export function registerRepoRoutes(r: SandboxRouter): void {
     const isProtected = name === ctx.repo.defaultBranch && ctx.repo.requiredChecks.length > 0;
     return {
       name,
-      commit: await fullCommit(ctx, sha, false),
+      commit: await fullCommit(ctx, sha),
       protected: isProtected,
       protection: {
         enabled: isProtected,

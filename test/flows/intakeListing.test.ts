@@ -1,0 +1,216 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ConfigCache } from "../../src/adapters/github/config.js";
+import { hasCommit, RepoCache } from "../../src/adapters/git/git.js";
+import { controlJobId, gpuJobId, Queues } from "../../src/adapters/queue/queues.js";
+import { Ledger } from "../../src/adapters/store/ledger.js";
+import { decide } from "../../src/core/verdict/engine.js";
+import { startControlWorkers, type ControlWorkers } from "../../src/flows/controlWorker.js";
+import type { PipelineDeps } from "../../src/flows/deps.js";
+import type { IntakeJob } from "../../src/model/jobs.js";
+import type { RepoRef } from "../../src/model/repo.js";
+import { harness, type Harness } from "../dev/sandbox/helpers.js";
+import { testDatabase } from "../helpers/database.js";
+import { testRedis } from "../helpers/redis.js";
+
+const KEY = "acme/kernels";
+const CONFIG = `suites:
+  - { name: alpha, kind: command, command: "true", paths: ["alpha/**"] }
+  - { name: beta, kind: command, command: "true", paths: ["beta/**"] }
+`;
+
+interface CheckRunCall {
+  sha: string | undefined;
+  gpuJobs: string[];
+}
+
+let h: Harness;
+let wc: string;
+let deps: PipelineDeps;
+let workers: ControlWorkers;
+let ref: RepoRef;
+const cleanups: (() => Promise<void> | void)[] = [];
+/** Each check-run request, with the GPU jobs in the queue when it was made. */
+const checkRunCalls: CheckRunCall[] = [];
+/** Requests failing on purpose: the first one matching is answered with an error, then removed. */
+const failNext: { method: string; url: RegExp }[] = [];
+
+beforeEach(async () => {
+  h = await harness();
+  const repo = await h.sb.createRepo("acme", "kernels", {
+    installationId: 7,
+    files: { ".github/sheriff.yml": CONFIG, "alpha/a.cu": "0\n" },
+  });
+  wc = await h.clone("acme", "kernels", h.sb.installationToken(7));
+  ref = { owner: "acme", repo: "kernels", installationId: 7, cloneUrl: repo.cloneUrl, branch: "main" };
+  const store = testRedis("intake-listing");
+  const db = await testDatabase("intake-listing");
+  const workDir = mkdtempSync(join(tmpdir(), "sheriff-intake-"));
+  const queues = new Queues(store);
+  h.app.hook.before("request", async (options) => {
+    const at = failNext.findIndex((f) => f.method === options.method && f.url.test(options.url));
+    if (at >= 0) {
+      failNext.splice(at, 1);
+      throw Object.assign(new Error(`injected failure of ${options.method} ${options.url}`), { status: 502 });
+    }
+    if (!/check-runs/.test(options.url)) return;
+    const sha =
+      (options as { head_sha?: string }).head_sha ?? (await checkRunSha(Number((options as { check_run_id?: number }).check_run_id)));
+    const gpuJobs = (await queues.gpu.getJobs(["waiting", "delayed", "prioritized"])).map((j) => j.id!);
+    checkRunCalls.push({ sha, gpuJobs });
+  });
+  deps = {
+    access: { forInstallation: async () => ({ octokit: h.app, token: h.sb.installationToken(7) }), appSlug: async () => "sheriff-test" },
+    configs: new ConfigCache(),
+    ledger: new Ledger(db),
+    queues,
+    cache: new RepoCache(workDir),
+    engine: decide,
+    log: pino({ level: "silent" }),
+    parallelism: 1,
+  };
+  workers = startControlWorkers(deps, { intake: 4, analysis: 1 });
+  cleanups.push(async () => {
+    await workers.close();
+    for (const q of [queues.control, queues.intake, queues.analysis, queues.gpu]) await q.obliterate({ force: true });
+    await queues.close();
+    await store.cleanup();
+    await db.cleanup();
+    rmSync(workDir, { recursive: true, force: true });
+    await h.close();
+  });
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  cleanups.length = 0;
+  checkRunCalls.length = 0;
+  failNext.length = 0;
+});
+
+async function checkRunSha(id: number): Promise<string | undefined> {
+  const rows = await deps.ledger.db.pool.query<{ sha: string }>("SELECT sha FROM check_runs WHERE check_run_id = $1", [id]);
+  return rows.rows[0]?.sha;
+}
+
+async function commit(message: string, files: Record<string, string>): Promise<string> {
+  for (const [path, content] of Object.entries(files)) h.write(wc, path, content);
+  await h.git(wc, "add", "-A");
+  await h.git(wc, "commit", "-q", "-m", message);
+  return (await h.git(wc, "rev-parse", "HEAD")).trim();
+}
+
+const intake = (before: string | null, after: string, forced = false): IntakeJob => ({
+  type: "intake",
+  repo: ref,
+  repoId: 1,
+  defaultBranch: "main",
+  before,
+  after,
+  forced,
+  deliveryId: `delivery-${after}`,
+});
+
+/** Pushes the working copy's HEAD, queues the push's intake and waits until it completed; its outcome. */
+async function pushAndTakeIn(before: string | null, after: string, options: { forced?: boolean } = {}): Promise<Record<string, unknown>> {
+  await h.git(wc, "push", "-q", ...(options.forced ? ["--force"] : []), "origin", "HEAD:main");
+  const job = intake(before, after, options.forced);
+  await deps.queues.addControl(job);
+  return completed(job);
+}
+
+async function completed(job: IntakeJob): Promise<Record<string, unknown>> {
+  const id = controlJobId(job);
+  const deadline = Date.now() + 30_000;
+  while ((await deps.queues.intake.getJobState(id)) !== "completed") {
+    if (Date.now() > deadline) throw new Error(`intake ${id} not completed`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return (await deps.queues.intake.getJob(id))!.returnvalue as Record<string, unknown>;
+}
+
+const chain = async () => (await deps.ledger.chain(KEY, "main")).map((c) => [c.sha, c.suites]);
+const landedNotes = async (sha: string) => (await deps.ledger.timelineAt(KEY, [sha])).filter((n) => n.kind === "landed");
+const mirrorHas = (sha: string) => hasCommit(deps.cache.mirrorPath("acme", "kernels"), sha);
+
+describe("intake listing", () => {
+  it("lists a small push through the API without fetching the mirror, and queues GPU jobs before writing check runs", async () => {
+    const root = (await h.git(wc, "rev-parse", "HEAD")).trim();
+    expect(await pushAndTakeIn(null, root)).toMatchObject({ kind: "planned", listedBy: "mirror", jobs: 2 });
+
+    const one = await commit("Tune alpha", { "alpha/a.cu": "1\n" });
+    const docs = await commit("Docs only", { "docs/notes.md": "n\n" });
+    const two = await commit("Tune beta", { "beta/b.cu": "1\n" });
+    checkRunCalls.length = 0;
+    expect(await pushAndTakeIn(root, two)).toMatchObject({ kind: "planned", listedBy: "api", commits: 3, newCommits: 3, jobs: 2 });
+    expect(await mirrorHas(two)).toBe(false);
+    expect(await chain()).toEqual([
+      [root, ["alpha"]],
+      [one, ["alpha"]],
+      [docs, []],
+      [two, ["beta"]],
+    ]);
+
+    // Each job's commit had its check run written only once the job was in the queue.
+    const jobOf = (sha: string, suite: string) => gpuJobId(ref, { sha, suite, purpose: "landed", attempt: 0 });
+    const bySha = new Map(checkRunCalls.map((c) => [c.sha, c.gpuJobs]));
+    expect(bySha.get(one)).toContain(jobOf(one, "alpha"));
+    expect(bySha.get(two)).toContain(jobOf(two, "beta"));
+    expect(bySha.get(docs)).toEqual(expect.arrayContaining([jobOf(one, "alpha"), jobOf(two, "beta")]));
+    expect((await deps.ledger.checkRunId(KEY, docs)) !== null).toBe(true);
+    expect(await landedNotes(docs)).toHaveLength(1);
+  });
+
+  it("falls back to the mirror when the API fails, and lists a force push through the API with its merge base", async () => {
+    const root = (await h.git(wc, "rev-parse", "HEAD")).trim();
+    await pushAndTakeIn(null, root);
+    const kept = await commit("Kept", { "alpha/a.cu": "1\n" });
+    const dropped = await commit("Dropped", { "beta/b.cu": "1\n" });
+    failNext.push({ method: "GET", url: /\/compare\// });
+    expect(await pushAndTakeIn(root, dropped)).toMatchObject({ listedBy: "mirror", commits: 2, newCommits: 2 });
+
+    await h.git(wc, "reset", "-q", "--hard", kept);
+    const rewritten = await commit("Rewritten", { "beta/b.cu": "2\n" });
+    expect(await pushAndTakeIn(dropped, rewritten, { forced: true })).toMatchObject({
+      listedBy: "api",
+      rewritten: [dropped],
+      commits: 1,
+      newCommits: 1,
+    });
+    expect(await chain()).toEqual([
+      [root, ["alpha"]],
+      [kept, ["alpha"]],
+      [rewritten, ["beta"]],
+    ]);
+    expect((await deps.ledger.timelineAt(KEY, [rewritten])).map((n) => n.kind)).toContain("history-rewritten");
+  });
+
+  it("retries only what follows the turn: later pushes go ahead, nothing is recorded twice", async () => {
+    const root = (await h.git(wc, "rev-parse", "HEAD")).trim();
+    await pushAndTakeIn(null, root);
+    const first = await commit("First", { "alpha/a.cu": "1\n" });
+    const second = await commit("Second", { "beta/b.cu": "1\n" });
+    await h.git(wc, "push", "-q", "origin", "HEAD:main");
+
+    // The first push's check run fails after its turn; the second push is taken in meanwhile.
+    failNext.push({ method: "POST", url: /check-runs/ });
+    await deps.queues.addControl(intake(root, first));
+    await deps.queues.addControl(intake(first, second));
+    await completed(intake(first, second));
+    expect(await deps.ledger.head(KEY, "main")).toBe(second);
+    expect(await completed(intake(root, first))).toMatchObject({ kind: "planned", listedBy: "api", newCommits: 1 });
+
+    expect(await deps.ledger.head(KEY, "main")).toBe(second);
+    expect(await chain()).toEqual([
+      [root, ["alpha"]],
+      [first, ["alpha"]],
+      [second, ["beta"]],
+    ]);
+    expect((await deps.ledger.jobsAt(KEY, first)).map((j) => j.job.suite)).toEqual(["alpha"]);
+    expect(await deps.ledger.checkRunId(KEY, first)).not.toBeNull();
+    expect(await landedNotes(first)).toHaveLength(1);
+  });
+});

@@ -5,6 +5,7 @@ import { loadConfigAt } from "./analyze.js";
 import type { PipelineDeps } from "./deps.js";
 import { dispatchJob } from "./dispatch.js";
 import { rerunSuites } from "./rerun.js";
+import { quoteLine } from "../core/quote.js";
 import { repoKey, type RepoRef } from "../model/repo.js";
 import { shortSha } from "../model/sha.js";
 import { explainReply } from "../core/revert/messages.js";
@@ -107,7 +108,7 @@ export function commandActions(deps: PipelineDeps): CommandActions {
         suite: ctx.suite,
         configSha: (await deps.ledger.head(key, facts.repo.branch)) ?? sha,
       });
-      return `\`${ctx.suite}\` is rebaselined at ${shortSha(sha)}: later timings are compared with this level. Reason recorded: ${ctx.reason}`;
+      return `\`${ctx.suite}\` is rebaselined at ${shortSha(sha)}: later timings are compared with this level. Reason recorded: ${quoteLine(ctx.reason)}`;
     },
 
     async explain(ctx) {

@@ -3,7 +3,7 @@ import type { RedisHandle } from "../adapters/store/redis.js";
 import type { LandService } from "../model/land.js";
 import { parseCommentCommands } from "../core/commands/grammar.js";
 import { renderHelp, specOf } from "../core/commands/help.js";
-import { combineReplies, exceedsCommandLimit, renderSyntaxErrors, tooManyCommandsReply } from "../core/commands/reply.js";
+import { combineReplies, exceedsCommandLimit, fitComment, renderSyntaxErrors, tooManyCommandsReply } from "../core/commands/reply.js";
 import { quoteLine } from "../core/quote.js";
 import { issueCommentPayloadSchema, type IssueCommentPayload } from "../model/comment.js";
 import type { PermissionChecker } from "../adapters/github/permissions.js";
@@ -74,6 +74,8 @@ export type HandleOutcome =
   | { status: "too-many-commands"; count: number; replyId?: number }
   | { status: "handled"; results: CommandResult[]; replyId?: number };
 
+const HISTORY_REPLY_LIMIT = 4000;
+
 /** The history is a record, not a gate: failing to write it is logged, never undoes or repeats a command. */
 async function recordHistory(deps: CommandDeps, repo: string, commentId: number, pr: number, login: string, results: CommandResult[]) {
   if (!deps.history) return;
@@ -85,7 +87,8 @@ async function recordHistory(deps: CommandDeps, repo: string, commentId: number,
     name: r.command.name,
     requestedBy: login,
     status: r.outcome,
-    reply: r.reply,
+    // What was posted is on GitHub; the history keeps enough to say what happened.
+    reply: fitComment(r.reply, HISTORY_REPLY_LIMIT),
     at,
   }));
   try {

@@ -191,10 +191,13 @@ export async function measureWebhook({ ctx, redisUrl, steady, burst, log }) {
       await sleep(5);
     }
   };
+  // Pushes finish on the intake queue (check runs after the GPU job is queued); analyses and the rest on theirs.
   const controlIdle = async () => {
     for (;;) {
-      const c = await queues.control.getJobCounts("waiting", "active", "delayed", "prioritized");
-      if (Object.values(c).every((n) => n === 0)) return;
+      const counts = await Promise.all(
+        [queues.intake, queues.analysis, queues.control].map((q) => q.getJobCounts("waiting", "active", "delayed", "prioritized")),
+      );
+      if (counts.every((c) => Object.values(c).every((n) => n === 0))) return;
       await sleep(20);
     }
   };

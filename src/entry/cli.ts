@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { createProbot, run, type Probot } from "probot";
+import { run, type Probot } from "probot";
+import { createSheriffProbot, probotEnv } from "./probot.js";
 import { sheriffApp } from "./app.js";
 import { probotAccess } from "../adapters/github/access.js";
 import { runConfiguredCommand } from "../runner/execute.js";
@@ -46,12 +47,15 @@ async function start(): Promise<void> {
   const settings = loadSettings();
   const runtime = await createRuntime(settings);
   const services: AppServices[] = [];
-  await run(async (app: Probot) => {
-    const deps = pipelineDeps(runtime, app, settings);
-    const started = await startAppServices(deps, { concurrency: controlConcurrency(settings) });
-    services.push(started);
-    await sheriffApp(deps, started.hooks)(app, { cwd: process.cwd(), addHandler: () => undefined });
-  });
+  await run(
+    async (app: Probot) => {
+      const deps = pipelineDeps(runtime, app, settings);
+      const started = await startAppServices(deps, { concurrency: controlConcurrency(settings) });
+      services.push(started);
+      await sheriffApp(deps, started.hooks)(app, { cwd: process.cwd(), addHandler: () => undefined });
+    },
+    { env: probotEnv(process.env) },
+  );
   const retention = keepSamplesBounded(runtime, settings.SHERIFF_SAMPLE_RETENTION_DAYS);
   onShutdown(async () => {
     clearInterval(retention);
@@ -80,7 +84,7 @@ async function worker(): Promise<void> {
   const settings = loadSettings();
   const log = defaultLogger();
   const runtime = await createRuntime(settings, log);
-  const access = process.env.APP_ID ? probotAccess(createProbot(), apiBaseUrl(settings)) : undefined;
+  const access = process.env.APP_ID ? probotAccess(createSheriffProbot(), apiBaseUrl(settings)) : undefined;
   const gpus = await discoverGpus();
   const gpuWorker = startGpuWorker({
     queues: runtime.queues,

@@ -1,4 +1,4 @@
-import { Octokit } from "@octokit/rest";
+import type { Octokit } from "@octokit/rest";
 import type { Probot } from "probot";
 import { fetchAppSlug } from "./slug.js";
 
@@ -17,6 +17,18 @@ export interface GitHubAccess {
 
 const TOKEN_REUSE_MS = 50 * 60 * 1000;
 
+type ClientClass = new (options: Record<string, unknown>) => Octokit;
+
+/**
+ * A client for one installation token, of the app client's own class: it throttles and retries
+ * (rate limits, secondary limits, 5xx) as the Probot was configured to, and logs through it.
+ * The class has the REST methods and pagination Sheriff uses, as `@octokit/rest` does.
+ */
+function installationClient(appOctokit: object, token: string, baseUrl: string | undefined): Octokit {
+  const Client = appOctokit.constructor as ClientClass;
+  return new Client({ auth: { token }, ...(baseUrl ? { baseUrl } : {}) });
+}
+
 export function probotAccess(probot: Probot, baseUrl: string | undefined): GitHubAccess {
   const cache = new Map<number, { access: InstallationAccess; until: number }>();
   let slug: Promise<string> | null = null;
@@ -29,7 +41,7 @@ export function probotAccess(probot: Probot, baseUrl: string | undefined): GitHu
       const appOctokit = await probot.auth();
       const { data } = await appOctokit.rest.apps.createInstallationAccessToken({ installation_id: installationId });
       const token = data.token;
-      const access = { token, octokit: new Octokit({ auth: token, ...(baseUrl ? { baseUrl } : {}) }) };
+      const access = { token, octokit: installationClient(appOctokit, token, baseUrl) };
       cache.set(installationId, { access, until: Date.now() + TOKEN_REUSE_MS });
       return access;
     },

@@ -79,6 +79,10 @@ export interface CorrectnessCarry {
   broken: string[];
   /** Test -> the last checkpoint before `resumeAt` where it passed. */
   lastPass: Record<string, string>;
+  /** Checkpoints before `resumeAt` whose runs reported any test: the clock by which absent tests are forgotten. */
+  reported: number;
+  /** Test -> `reported` as of the last checkpoint where it appeared; tests absent for long are forgotten, here as in `lastPass`. */
+  lastSeen: Record<string, number>;
   /** Test -> its plain-state runs and intermittent failures at every commit before `resumeAt`. */
   flakes: Record<string, { runs: number; intermittent: number }>;
 }

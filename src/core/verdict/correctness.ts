@@ -36,11 +36,22 @@ export interface LastPass {
   sha: string;
 }
 
+/**
+ * A test absent from this many checkpoints in a row (counting those whose runs reported any
+ * test) was renamed or removed: the walk forgets it, so its last pass stops holding the window
+ * open, and if the name comes back failing it counts as a test never seen passing.
+ */
+export const FORGET_AFTER_CHECKPOINTS = 50;
+
 /** The walk's state before a checkpoint: all it carries from one checkpoint to the next. */
 export interface CorrectnessState {
   anchor?: Anchor;
   // Where each test last passed: after a crash hid the tests, "last good" must mean last seen passing.
   lastPass: Map<string, LastPass>;
+  /** Checkpoints walked whose runs reported any test: the clock tests are forgotten by. */
+  reported: number;
+  /** Test -> `reported` as of the last checkpoint where it appeared, passing or failing. */
+  lastSeen: Map<string, number>;
 }
 
 /** Where a walk starts: from the first checkpoint, or from a carried state at `fromIndex`. */
@@ -53,7 +64,7 @@ export interface CorrectnessStart extends CorrectnessState {
 export type CorrectnessObserver = (checkpointIndex: number, state: CorrectnessState, verdicts: readonly Decision[]) => void;
 
 export function walkFromStart(ctx: SuiteContext): CorrectnessStart {
-  return { fromIndex: 0, lastPass: new Map(), history: new FlakeHistory(ctx) };
+  return { fromIndex: 0, lastPass: new Map(), reported: 0, lastSeen: new Map(), history: new FlakeHistory(ctx) };
 }
 
 export function correctnessTrack(
@@ -63,16 +74,20 @@ export function correctnessTrack(
   observe?: CorrectnessObserver,
 ): Decision[] {
   const out: Decision[] = [];
-  const { history, lastPass } = start;
-  let anchor = start.anchor;
+  const { history, lastPass, lastSeen } = start;
+  let { anchor, reported } = start;
   for (const checkpoint of checkpoints(ctx)) {
     const index = ctx.indexOf.get(checkpoint.sha)!;
     if (index < start.fromIndex) continue;
-    observe?.(index, { anchor, lastPass }, out);
+    anchor = forget(forgotten(lastSeen, reported), anchor, lastPass, lastSeen);
+    observe?.(index, { anchor, lastPass, reported, lastSeen }, out);
     const runs = runsOf(ctx, checkpoint.sha);
     const fails = regularFailures(runs);
     const fixed = passingIn(runs);
-    const seen = () => fixed.forEach((test) => lastPass.set(test, { index, sha: checkpoint.sha }));
+    const seen = () => {
+      fixed.forEach((test) => lastPass.set(test, { index, sha: checkpoint.sha }));
+      reported = appear(runs, reported, lastSeen);
+    };
     if (!anchor) {
       // The first tested commit is the baseline: whatever fails there predates Sheriff.
       anchor = { index, sha: checkpoint.sha, broken: fails };
@@ -95,6 +110,39 @@ export function correctnessTrack(
     seen();
   }
   return out;
+}
+
+/** Tests last seen `FORGET_AFTER_CHECKPOINTS` or more reporting checkpoints ago. */
+function forgotten(lastSeen: Map<string, number>, reported: number): string[] {
+  return [...lastSeen].filter(([, at]) => reported - at >= FORGET_AFTER_CHECKPOINTS).map(([test]) => test);
+}
+
+/** Drops `tests` from the walk's state (the maps in place; the anchor is replaced, since observers keep the old one). */
+function forget(
+  tests: string[],
+  anchor: Anchor | undefined,
+  lastPass: Map<string, LastPass>,
+  lastSeen: Map<string, number>,
+): Anchor | undefined {
+  if (!tests.length) return anchor;
+  const gone = new Set(tests);
+  for (const test of gone) {
+    lastPass.delete(test);
+    lastSeen.delete(test);
+  }
+  return anchor && { ...anchor, broken: new Set([...anchor.broken].filter((test) => !gone.has(test))) };
+}
+
+/**
+ * Marks every test the checkpoint's runs name as seen, and returns the clock after it: a
+ * checkpoint whose runs reported no test (every one crashed) does not count, so a long-lived
+ * crash forgets nothing it hid.
+ */
+function appear(runs: RunRecord[], reported: number, lastSeen: Map<string, number>): number {
+  const named = new Set([...failingIn(runs), ...passingIn(runs)]);
+  const now = [...named].some((test) => test !== INCOMPLETE_RUN) ? reported + 1 : reported;
+  for (const test of named) lastSeen.set(test, now);
+  return now;
 }
 
 /**

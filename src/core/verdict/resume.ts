@@ -25,12 +25,14 @@ function requireInWindow(ctx: SuiteContext, sha: string, what: string): number {
 
 export function correctnessStart(ctx: SuiteContext, carry: EngineCarry | undefined): CorrectnessStart {
   if (!carry) return walkFromStart(ctx);
-  const { resumeAt, anchor, broken, lastPass, flakes } = carry.correctness;
+  const { resumeAt, anchor, broken, lastPass, reported, lastSeen, flakes } = carry.correctness;
   const fromIndex = requireInWindow(ctx, resumeAt, "correctness resume point");
   return {
     fromIndex,
     anchor: { index: indexIn(ctx, anchor), sha: anchor, broken: new Set(broken) },
     lastPass: new Map(Object.entries(lastPass).map(([test, sha]) => [test, { index: indexIn(ctx, sha), sha }])),
+    reported,
+    lastSeen: new Map(Object.entries(lastSeen)),
     history: new FlakeHistory(ctx, flakes, fromIndex),
   };
 }

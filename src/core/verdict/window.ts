@@ -36,10 +36,10 @@ export function advanceWindow(input: EngineInput): EngineWindow {
     const declarable = declarablePairs(ctx, input);
     return {
       maskScans,
-      correctness: (index, { anchor, lastPass }, verdicts) => {
-        if (!correctnessCanResumeAt(ctx, index, { anchor, lastPass }, verdicts)) return;
+      correctness: (index, state, verdicts) => {
+        if (!correctnessCanResumeAt(ctx, index, state, verdicts)) return;
         if (!readsDeclarable(ctx, maskScans.correctness, declarable))
-          correctness.push({ index, state: { anchor, lastPass: new Map(lastPass) } });
+          correctness.push({ index, state: { ...state, lastPass: new Map(state.lastPass), lastSeen: new Map(state.lastSeen) } });
       },
       performance: (index, { anchors, effects }, verdicts) => {
         // Any verdict of this track is a regression not declared yet: its checkpoint is walked again until it is.
@@ -71,8 +71,9 @@ export function advanceWindow(input: EngineInput): EngineWindow {
 /**
  * Whether the correctness walk can resume at checkpoint `index` with `state`: it has an anchor,
  * no verdict before it awaits declaring, nothing fails there anew, and every test seen passing
- * before passed there again, or is known broken and cannot be reopened (only a cherry-picking
- * runner reopens one), so no later investigation searches from before it.
+ * before and not forgotten since (renamed or removed) passed there again, or is known broken and
+ * cannot be reopened (only a cherry-picking runner reopens one), so no later investigation
+ * searches from before it.
  */
 function correctnessCanResumeAt(ctx: SuiteContext, index: number, state: CorrectnessState, verdicts: readonly Decision[]): boolean {
   const { anchor, lastPass } = state;
@@ -89,6 +90,8 @@ function correctnessCarryAt(ctx: SuiteContext, input: EngineInput, index: number
     anchor: state.anchor!.sha,
     broken: [...state.anchor!.broken].sort(),
     lastPass: Object.fromEntries([...state.lastPass].map(([test, pass]) => [test, pass.sha])),
+    reported: state.reported,
+    lastSeen: Object.fromEntries(state.lastSeen),
     flakes: flakesBefore(ctx, input, index),
   };
 }

@@ -13,6 +13,7 @@ const USAGE = `sheriff simulate [options]
   --slowdown R         size of each performance culprit (default ${DEFAULT_OPTIONS.slowdown})
   --gpus N             GPUs running jobs (default ${DEFAULT_OPTIONS.gpus})
   --seed N             PRNG seed (default ${DEFAULT_OPTIONS.seed})
+  --rename-every N     rename one test every N commits (default: never)
   --no-cherry-pick     the runner cannot cherry-pick reverts onto a probe (the app's runners can):
                        culprits masked by a reverted crash or break stay unsearchable
   --matrix             run the standard matrix: noise 1%,3% x slowdown 3%,5%,10% x flake 0%,5%,15%
@@ -29,6 +30,7 @@ const NUMERIC: Record<string, keyof SimOptions> = {
   "--slowdown": "slowdown",
   "--gpus": "gpus",
   "--seed": "seed",
+  "--rename-every": "renameEvery",
 };
 
 interface Args {

@@ -77,6 +77,7 @@ export function simulate(
         isRevert: true,
         landedAt: now,
         active: inherited.filter((e) => e !== undone),
+        renames: parent?.renames ?? 0,
       };
       if (undone) commit.undoes = undone;
     } else {
@@ -90,6 +91,7 @@ export function simulate(
         isRevert: false,
         landedAt: now,
         active,
+        renames: (parent?.renames ?? 0) + (c.renames ? 1 : 0),
       };
       if (c.effect) commit.effect = c.effect;
     }

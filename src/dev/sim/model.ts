@@ -39,6 +39,11 @@ export interface SimOptions {
   flakyTests: number;
   /** Correctness culprits may break a flaky test too (by default they break stable ones only). */
   breakFlakyTests: boolean;
+  /**
+   * Every this many commits, one test is renamed (the tests take turns), as refactors of a kernel
+   * suite do: its old name never shows up again. Absent: tests keep their names.
+   */
+  renameEvery?: number;
   thresholds: SuiteConfig["thresholds"];
 }
 
@@ -84,12 +89,16 @@ export interface SimCommit extends LandedCommit {
   effect?: Effect;
   /** For a revert: the culprit effect it takes out (so cherry-picking it elsewhere does too). */
   undoes?: Effect;
+  /** Test renames landed so far, this commit's included (a revert does not undo them). */
+  renames: number;
 }
 
 export interface PlannedCommit {
   title: string;
   touches: boolean;
   effect?: Effect;
+  /** This commit renames the next test in turn. */
+  renames?: true;
 }
 
 export interface PlannedPush {
@@ -97,9 +106,16 @@ export interface PlannedPush {
   commits: PlannedCommit[];
 }
 
+/** The tests by their first names, which culprit effects and flakes refer to whatever a test is called later. */
 export function testNames(o: SimOptions): { all: string[]; flaky: string[] } {
   const all = Array.from({ length: o.tests }, (_, i) => `test_${String(i).padStart(2, "0")}`);
   return { all, flaky: all.slice(o.tests - o.flakyTests) };
+}
+
+/** What test `slot` (of `testNames`) is called after `renames` renames: the r-th rename (from 0) renames slot r mod tests. */
+export function currentName(name: string, slot: number, renames: number, o: SimOptions): string {
+  const generation = renames > slot ? Math.floor((renames - slot - 1) / o.tests) + 1 : 0;
+  return generation ? `${name}_v${generation}` : name;
 }
 
 /** The landing schedule: pushes of 1..maxPushSize commits, culprits placed on random suite-touching commits. */
@@ -110,6 +126,7 @@ export function planStream(o: SimOptions): PlannedPush[] {
   const commits: PlannedCommit[] = Array.from({ length: o.commits }, (_, i) => ({
     title: `change ${i + 1}`,
     touches: i < 3 || rng.chance(o.touchRate),
+    ...(o.renameEvery && (i + 1) % o.renameEvery === 0 ? { renames: true as const } : {}),
   }));
   // The first few commits stay clean so the suite has a baseline before anything breaks.
   const eligible = commits.map((c, i) => (c.touches && i >= 3 ? i : -1)).filter((i) => i >= 0);
@@ -177,10 +194,15 @@ export function synthesize(at: SimCommit, o: SimOptions, rng: Rng, w: RunWindow,
   const { all, flaky } = testNames(o);
   const flaked = rng.chance(o.flakeRate) ? flaky[rng.int(flaky.length)] : undefined;
   const broken = new Set(commit.active.flatMap((e) => (e.kind === "break" ? [e.test] : [])));
-  const tests = all.map((name) => {
-    const fails = broken.has(name) || name === flaked;
+  const tests = all.map((slotName, slot) => {
+    const name = currentName(slotName, slot, commit.renames, o);
+    const fails = broken.has(slotName) || slotName === flaked;
     return fails
-      ? { name, outcome: "fail" as const, message: broken.has(name) ? "max error 3.1e-2 > tolerance 1e-3" : "timeout waiting for stream" }
+      ? {
+          name,
+          outcome: "fail" as const,
+          message: broken.has(slotName) ? "max error 3.1e-2 > tolerance 1e-3" : "timeout waiting for stream",
+        }
       : { name, outcome: "pass" as const };
   });
   const benchmarks = BENCHMARKS.map((b) => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { FORGET_AFTER_CHECKPOINTS } from "../../../src/core/verdict/correctness.js";
 import { decide } from "../../../src/core/verdict/engine.js";
 import { advanceWindow } from "../../../src/core/verdict/window.js";
 import { simulate, type EngineCall } from "../../../src/dev/sim/driver.js";
@@ -6,6 +7,7 @@ import type { SimOptions } from "../../../src/dev/sim/model.js";
 import { Rng } from "../../../src/dev/sim/prng.js";
 import type { Decision, EngineInput, EngineWindow, RunRecord } from "../../../src/model/engine.js";
 import type { JobPurpose } from "../../../src/model/jobs.js";
+import { shaTag } from "../../../src/model/sha.js";
 import { SUITE, history, result, revertOf, sha, type Spec } from "./harness.js";
 
 /**
@@ -24,8 +26,9 @@ const COMMITS = process.env.WINDOW_COMMITS === undefined ? undefined : Number(pr
 /**
  * `window`: the longest window a stream of the set may need. Undefined where streams keep a question
  * open for long: crashes that hide every test for a hundred commits, a crash nobody can bisect past
- * without cherry-picks, an overloaded single GPU with culprits left unfound; exactness is checked
- * all the same.
+ * without cherry-picks, an overloaded single GPU with culprits left unfound, tests renamed more often
+ * than `FORGET_AFTER_CHECKPOINTS` checkpoints apart (some renamed test is then always remembered, and
+ * no checkpoint sees every remembered test pass); exactness is checked all the same.
  */
 const OPTION_SETS: { options: Partial<SimOptions>; window?: number }[] = [
   { options: { commits: 300 }, window: 160 },
@@ -36,6 +39,9 @@ const OPTION_SETS: { options: Partial<SimOptions>; window?: number }[] = [
   { options: { commits: 250, culpritRate: 0.05, flakeRate: 0.1, flakyTests: 6, gpus: 1, maxPushSize: 6 } },
   { options: { commits: 250, culpritRate: 0.04, flakeRate: 0.3 } },
   { options: { commits: 250, culpritRate: 0.08, noise: 0.03, correctnessShare: 0.4, crashShare: 0.3, gpus: 6, cherryPick: false } },
+  // A renamed test's last pass holds the window until it is forgotten, some 50 checkpoints later.
+  { options: { commits: 700, renameEvery: 250 }, window: 320 },
+  { options: { commits: 400, culpritRate: 0.05, flakeRate: 0.15, breakFlakyTests: true, renameEvery: 3 } },
 ];
 
 /** What the whole-history call decides, less the flaky reports the window's carry has already passed. */
@@ -193,5 +199,105 @@ describe("advanceWindow", () => {
     );
     const window = advanceWindow(input);
     expect(() => decide({ ...windowOf(input, window), commits: input.commits.slice(19) })).toThrow(/advanceWindow's `from`/);
+  });
+});
+
+describe("forgetting tests that stopped appearing", () => {
+  const N = FORGET_AFTER_CHECKPOINTS;
+  const rng = new Rng(5);
+  const run = (i: number, spec: Spec, purpose: JobPurpose = "landed", attempt = 0): RunRecord => ({
+    job: { sha: sha(i), suite: SUITE.name, purpose, attempt },
+    result: result(sha(i), { bench: {}, ...spec }, rng),
+  });
+  const inputOf = (n: number, runs: RunRecord[], declared: string[] = []): EngineInput => ({
+    suite: SUITE,
+    commits: history(n),
+    runs,
+    pending: [],
+    rebaselines: [],
+    declared,
+    parallelism: 1,
+  });
+  const windowOf = (input: EngineInput, window: EngineWindow): EngineInput => {
+    const from = input.commits.findIndex((c) => c.sha === window.from);
+    const kept = new Set(input.commits.slice(from).map((c) => c.sha));
+    return {
+      ...input,
+      commits: input.commits.slice(from),
+      runs: input.runs.filter((r) => kept.has(r.job.sha)),
+      declared: input.declared.filter((d) => kept.has(d)),
+      carry: JSON.parse(JSON.stringify(window.carry)),
+    };
+  };
+  /**
+   * Lands commits 0..n-1 one at a time, each tested (`runsAt(i)`), and calls the engine on the
+   * window after each as the app does, checking every call against the whole history.
+   */
+  const stream = (n: number, runsAt: (i: number) => RunRecord[], declared: string[] = []) => {
+    const runs: RunRecord[] = [];
+    const windowStarts: number[] = [];
+    let window: EngineWindow | undefined;
+    let full = inputOf(0, runs, declared);
+    let windowed = full;
+    for (let i = 0; i < n; i++) {
+      runs.push(...runsAt(i));
+      full = inputOf(i + 1, [...runs], declared);
+      windowed = window?.carry ? windowOf(full, window) : full;
+      expect(decide(windowed)).toEqual(decide(full));
+      windowStarts.push(i + 1 - windowed.commits.length);
+      window = advanceWindow(windowed);
+    }
+    return { windowStarts, full, windowed, carry: window!.carry! };
+  };
+  const retriedAt = (decisions: Decision[]) => decisions.flatMap((d) => (d.type === "run" ? [d.job.sha] : []));
+  /** t_c passes at commits 0..9, is absent from `absent` checkpoints, then comes back failing. */
+  const reappearing = (absent: number) => (i: number) => [
+    run(i, i < 10 ? {} : i < 10 + absent ? { tests: ["t_a", "t_b"] } : { fail: ["t_c"] }),
+  ];
+
+  it("folds the window past a renamed test's last pass once it has been absent long enough", () => {
+    // t_c is renamed t_d at commit 10: its last pass (9) holds the window until it is forgotten.
+    const { windowStarts, carry } = stream(10 + N + 30, (i) => [run(i, i < 10 ? {} : { tests: ["t_a", "t_b", "t_d"] })]);
+    expect(windowStarts.slice(10, 11 + N)).toEqual(Array<number>(N + 1).fill(9));
+    // Then it keeps to the newest checkpoints (the previous one and this one) as commits keep landing.
+    const lengths = windowStarts.map((start, i) => i + 1 - start).slice(11 + N);
+    expect(Math.max(...lengths)).toBe(2);
+    expect(Object.keys(carry.correctness.lastPass).sort()).toEqual(["(job did not complete)", "t_a", "t_b", "t_d"]);
+    expect(carry.correctness.lastSeen).not.toHaveProperty("t_c");
+  });
+
+  it(`counts a test back after ${N} checkpoints away, failing, as never seen passing`, () => {
+    const { windowStarts, full, windowed, carry } = stream(10 + N + 3, reappearing(N));
+    expect(retriedAt(decide(full))).toEqual([]);
+    expect(windowStarts[windowStarts.length - 1]).toBeGreaterThan(9);
+    expect(decide(windowed)).toEqual(decide(full));
+    expect(carry.correctness.broken).toContain("t_c");
+  });
+
+  it(`investigates a test back after fewer than ${N} checkpoints away from its last pass`, () => {
+    const { full, windowed } = stream(10 + N, reappearing(N - 1));
+    expect(retriedAt(decide(full))).toEqual([sha(10 + N - 1), sha(9)]);
+    expect(windowed.commits[0]!.sha).toBe(sha(9));
+    expect(decide(windowed)).toEqual(decide(full));
+  });
+
+  it("forgets nothing a crash hid, however long it stayed", () => {
+    // Commit 10 crashes every run until 10 + N + 9, is declared, and t_a broke meanwhile: searched from its last pass at 9.
+    const crashes = (i: number) => i >= 10 && i < 10 + N + 10;
+    const evidence = (i: number) =>
+      i === 10
+        ? [run(10, { status: "crashed" }, "retry", 1), run(10, { status: "crashed" }, "retry", 2)]
+        : i === 9
+          ? [run(9, {}, "retry", 1)]
+          : [];
+    const { full, windowed } = stream(
+      10 + N + 11,
+      (i) => [run(i, crashes(i) ? { status: "crashed" } : i > 10 ? { fail: ["t_a"] } : {}), ...evidence(i)],
+      [sha(10)],
+    );
+    // The crash's own investigation already ran the last good commit twice: only the new checkpoint is retried.
+    const runs = decide(full).flatMap((d) => (d.type === "run" ? [[d.job.sha, d.investigation]] : []));
+    expect(runs).toEqual([[sha(10 + N + 10), `correctness:${shaTag(sha(9))}..${shaTag(sha(10 + N + 10))}`]]);
+    expect(decide(windowed)).toEqual(decide(full));
   });
 });

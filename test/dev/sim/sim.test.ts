@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { runSimulation, simulateCli } from "../../../src/dev/sim/index.js";
-import { planStream, DEFAULT_OPTIONS } from "../../../src/dev/sim/model.js";
+import { simulate } from "../../../src/dev/sim/driver.js";
+import { planStream, DEFAULT_OPTIONS, type SimOptions } from "../../../src/dev/sim/model.js";
 
 describe("simulator", () => {
   it("plans the chosen number of commits and culprits, reproducibly from the seed", () => {
@@ -81,5 +82,16 @@ describe("simulator", () => {
     expect(plain.join("\n")).toMatch(/runner cannot cherry-pick/);
     expect(await simulateCli(["--bogus"], () => {})).toBe(2);
     expect(await simulateCli(["--noise"], () => {})).toBe(2);
+  });
+
+  it("renames tests in turn with renameEvery, and never without it", () => {
+    const names = (options: Partial<SimOptions>) => new Set(simulate(options).runs.flatMap((r) => r.result.tests.map((t) => t.name)));
+    expect(names({ commits: 100 }).size).toBe(DEFAULT_OPTIONS.tests);
+    const renamed = names({ commits: 100, renameEvery: 20 });
+    // Commits 20, 40, 60 and 80 rename tests 00 to 03 in turn (commit 100 renames 04, perhaps after the last run).
+    expect([...renamed].filter((n) => n.endsWith("_v1")).sort()).toEqual(
+      expect.arrayContaining(["test_00_v1", "test_01_v1", "test_02_v1", "test_03_v1"]),
+    );
+    expect(renamed.has("test_05_v1")).toBe(false);
   });
 });

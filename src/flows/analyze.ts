@@ -1,7 +1,7 @@
 import type { SheriffConfig, SuiteConfig } from "../model/config.js";
 import { readConfig } from "../adapters/github/config.js";
 import { type AnalyzeJob } from "../model/jobs.js";
-import type { Decision, EngineCapabilities, EngineCarry, EngineInput } from "../model/engine.js";
+import { ENGINE_CARRY_FORMAT, type Decision, type EngineCapabilities, type EngineCarry, type EngineInput } from "../model/engine.js";
 import { advanceWindow } from "../core/verdict/window.js";
 import type { EngineWindowRecord } from "../adapters/store/ledger.js";
 import type { PipelineDeps } from "./deps.js";
@@ -19,8 +19,8 @@ export async function loadConfigAt(deps: PipelineDeps, repo: RepoRef, sha: strin
 }
 
 /**
- * A carry as stored: valid only for the suite settings it was folded under (its thresholds and what
- * the runner can do), since the settled past keeps the verdicts those settings gave.
+ * A carry as stored: valid only for the carry format and the suite settings it was folded under (its
+ * thresholds and what the runner can do), since the settled past keeps the verdicts those settings gave.
  */
 interface StoredCarry {
   settings: string;
@@ -35,7 +35,7 @@ export interface WindowedInput {
 }
 
 function settingsOf(suite: SuiteConfig, capabilities: EngineCapabilities): string {
-  return JSON.stringify({ thresholds: suite.thresholds, capabilities });
+  return JSON.stringify({ format: ENGINE_CARRY_FORMAT, thresholds: suite.thresholds, capabilities });
 }
 
 export async function engineInput(deps: PipelineDeps, repo: RepoRef, config: SheriffConfig, suiteName: string): Promise<WindowedInput> {

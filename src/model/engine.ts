@@ -64,6 +64,9 @@ export interface EngineInput {
  * the window, or a run, rebaseline or declared culprit added to a commit before it, needs a new
  * carry folded from the full history.
  */
+/** Changes whenever EngineCarry's shape or meaning does: a stored carry of another format is folded again, not read. */
+export const ENGINE_CARRY_FORMAT = 2;
+
 export interface EngineCarry {
   /** The first commit with a `landed` or `baseline` run: reverts after it get measured. */
   firstCheckpoint: string;

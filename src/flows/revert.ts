@@ -1,7 +1,8 @@
 import { addLabel, comment, openPull, openPullFrom, pullForCommit } from "../adapters/github/pulls.js";
 import { type RevertJob } from "../model/jobs.js";
 import { renderEvidence, revertBody, revertBranch } from "../core/revert/evidence.js";
-import { createRevertCommit } from "../adapters/git/revert.js";
+import { botIdentity, createRevertCommit } from "../adapters/git/revert.js";
+import { botUserId } from "../adapters/github/access.js";
 import { decideRevert } from "../core/revert/policy.js";
 import type { RevertRecord } from "../model/ledger.js";
 import type { RegressionDecision } from "../model/engine.js";
@@ -11,6 +12,8 @@ import { repoKey } from "../model/repo.js";
 import { shortSha } from "../model/sha.js";
 import { revertTitle } from "../model/revertCommit.js";
 import {
+  alreadyRevertedMessage,
+  alreadyRevertedReason,
   commentOnlyMessage,
   requestedRevertSummary,
   revertConflictMessage,
@@ -100,7 +103,15 @@ export async function revertCulprit(deps: PipelineDeps, job: RevertJob): Promise
   // A retry after GitHub failed mid-way finds the PR it already opened and only finishes the rest.
   let number = await openPullFrom(octokit, repo, branch);
   if (number === null) {
-    const created = await createRevertCommit(deps.cache, repo, job.culprit, branch, { token });
+    const slug = await deps.access.appSlug();
+    const author = botIdentity(slug, await botUserId(octokit, slug));
+    const created = await createRevertCommit(deps.cache, repo, job.culprit, branch, { token }, author);
+    if (created.kind === "already-reverted") {
+      if (original) {
+        await comment(octokit, repo, original.number, alreadyRevertedMessage(notice, { branch: repo.branch, head: created.head }));
+      }
+      return finish({ ...base, outcome: "already-reverted", reason: alreadyRevertedReason(created.head) });
+    }
     if (created.kind === "conflict") {
       if (original) {
         const conflict = { branch: repo.branch, head: created.head, files: created.files };

@@ -25,7 +25,8 @@ export interface VerdictRecord {
   at: string;
 }
 
-export type RevertOutcome = "pr-opened" | "commented" | "recorded" | "conflict" | "skipped";
+/** `already-reverted`: reverting changed nothing, the culprit's changes were already undone at head. */
+export type RevertOutcome = "pr-opened" | "commented" | "recorded" | "conflict" | "already-reverted" | "skipped";
 
 export interface RevertRecord {
   culprit: string;

@@ -11,8 +11,11 @@ export class GitError extends Error {
     readonly args: string[],
     readonly stderr: string,
     readonly exitCode: number | null,
+    /** Some failures are told on stdout only (`git revert` of a change already undone: "nothing to commit"). */
+    readonly stdout = "",
   ) {
-    super(`git ${args.join(" ")} failed (exit ${exitCode}): ${stderr.trim().split("\n").slice(-5).join(" | ")}`);
+    const output = `${stdout.trim()}\n${stderr.trim()}`.trim();
+    super(`git ${args.join(" ")} failed (exit ${exitCode}): ${output.split("\n").slice(-5).join(" | ")}`);
     this.name = "GitError";
   }
 }
@@ -41,16 +44,21 @@ export async function git(args: string[], options: GitRunOptions): Promise<strin
     ? ["-c", `http.extraHeader=Authorization: Basic ${Buffer.from(`x-access-token:${options.auth.token}`).toString("base64")}`]
     : [];
   const fullArgs = [...authArgs, ...args];
+  const child = execFileAsync("git", fullArgs, {
+    cwd: options.cwd,
+    env: { ...process.env, GIT_TERMINAL_PROMPT: "0", ...IDENTITY_ENV, ...options.env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (options.input !== undefined) {
+    // A git that exits before reading all of it fails by its exit status, not by the broken pipe.
+    child.child.stdin?.on("error", () => undefined);
+    child.child.stdin?.end(options.input);
+  }
   try {
-    const { stdout } = await execFileAsync("git", fullArgs, {
-      cwd: options.cwd,
-      env: { ...process.env, GIT_TERMINAL_PROMPT: "0", ...IDENTITY_ENV, ...options.env },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return stdout;
+    return (await child).stdout;
   } catch (err) {
-    const e = err as { stderr?: string; code?: number | null };
-    throw new GitError(args, e.stderr ?? String(err), typeof e.code === "number" ? e.code : null);
+    const e = err as { stdout?: string; stderr?: string; code?: number | null };
+    throw new GitError(args, e.stderr ?? String(err), typeof e.code === "number" ? e.code : null, e.stdout ?? "");
   }
 }
 

@@ -29,6 +29,19 @@ function installationClient(appOctokit: object, token: string, baseUrl: string |
   return new Client({ auth: { token }, ...(baseUrl ? { baseUrl } : {}) });
 }
 
+/**
+ * The id of the app's bot user (`<slug>[bot]`), for its noreply commit address; undefined when
+ * GitHub does not say (the address then goes without it).
+ */
+export async function botUserId(octokit: Octokit, slug: string): Promise<number | undefined> {
+  try {
+    const { data } = await octokit.rest.users.getByUsername({ username: `${slug}[bot]` });
+    return data.id;
+  } catch {
+    return undefined;
+  }
+}
+
 export function probotAccess(probot: Probot, baseUrl: string | undefined): GitHubAccess {
   const cache = new Map<number, { access: InstallationAccess; until: number }>();
   let slug: Promise<string> | null = null;

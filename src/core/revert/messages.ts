@@ -48,6 +48,16 @@ export function revertConflictReason(files: string[]): string {
   return `revert conflicts in ${files.join(", ")}`;
 }
 
+/** On the original PR when reverting the culprit on top of the branch changes nothing. */
+export function alreadyRevertedMessage(notice: CulpritNotice, at: { branch: string; head: string }): string {
+  return `${mention(notice.author)}Sheriff was asked to revert ${shortSha(notice.culprit)} (\`${notice.suite}\`), but it is already reverted at the head of ${at.branch} (${shortSha(at.head)}): reverting it there changes nothing, so no revert PR was opened.`;
+}
+
+/** The reason recorded when the culprit is already reverted at head. */
+export function alreadyRevertedReason(head: string): string {
+  return `already reverted at head (${shortSha(head)})`;
+}
+
 /** On the original PR once the revert PR is open. */
 export function revertOpenedMessage(notice: CulpritNotice, revertPr: number, summary: string): string {
   return `${mention(notice.author)}Sheriff found that this PR's commit ${shortSha(notice.culprit)} regressed \`${notice.suite}\` after landing, and opened #${revertPr} to revert it. ${summary}`;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,6 +74,18 @@ describe("git", () => {
     expect(gitError.stderr).toContain("fatal: Needed a single revision");
     expect(gitError.message).toBe("git rev-parse --verify refs/heads/nope failed (exit 128): fatal: Needed a single revision");
     expect(JSON.stringify({ ...gitError, message: gitError.message })).not.toMatch(/ghs_secret|eC1hY2Nlc3MtdG9rZW46Z2hzX3NlY3JldA/);
+  });
+
+  it("carries stdout too: some failures are told there only", async () => {
+    const script = "echo nothing to commit; echo hint >&2; exit 1";
+    const error = (await git(["-c", `alias.quiet=!${script}`, "quiet"], { cwd: repo.work }).catch((e: unknown) => e)) as GitError;
+    expect(error.stdout).toBe("nothing to commit\n");
+    expect(error.message).toBe("git -c alias.quiet=!" + script + " quiet failed (exit 1): nothing to commit | hint");
+  });
+
+  it("feeds its input to git's stdin", async () => {
+    const sha = await git(["hash-object", "--stdin"], { cwd: repo.work, input: "kernel\n" });
+    expect(sha.trim()).toBe(createHash("sha1").update("blob 7\0kernel\n").digest("hex"));
   });
 
   it("keeps the last five lines of stderr in the message", async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GitError, RepoCache } from "../../../src/adapters/git/git.js";
-import { createRevertCommit } from "../../../src/adapters/git/revert.js";
+import { botIdentity, createRevertCommit } from "../../../src/adapters/git/revert.js";
 import type { RepoRef } from "../../../src/model/repo.js";
 import { TestRepo } from "../../helpers/gitRepo.js";
 
@@ -39,6 +39,16 @@ const leftoverWorktrees = () => {
     return [];
   }
 };
+
+describe("botIdentity", () => {
+  it("is <slug>[bot] with the noreply address, id-prefixed when the bot user's id is known", () => {
+    expect(botIdentity("sheriff-ci", 41898282)).toEqual({
+      name: "sheriff-ci[bot]",
+      email: "41898282+sheriff-ci[bot]@users.noreply.github.com",
+    });
+    expect(botIdentity("sheriff-ci")).toEqual({ name: "sheriff-ci[bot]", email: "sheriff-ci[bot]@users.noreply.github.com" });
+  });
+});
 
 describe("createRevertCommit", () => {
   it("reverts the culprit on top of the branch head and pushes it to the revert branch", async () => {
@@ -112,14 +122,26 @@ describe("createRevertCommit", () => {
     expect(repo.git(repo.bare, "rev-parse", "sheriff/revert-x^")).toBe(newer);
   });
 
-  it("throws the git error, and cleans up, when there is nothing left to revert", async () => {
+  it("says so, pushes nothing and cleans up, when the culprit is already reverted at head", async () => {
     repo.commit("Add attention kernel", { "kernels/attn.cu": "block=64\n" });
     const culprit = repo.commit("Faster attention: block=128", { "kernels/attn.cu": "block=128\n" });
     repo.git(repo.work, "revert", "--no-edit", culprit);
+    const head = repo.head();
     repo.push();
-    await expect(createRevertCommit(cache, ref, culprit, "sheriff/revert-x")).rejects.toBeInstanceOf(GitError);
+    expect(await createRevertCommit(cache, ref, culprit, "sheriff/revert-x")).toEqual({ kind: "already-reverted", head });
     expect(remoteRef("sheriff/revert-x")).toBeNull();
     expect(leftoverWorktrees()).toEqual([]);
+  });
+
+  it("commits as the app's bot account when given one", async () => {
+    repo.commit("Add attention kernel", { "kernels/attn.cu": "block=64\n" });
+    const culprit = repo.commit("Faster attention: block=128", { "kernels/attn.cu": "block=128\n" });
+    repo.push();
+    const result = await createRevertCommit(cache, ref, culprit, "sheriff/revert-x", undefined, botIdentity("kernel-cop", 901));
+    const sha = (result as { sha: string }).sha;
+    expect(repo.git(repo.bare, "log", "-1", "--format=%an <%ae> / %cn <%ce>", sha)).toBe(
+      "kernel-cop[bot] <901+kernel-cop[bot]@users.noreply.github.com> / kernel-cop[bot] <901+kernel-cop[bot]@users.noreply.github.com>",
+    );
   });
 
   it("throws a GitError for a culprit the repository does not have", async () => {

@@ -109,10 +109,12 @@ CREATE TABLE rebaselines (
 );
 CREATE INDEX rebaselines_by_suite ON rebaselines (repo, suite, id);
 
+-- One check run per commit: the process that claims the row creates it on GitHub, the others wait for its id.
 CREATE TABLE check_runs (
   repo text NOT NULL,
   sha text NOT NULL,
-  check_run_id bigint NOT NULL,
+  check_run_id bigint,
+  claimed_at timestamptz,
   PRIMARY KEY (repo, sha)
 );
 

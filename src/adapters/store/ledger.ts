@@ -448,11 +448,32 @@ export class Ledger {
   }
 
   async checkRunId(repo: string, sha: string): Promise<number | null> {
-    const rows = await this.q.query<{ check_run_id: string }>("SELECT check_run_id FROM check_runs WHERE repo = $1 AND sha = $2", [
+    const rows = await this.q.query<{ check_run_id: string | null }>("SELECT check_run_id FROM check_runs WHERE repo = $1 AND sha = $2", [
       repo,
       sha,
     ]);
-    return rows.rows[0] ? Number(rows.rows[0].check_run_id) : null;
+    const id = rows.rows[0]?.check_run_id;
+    return id ? Number(id) : null;
+  }
+
+  /**
+   * Claims the right to create a commit's check run: true for exactly one caller, or for a later one
+   * when the claim is older than `staleMs` without an id (its holder died between claim and create).
+   */
+  async claimCheckRun(repo: string, sha: string, staleMs: number): Promise<boolean> {
+    const now = this.now();
+    const claimed = await this.q.query(
+      `INSERT INTO check_runs (repo, sha, claimed_at) VALUES ($1, $2, $3)
+       ON CONFLICT (repo, sha) DO UPDATE SET claimed_at = EXCLUDED.claimed_at
+       WHERE check_runs.check_run_id IS NULL AND check_runs.claimed_at < $4`,
+      [repo, sha, now, new Date(now.getTime() - staleMs)],
+    );
+    return claimed.rowCount === 1;
+  }
+
+  /** Gives back a creation claim that did not lead to a check run. */
+  async releaseCheckRunClaim(repo: string, sha: string): Promise<void> {
+    await this.q.query("DELETE FROM check_runs WHERE repo = $1 AND sha = $2 AND check_run_id IS NULL", [repo, sha]);
   }
 
   async setCheckRunId(repo: string, sha: string, id: number): Promise<void> {

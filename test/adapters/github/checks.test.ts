@@ -76,12 +76,33 @@ describe("upsertCheckRun", () => {
     expect(await ledger.checkRunId("gpu-team/flash-kernels", sha("c2"))).toBe(2);
   });
 
+  it("creates one check run when several processes refresh a new commit at once, and all of them write it", async () => {
+    const create = nock(API).post(`${PATH}/check-runs`).delay(200).reply(201, { id: 77 });
+    const updates = nock(API).patch(`${PATH}/check-runs/77`).times(2).reply(200, { id: 77 });
+    await Promise.all([1, 2, 3].map(() => upsertCheckRun(testOctokit(), ledger, REPO, SHA, { done: false, summary: running })));
+    expect(create.isDone()).toBe(true);
+    expect(updates.isDone()).toBe(true);
+    expect(await ledger.checkRunId("gpu-team/flash-kernels", SHA)).toBe(77);
+  });
+
+  it("lets a later refresh create the check run when the claim's holder died before creating it", async () => {
+    const stale = new Ledger(db, () => new Date(Date.now() - 60_000));
+    expect(await stale.claimCheckRun("gpu-team/flash-kernels", SHA, 30_000)).toBe(true);
+    nock(API).post(`${PATH}/check-runs`).reply(201, { id: 5 });
+    await upsertCheckRun(testOctokit(), ledger, REPO, SHA, { done: false, summary: running });
+    expect(await ledger.checkRunId("gpu-team/flash-kernels", SHA)).toBe(5);
+  });
+
   it("stores no id when GitHub refuses the create, so the next refresh creates it", async () => {
     nock(API).post(`${PATH}/check-runs`).reply(500, { message: "Server Error" });
     await expect(upsertCheckRun(testOctokit(), ledger, REPO, SHA, { done: false, summary: running })).rejects.toMatchObject({
       status: 500,
     });
     expect(await ledger.checkRunId("gpu-team/flash-kernels", SHA)).toBeNull();
+    // The claim was given back: the next refresh creates the check run at once.
+    nock(API).post(`${PATH}/check-runs`).reply(201, { id: 9 });
+    await upsertCheckRun(testOctokit(), ledger, REPO, SHA, { done: false, summary: running });
+    expect(await ledger.checkRunId("gpu-team/flash-kernels", SHA)).toBe(9);
   });
 });
 

@@ -80,7 +80,8 @@ export function sheriffApp(deps: PipelineDeps, hooks: SheriffHooks = {}): Applic
     // Merged PRs land through the push that follows; the merge is noted so `explain` can tell the story.
     app.on("pull_request.closed", async (context) => {
       const parsed = mergedPullPayloadSchema.safeParse(context.payload);
-      if (!parsed.success || !parsed.data.pull_request.merged || !parsed.data.pull_request.merge_commit_sha) return;
+      if (!parsed.success) return reject("pull_request", context.id, { issues: formatZodIssues(parsed.error) });
+      if (!parsed.data.pull_request.merged || !parsed.data.pull_request.merge_commit_sha) return;
       const { pull_request: pr, repository } = parsed.data;
       await deps.ledger.note(`${repository.owner.login}/${repository.name}`, {
         kind: "merged",

@@ -1,6 +1,8 @@
-import { z } from "zod";
 import type { SheriffHooks } from "./app.js";
-import { handleIssueComment } from "../flows/commands.js";
+import { handleIssueComment, isBot, type IgnoredReason } from "../flows/commands.js";
+import { parseCommentCommands } from "../core/commands/grammar.js";
+import { issueCommentPayloadSchema } from "../model/comment.js";
+import { formatZodIssues } from "../model/zod.js";
 import { createPermissionChecker } from "../adapters/github/permissions.js";
 import { createLandQueue } from "../flows/landRequest.js";
 import type { LandService } from "../model/land.js";
@@ -10,7 +12,22 @@ import { startControlWorkers, type ControlConcurrency, type ControlWorkers } fro
 import type { PipelineDeps } from "../flows/deps.js";
 import { DEFAULT_CONCURRENCY } from "./settings.js";
 
-const installationOf = z.object({ installation: z.object({ id: z.number().int() }) });
+export type CommentTriage = { kind: "ignored"; reason: IgnoredReason; issues?: string[] } | { kind: "commands"; installationId: number };
+
+/**
+ * Whether a comment can hold commands for Sheriff, decided before an installation token is asked
+ * for: most comments (edits, deletions, bots, plain conversation) need none.
+ */
+export function triageComment(payload: unknown, slug: string): CommentTriage {
+  const parsed = issueCommentPayloadSchema.safeParse(payload);
+  if (!parsed.success) return { kind: "ignored", reason: "invalid-payload", issues: formatZodIssues(parsed.error) };
+  const event = parsed.data;
+  if (event.action !== "created") return { kind: "ignored", reason: "not-created" };
+  if (isBot(event.sender) || isBot(event.comment.user)) return { kind: "ignored", reason: "bot" };
+  const { commands, errors } = parseCommentCommands(event.comment.body, slug);
+  if (commands.length === 0 && errors.length === 0) return { kind: "ignored", reason: "no-commands" };
+  return { kind: "commands", installationId: event.installation.id };
+}
 
 export interface AppServices {
   hooks: SheriffHooks;
@@ -46,12 +63,13 @@ export async function startAppServices(
 
   const hooks: SheriffHooks = {
     async onIssueComment(payload, deliveryId) {
-      const parsed = installationOf.safeParse(payload);
-      if (!parsed.success) {
-        deps.log.error({ delivery: deliveryId }, "issue_comment webhook without an installation ignored");
+      const triage = triageComment(payload, slug);
+      if (triage.kind === "ignored") {
+        if (triage.issues) deps.log.warn({ delivery: deliveryId, issues: triage.issues }, "malformed issue_comment webhook ignored");
+        else deps.log.debug({ delivery: deliveryId, reason: triage.reason }, "comment ignored");
         return;
       }
-      const { octokit } = await deps.access.forInstallation(parsed.data.installation.id);
+      const { octokit } = await deps.access.forInstallation(triage.installationId);
       const outcome = await handleIssueComment(
         {
           octokit,

@@ -111,7 +111,11 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       runtime.queues.analysis.getJobCounts("waiting", "active", "delayed", "prioritized"),
       runtime.queues.gpu.getJobCounts("waiting", "active", "delayed", "prioritized", "paused"),
     ]);
-    const lands = await runtime.store.redis.keys(`${runtime.store.prefix}:land*:wait`);
+    // A land job still running (merged, its comment not yet posted) counts as busy too.
+    const lands = [
+      ...(await runtime.store.redis.keys(`${runtime.store.prefix}:land*:wait`)),
+      ...(await runtime.store.redis.keys(`${runtime.store.prefix}:land*:active`)),
+    ];
     const landWaiting = await Promise.all(lands.map((k) => runtime.store.redis.llen(k)));
     return [...Object.values(control), ...Object.values(intake), ...Object.values(analysis), ...Object.values(gpu), ...landWaiting].some(
       (n) => n > 0,

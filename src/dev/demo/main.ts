@@ -42,9 +42,31 @@ export async function startDemoWorld(options: {
   return Object.assign(world, { cuda: gpus.length > 0 });
 }
 
+/** The first SIGINT or SIGTERM from now on; `dispose` stops listening. */
+export function nextSignal(): { signal: Promise<NodeJS.Signals>; dispose(): void } {
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  let listener: (signal: NodeJS.Signals) => void = () => undefined;
+  const signal = new Promise<NodeJS.Signals>((resolve) => {
+    listener = resolve;
+  });
+  for (const name of signals) process.once(name, listener);
+  return {
+    signal,
+    dispose: () => {
+      for (const name of signals) process.off(name, listener);
+    },
+  };
+}
+
+/** The shell's exit status for a process ended by this signal (128 + its number). */
+export function interruptedStatus(signal: NodeJS.Signals): number {
+  return 128 + (signal === "SIGINT" ? 2 : 15);
+}
+
 /**
  * `sheriff demo [--keep]`: the day from the story against the local GitHub stand-in.
- * Exits non-zero when Sheriff did not do exactly what the story expects.
+ * Exits non-zero when Sheriff did not do exactly what the story expects. Ctrl-C (or SIGTERM)
+ * stops it and still removes what it made: Redis keys, database schema, temporary folder.
  */
 export async function demoCli(argv: string[]): Promise<number> {
   const keep = argv.includes("--keep");
@@ -54,23 +76,37 @@ export async function demoCli(argv: string[]): Promise<number> {
   const world = await startDemoWorld({
     log: pino({ level: process.env.LOG_LEVEL ?? "info" }, destination({ dest: logPath, sync: false })),
   });
+  const interrupt = nextSignal();
   try {
     print(
       `Sheriff demo: a GitHub stand-in at ${world.sandbox.url} and Sheriff in one process; suites run ${world.cuda ? "on the GPU" : "on the CPU (host execution of the kernel code against the references)"}.`,
     );
     print(`Sheriff's own log: ${logPath}`);
-    const report = await playStory(world, PROJECT_ROOT, print);
-    await printSummary(report, print);
+    const story = playStory(world, PROJECT_ROOT, print).then(async (report) => {
+      await printSummary(report, print);
+      return report;
+    });
+    // Interrupted, the story fails as the world closes under it; that is expected, not an error.
+    story.catch(() => undefined);
+    const ended = await Promise.race([story, interrupt.signal]);
+    if (typeof ended === "string") {
+      // The story goes on until the process exits, and its Redis and database calls fail as the world
+      // closes under it (BullMQ raises some as uncaught errors): expected, so not a crash that skips the cleanup.
+      process.on("uncaughtException", () => undefined);
+      print(`\nInterrupted (${ended}): removing the demo's Redis keys, database schema and temporary folder.`);
+      return interruptedStatus(ended);
+    }
     if (keep) {
       print(`\nThe stand-in keeps running at ${world.sandbox.url} (REST API ${world.sandbox.apiUrl}).`);
       print(
         `Browse it as the maintainer: curl -H "Authorization: token ${world.sandbox.userToken("mona")}" ${world.sandbox.apiUrl}/repos/gpu-team/flash-kernels/pulls?state=all`,
       );
       print("Ctrl-C to stop.");
-      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+      await interrupt.signal;
     }
-    return report.problems.length === 0 ? 0 : 1;
+    return ended.problems.length === 0 ? 0 : 1;
   } finally {
+    interrupt.dispose();
     await world.close();
   }
 }

@@ -104,6 +104,11 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     access: deps.access,
   });
 
+  // A worker's connection error (its Redis closing under it as the world shuts down) is logged, never a crash.
+  for (const worker of [gpuWorker, services.controlWorkers.control, services.controlWorkers.intake, services.controlWorkers.analysis]) {
+    worker.on("error", (err) => options.log.warn({ err: err.message, queue: worker.name }, "worker connection error"));
+  }
+
   const busy = async () => {
     const [control, intake, analysis, gpu] = await Promise.all([
       runtime.queues.control.getJobCounts("waiting", "active", "delayed", "prioritized"),
@@ -138,18 +143,25 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       return !(await busy());
     },
     async close() {
-      await gpuWorker.close();
-      await services.close();
-      await runtime.queues.close();
-      // Last, so nothing recreates a key after the sweep.
-      const keys = await runtime.store.redis.keys(`${runtime.store.prefix}:*`);
-      if (keys.length > 0) await runtime.store.redis.del(...keys);
-      await runtime.store.redis.quit();
-      await runtime.db.pool.query(`DROP SCHEMA IF EXISTS ${runtime.db.schema} CASCADE`);
-      await runtime.db.close();
-      await sandbox.close();
-      await new Promise<void>((resolve) => receiver.close(() => resolve()));
-      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+      // What the world made is removed even when stopping its parts fails (an interrupted story).
+      try {
+        await gpuWorker.close();
+        await services.close();
+        await runtime.queues.close();
+      } finally {
+        try {
+          // Last, so nothing recreates a key after the sweep.
+          const keys = await runtime.store.redis.keys(`${runtime.store.prefix}:*`);
+          if (keys.length > 0) await runtime.store.redis.del(...keys);
+          await runtime.store.redis.quit();
+          await runtime.db.pool.query(`DROP SCHEMA IF EXISTS ${runtime.db.schema} CASCADE`);
+          await runtime.db.close();
+        } finally {
+          await sandbox.close();
+          await new Promise<void>((resolve) => receiver.close(() => resolve()));
+          if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+        }
+      }
     },
   };
 }

@@ -10,6 +10,7 @@ import {
   type RepositoryPayload,
 } from "../model/webhooks.js";
 import { formatZodIssues } from "../model/zod.js";
+import { PERMISSION_EVENTS, type PermissionEvent } from "./permissionEvents.js";
 
 function repoRef(repository: RepositoryPayload, installationId: number, branch = repository.default_branch) {
   return { owner: repository.owner.login, repo: repository.name, installationId, cloneUrl: repository.clone_url, branch };
@@ -18,6 +19,8 @@ function repoRef(repository: RepositoryPayload, installationId: number, branch =
 export interface SheriffHooks {
   /** Comment commands; wired when the commands module is present. */
   onIssueComment?: (payload: unknown, deliveryId: string) => Promise<void>;
+  /** A collaborator, team or organization membership change: cached permissions it reaches are dropped. */
+  onPermissionChange?: (event: PermissionEvent, payload: unknown, deliveryId: string) => Promise<void>;
 }
 
 /**
@@ -93,6 +96,11 @@ export function sheriffApp(deps: PipelineDeps, hooks: SheriffHooks = {}): Applic
     if (hooks.onIssueComment) {
       const onComment = hooks.onIssueComment;
       app.on("issue_comment", async (context) => onComment(context.payload, context.id));
+    }
+
+    if (hooks.onPermissionChange) {
+      const onChange = hooks.onPermissionChange;
+      for (const event of PERMISSION_EVENTS) app.on(event, async (context) => onChange(event, context.payload, context.id));
     }
   };
 }

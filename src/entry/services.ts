@@ -3,6 +3,7 @@ import { handleIssueComment, isBot, type IgnoredReason } from "../flows/commands
 import { parseCommentCommands } from "../core/commands/grammar.js";
 import { issueCommentPayloadSchema } from "../model/comment.js";
 import { formatZodIssues } from "../model/zod.js";
+import { permissionScopeOf } from "./permissionEvents.js";
 import { createPermissionChecker } from "../adapters/github/permissions.js";
 import { createLandQueue } from "../flows/landRequest.js";
 import type { LandService } from "../model/land.js";
@@ -47,7 +48,8 @@ export async function startAppServices(
   options: { landTiming?: Partial<LandTiming>; concurrency?: ControlConcurrency } = {},
 ): Promise<AppServices> {
   const redis = deps.queues.store;
-  const permissions = createPermissionChecker({ redis });
+  // Commands look permissions up only to act: asked of GitHub each time, so a revoked one never acts.
+  const permissions = createPermissionChecker({ redis, readCache: false });
   const land = createLandQueue({ redis, history: ledgerRevertHistory(deps) });
   const actions = commandActions(deps);
   const slug = await deps.access.appSlug();
@@ -86,6 +88,15 @@ export async function startAppServices(
         payload,
       );
       deps.log.info({ delivery: deliveryId, status: outcome.status }, "comment handled");
+    },
+    async onPermissionChange(event, payload, deliveryId) {
+      const scope = permissionScopeOf(event, payload);
+      if (!scope) {
+        deps.log.warn({ delivery: deliveryId, event }, `malformed ${event} webhook ignored`);
+        return;
+      }
+      const dropped = await permissions.forgetScope(scope);
+      deps.log.info({ delivery: deliveryId, event, ...scope, dropped }, "cached permissions dropped after a membership change");
     },
   };
 

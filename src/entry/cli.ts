@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { run, type Probot } from "probot";
+import { run } from "probot";
 import { createSheriffProbot, probotEnv } from "./probot.js";
 import { sheriffApp } from "./app.js";
 import { probotAccess } from "../adapters/github/access.js";
@@ -8,7 +8,8 @@ import { discoverGpus } from "../runner/gpus.js";
 import { createBuiltinRunner } from "../runner/harness.js";
 import { startGpuWorker } from "../runner/worker.js";
 import { createRuntime, defaultLogger, pipelineDeps, type Runtime } from "./runtime.js";
-import { startAppServices, type AppServices } from "./services.js";
+import { startAppServices } from "./services.js";
+import { DEFAULT_WEBHOOK_PATH, guardedWebhooks, listenForWebhooks, serverUrl } from "./webhookServer.js";
 import { apiBaseUrl, controlConcurrency, loadSettings } from "./settings.js";
 import { runCommandLine, usageAnswer } from "./command.js";
 import { importRedisLedger } from "../adapters/store/legacyImport.js";
@@ -43,23 +44,33 @@ function onShutdown(close: () => Promise<void>): void {
   }
 }
 
+/** Without APP_ID, Probot's own server serves the page that registers the app from app.yml. */
+async function setup(): Promise<void> {
+  await run(() => undefined, { env: probotEnv(process.env) });
+}
+
 async function start(): Promise<void> {
+  if (!process.env.APP_ID) return setup();
   const settings = loadSettings();
   const runtime = await createRuntime(settings);
-  const services: AppServices[] = [];
-  await run(
-    async (app: Probot) => {
-      const deps = pipelineDeps(runtime, app, settings);
-      const started = await startAppServices(deps, { concurrency: controlConcurrency(settings) });
-      services.push(started);
-      await sheriffApp(deps, started.hooks)(app, { cwd: process.cwd(), addHandler: () => undefined });
-    },
-    { env: probotEnv(process.env) },
-  );
+  const probot = createSheriffProbot();
+  await probot.ready();
+  const deps = pipelineDeps(runtime, probot, settings);
+  const services = await startAppServices(deps, { concurrency: controlConcurrency(settings) });
+  await probot.load(sheriffApp(deps, services.hooks));
+  const handler = await guardedWebhooks(probot, {
+    path: process.env.WEBHOOK_PATH ?? DEFAULT_WEBHOOK_PATH,
+    // Probot's default when none is set, so both check the same secret.
+    secret: process.env.WEBHOOK_SECRET || "development",
+    log: probot.log,
+  });
+  const server = await listenForWebhooks(handler, { port: Number(process.env.PORT) || 3000, host: process.env.HOST ?? "localhost" });
+  probot.log.info(`Listening on ${serverUrl(server)}`);
   const retention = keepSamplesBounded(runtime, settings.SHERIFF_SAMPLE_RETENTION_DAYS);
   onShutdown(async () => {
     clearInterval(retention);
-    await Promise.all(services.map((s) => s.close()));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await services.close();
     await runtime.close();
   });
 }

@@ -9,6 +9,7 @@ import { sheriffApp } from "../../src/entry/app.js";
 import { probotAccess } from "../../src/adapters/github/access.js";
 import { ConfigCache } from "../../src/adapters/github/config.js";
 import { startAppServices } from "../../src/entry/services.js";
+import { DEFAULT_WEBHOOK_PATH, guardedWebhooks, listenForWebhooks, serverUrl } from "../../src/entry/webhookServer.js";
 import type { PipelineDeps } from "../../src/flows/deps.js";
 import { Queues } from "../../src/adapters/queue/queues.js";
 import { RepoCache } from "../../src/adapters/git/git.js";
@@ -59,12 +60,24 @@ export async function startSheriff(
   const services = await startAppServices(deps, { landTiming: { pollIntervalMs: 200, discoverIntervalMs: 200 } });
   await probot.load(sheriffApp(deps, services.hooks));
   const workers: Worker[] = [startGpuWorker({ queues, ledger, cache, runners: { command: runConfiguredCommand }, log, slots: 1 })];
+  const server = await listenForWebhooks(await guardedWebhooks(probot, { path: DEFAULT_WEBHOOK_PATH, secret: WEBHOOK_SECRET, log }), {
+    port: 0,
+    host: "127.0.0.1",
+  });
+  const webhookUrl = `${serverUrl(server)}${DEFAULT_WEBHOOK_PATH}`;
+  const closeServer = () => new Promise<void>((resolve) => server.close(() => resolve()));
 
-  /** Delivers a webhook the way GitHub does: JSON body, HMAC signature, delivery id. */
+  /** Delivers a webhook the way GitHub does, over HTTP: JSON body, HMAC signature, delivery id; throws unless answered 2xx. */
   async function deliver(event: string, payload: unknown, id: string = randomUUID()): Promise<void> {
     const body = JSON.stringify(payload);
     const signature = `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex")}`;
-    await probot.webhooks.verifyAndReceive({ id, name: event as never, payload: body, signature });
+    const res = await fetch(webhookUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": event, "x-github-delivery": id, "x-hub-signature-256": signature },
+      body,
+    });
+    const answer = await res.text();
+    if (!res.ok) throw new Error(`webhook ${event} answered ${res.status}: ${answer}`);
   }
 
   async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 25_000): Promise<T> {
@@ -95,6 +108,7 @@ export async function startSheriff(
     workDir,
     /** Stops this process's part and keeps everything in Redis, the database and on disk, as a process exit would. */
     async stop() {
+      await closeServer();
       await Promise.all([...workers.map((w) => w.close()), services.close()]);
       await queues.close();
       await store.redis.quit();
@@ -103,9 +117,11 @@ export async function startSheriff(
     ledger,
     queues,
     deliver,
+    webhookUrl,
     waitFor,
     idle,
     async close() {
+      await closeServer();
       await Promise.all([...workers.map((w) => w.close()), services.close()]);
       for (const queue of [queues.control, queues.intake, queues.analysis, queues.gpu]) await queue.obliterate({ force: true });
       await queues.close();

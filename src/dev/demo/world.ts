@@ -16,9 +16,10 @@ import { createRuntime, pipelineDeps, type Runtime } from "../../entry/runtime.j
 import { startSandbox, type Sandbox } from "../sandbox/server.js";
 import { startAppServices, type AppServices } from "../../entry/services.js";
 import { loadSettings } from "../../entry/settings.js";
+import { DEFAULT_WEBHOOK_PATH, guardedWebhooks } from "../../entry/webhookServer.js";
 
 export const DEMO_APP_ID = 4242;
-const WEBHOOK_PATH = "/api/github/webhooks";
+const WEBHOOK_PATH = DEFAULT_WEBHOOK_PATH;
 
 export interface World {
   sandbox: Sandbox;
@@ -89,9 +90,9 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const deps = pipelineDeps(runtime, probot, settings, options.log);
   const services = await startAppServices(deps, { landTiming: { pollIntervalMs: 500, discoverIntervalMs: 300 } });
   await probot.load(sheriffApp(deps, services.hooks));
-  const middleware = await probot.getNodeMiddleware({ path: WEBHOOK_PATH });
+  const webhooks = await guardedWebhooks(probot, { path: WEBHOOK_PATH, secret, log: options.log });
   receiver.on("request", (req, res) => {
-    void middleware(req, res);
+    void webhooks(req, res).then((handled) => handled || res.writeHead(404).end());
   });
   const runners = { ...options.runners };
   const gpuWorker = startGpuWorker({

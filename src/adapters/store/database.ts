@@ -43,7 +43,14 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
   };
 }
 
-/** Brings the schema up to the newest migration; node-pg-migrate's advisory lock keeps concurrent starts apart. */
+/** A stable advisory-lock id per schema (31-bit FNV-1a of its name). */
+function schemaLockId(schema: string): number {
+  let hash = 0x811c9dc5;
+  for (const ch of schema) hash = Math.imul(hash ^ ch.charCodeAt(0), 0x01000193);
+  return hash >>> 1;
+}
+
+/** Brings the schema up to the newest migration; node-pg-migrate's advisory lock on the schema keeps concurrent starts apart. */
 export async function migrate(db: Database): Promise<string[]> {
   const client = await db.pool.connect();
   const ignore = () => undefined;
@@ -57,6 +64,9 @@ export async function migrate(db: Database): Promise<string[]> {
       schema: db.schema,
       createSchema: true,
       checkOrder: true,
+      // Processes starting together wait for each other on their schema; other schemas migrate at the same time.
+      advisoryLockMode: "wait",
+      lockValue: schemaLockId(db.schema),
       log: () => undefined,
     });
     return applied.map((m) => m.name);

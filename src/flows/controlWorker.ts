@@ -137,6 +137,8 @@ export function startControlWorkers(deps: PipelineDeps, concurrency: ControlConc
   const start = (name: string, processor: (job: Job, token?: string) => Promise<unknown>, n: number) => {
     const worker = new Worker(name, processor, { ...options, concurrency: n });
     worker.on("failed", (job, err) => deps.log.error({ queue: name, job: job?.id, err: err.message }, "control job failed"));
+    // A lost Redis connection is reported here; BullMQ reconnects, and without a listener Node would end the process.
+    worker.on("error", (err) => deps.log.error({ queue: name, err: err.message }, "control worker error"));
     return worker;
   };
   const workers = {

@@ -75,6 +75,8 @@ export function startGpuWorker(options: GpuWorkerOptions): Worker {
     },
     { connection: queues.store.redis, prefix: queues.store.prefix, concurrency: pool.size, stalledInterval: 30_000, maxStalledCount: 2 },
   );
+  // A lost Redis connection is reported here; BullMQ reconnects, and without a listener Node would end the process.
+  worker.on("error", (err) => log.error({ err: err.message }, "GPU worker error"));
   worker.on("failed", async (bullJob, err) => {
     log.error({ job: bullJob?.id, err: err.message }, "GPU job failed");
     const parsed = gpuJobSchema.safeParse(bullJob?.data);

@@ -10,6 +10,10 @@ import { shortSha } from "../model/sha.js";
  * Sends a GPU job where the config says GPU jobs run: the queue that `sheriff worker`
  * hosts pull from, or a `workflow_dispatch` of the post-land workflow on self-hosted runners.
  * Returns false when the ledger already knew the job (nothing is sent twice).
+ *
+ * With `superseded`, the commits whose queued `landed` job this one replaced are collected there
+ * for the caller to refresh their check runs later (intake does it after its branch's turn, so no
+ * GitHub call waits inside the turn); without it they are refreshed here.
  */
 export async function dispatchJob(
   deps: PipelineDeps,
@@ -17,10 +21,10 @@ export async function dispatchJob(
   config: SheriffConfig,
   suite: SuiteConfig,
   job: JobRequest,
+  options: { superseded?: string[] } = {},
 ): Promise<boolean> {
   const key = repoKey(repo);
   if (!(await deps.ledger.recordJobQueued(key, job))) return false;
-  if (job.purpose === "landed" && config.runner.mode === "queue") await supersedeQueuedLanded(deps, repo, job);
   if (config.runner.mode === "actions") {
     const { octokit } = await deps.access.forInstallation(repo.installationId);
     const dispatch = newDispatch(job, config.runner.workflow, repo.branch);
@@ -35,6 +39,12 @@ export async function dispatchJob(
     });
   } else {
     await deps.queues.addGpu({ repo, job, suite });
+    // After the new job is queued: its GPU job waits for nothing, and the older ones were only waiting anyway.
+    if (job.purpose === "landed") {
+      const superseded = await supersedeQueuedLanded(deps, repo, job);
+      if (options.superseded) options.superseded.push(...superseded);
+      else for (const sha of superseded) await refreshCheckRun(deps, repo, sha);
+    }
   }
   await deps.ledger.note(key, { kind: "job", sha: job.sha, suite: suite.name, text: `queued ${job.purpose} job ${jobId(job)}` });
   return true;
@@ -45,13 +55,15 @@ export async function dispatchJob(
  * older `landed` jobs still queued are withdrawn, and bisection covers those commits if the
  * newest one turns out bad. A job a worker already started is left to finish.
  */
-async function supersedeQueuedLanded(deps: PipelineDeps, repo: RepoRef, newest: JobRequest): Promise<void> {
+async function supersedeQueuedLanded(deps: PipelineDeps, repo: RepoRef, newest: JobRequest): Promise<string[]> {
   const key = repoKey(repo);
   const waiting = (await deps.ledger.activeJobs(key, newest.suite)).filter(
     (r) => r.state === "queued" && r.job.purpose === "landed" && r.job.suite === newest.suite && r.job.sha !== newest.sha,
   );
+  const withdrawn: string[] = [];
   for (const { job } of waiting) {
     if (!(await deps.queues.withdrawGpu(repo, job))) continue;
+    withdrawn.push(job.sha);
     await deps.ledger.setJobState(key, job, "superseded", `superseded by ${newest.sha}`);
     await deps.ledger.note(key, {
       kind: "superseded",
@@ -59,6 +71,6 @@ async function supersedeQueuedLanded(deps: PipelineDeps, repo: RepoRef, newest: 
       suite: job.suite,
       text: `not tested on its own: ${shortSha(newest.sha)} landed before a GPU was free`,
     });
-    await refreshCheckRun(deps, repo, job.sha);
   }
+  return withdrawn;
 }

@@ -37,7 +37,7 @@ export type IntakeOutcome = z.infer<typeof intakeOutcomeSchema>;
  */
 const intakeFollowUpSchema = z.object({
   notes: z.array(z.object({ kind: z.string(), sha: shaSchema, text: z.string() })),
-  /** Commits with jobs: their check runs are refreshed from the ledger (a later push may have superseded them). */
+  /** Commits with jobs, and those whose jobs this push superseded: their check runs are refreshed from the ledger. */
   queued: z.array(shaSchema),
   /** Commits no suite covers, with how many files they changed. */
   uncovered: z.array(z.object({ sha: shaSchema, files: z.number().int() })),
@@ -159,17 +159,19 @@ export async function recordPush(
   const jobs = firstSight
     ? config.suites.map((s) => ({ sha: job.after, suite: s.name, purpose: "landed" as const, attempt: 0 }))
     : planLandedJobs(commits);
+  const superseded: string[] = [];
   for (const request of jobs) {
     const suite = config.suites.find((s) => s.name === request.suite)!;
-    await dispatchJob(deps, repo, config, suite, request);
+    await dispatchJob(deps, repo, config, suite, request, { superseded });
   }
 
   const queued = [...new Set(jobs.map((j) => j.sha))];
+  const refreshed = [...new Set([...queued, ...superseded])];
   for (const c of commits) notes.push({ kind: "landed", sha: c.sha, text: `${c.title} (suites: ${c.suites.join(", ") || "none"})` });
   deps.log.info({ repo: key, sha: job.after, commits: commits.length, newCommits, jobs: jobs.length }, "push planned");
   return {
     notes,
-    queued,
+    queued: refreshed,
     uncovered: commits.flatMap((c, i) =>
       c.suites.length === 0 && !queued.includes(c.sha) ? [{ sha: c.sha, files: infos[i]!.files.length }] : [],
     ),

@@ -1,20 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { appTestHooks, type Sheriff } from "../helpers/appHooks.js";
-import { FakeGitHub } from "../helpers/fakeGitHub.js";
-import { TestRepo } from "../helpers/gitRepo.js";
-import { startSheriff } from "../helpers/sheriff.js";
+import { type FakeGitHub } from "../helpers/fakeGitHub.js";
+import { type TestRepo } from "../helpers/gitRepo.js";
+import { INSTALLATION, OWNER, REPO, landOnePr as landPr, prComment } from "../helpers/landedPr.js";
 
-const pushFixture = JSON.parse(readFileSync(new URL("../fixtures/webhooks/push.json", import.meta.url), "utf8"));
 const checkRunFixture = JSON.parse(readFileSync(new URL("../fixtures/webhooks/check_run.rerequested.json", import.meta.url), "utf8"));
-const commentFixture = JSON.parse(readFileSync(new URL("../fixtures/comments/pr-comment-created.json", import.meta.url), "utf8"));
-const OWNER = "gpu-team";
-const REPO = "flash-kernels";
-const INSTALLATION = 2311213;
-const CONFIG = `policy: { autoRevert: shadow }
-suites:
-  - { name: convert, kind: command, command: "sh test.sh", paths: ["kernels/**"], timeoutSeconds: 30 }
-`;
 
 describe("comment commands through the real app", () => {
   let sheriff: Sheriff | undefined;
@@ -24,48 +15,14 @@ describe("comment commands through the real app", () => {
   appTestHooks(() => ({ sheriff, github, repo }));
 
   async function landOnePr() {
-    repo = new TestRepo();
-    github = new FakeGitHub(OWNER, REPO, repo.bare, INSTALLATION);
-    github.permissions.set("carol", "write");
-    github.permissions.set("eve", "read");
-    sheriff = await startSheriff("commands");
-    const root = repo.commit("Initial kernels", { ".github/sheriff.yml": CONFIG, "test.sh": "exit 0\n", "kernels/convert.cu": "v1\n" });
-    const change = repo.commit("Use the new conversion", { "kernels/convert.cu": "v2\n" });
-    repo.push();
-    const pr = github.landedPull(change, "Use the new conversion", "bob");
-    await sheriff.deliver("push", {
-      ...pushFixture,
-      before: root,
-      after: change,
-      repository: { ...pushFixture.repository, clone_url: repo.bare },
-      installation: { id: INSTALLATION },
-    });
-    const s = sheriff;
-    await s.waitFor("the post-land run", async () => (await s.ledger.runs(`${OWNER}/${REPO}`, "convert")).length >= 1 && (await s.idle()));
-    return { change, pr };
-  }
-
-  function comment(pr: number, login: string, body: string, id: number) {
-    return {
-      ...commentFixture,
-      issue: { ...commentFixture.issue, number: pr },
-      comment: { ...commentFixture.comment, id, body, user: { ...commentFixture.comment.user, login, type: "User" } },
-      sender: { ...commentFixture.sender, login, type: "User" },
-      repository: {
-        ...commentFixture.repository,
-        name: REPO,
-        full_name: `${OWNER}/${REPO}`,
-        owner: { ...commentFixture.repository.owner, login: OWNER },
-        default_branch: "main",
-      },
-      installation: { id: INSTALLATION },
-    };
+    const landed = await landPr("commands", { carol: "write", eve: "read" }, (world) => ({ repo, github, sheriff } = world));
+    return { change: landed.change, pr: landed.pr };
   }
 
   it("reverts a landed PR on a writer's command, even in shadow mode, with a true revert commit", async () => {
     const { change, pr } = await landOnePr();
     const s = sheriff!;
-    await s.deliver("issue_comment", comment(pr, "carol", '@sheriff revert -m "breaks the downstream build" -c build', 9001));
+    await s.deliver("issue_comment", prComment(pr, "carol", '@sheriff revert -m "breaks the downstream build" -c build', 9001));
     const record = await s.waitFor("the requested revert", async () =>
       (await s.ledger.reverts(`${OWNER}/${REPO}`)).find((r) => r.outcome === "pr-opened"),
     );
@@ -88,8 +45,8 @@ describe("comment commands through the real app", () => {
   it("politely refuses a reader's revert and answers anyone's explain", async () => {
     const { change, pr } = await landOnePr();
     const s = sheriff!;
-    await s.deliver("issue_comment", comment(pr, "eve", '@sheriff revert -m "looks slow"', 9002));
-    await s.deliver("issue_comment", comment(pr, "eve", "@sheriff explain", 9003));
+    await s.deliver("issue_comment", prComment(pr, "eve", '@sheriff revert -m "looks slow"', 9002));
+    await s.deliver("issue_comment", prComment(pr, "eve", "@sheriff explain", 9003));
     await s.waitFor("two replies", async () => github!.comments.filter((c) => c.issue === pr).length >= 2 && (await s.idle()));
     expect(github!.callsTo("POST", /\/pulls$/)).toHaveLength(0);
     expect(await s.ledger.reverts(`${OWNER}/${REPO}`)).toEqual([]);

@@ -1,20 +1,9 @@
-import { readFileSync } from "node:fs";
 import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { appTestHooks, type Sheriff } from "../helpers/appHooks.js";
-import { FakeGitHub } from "../helpers/fakeGitHub.js";
-import { TestRepo } from "../helpers/gitRepo.js";
-import { startSheriff } from "../helpers/sheriff.js";
-
-const pushFixture = JSON.parse(readFileSync(new URL("../fixtures/webhooks/push.json", import.meta.url), "utf8"));
-const commentFixture = JSON.parse(readFileSync(new URL("../fixtures/comments/pr-comment-created.json", import.meta.url), "utf8"));
-const OWNER = "gpu-team";
-const REPO = "flash-kernels";
-const INSTALLATION = 2311213;
-const CONFIG = `policy: { autoRevert: shadow }
-suites:
-  - { name: convert, kind: command, command: "sh test.sh", paths: ["kernels/**"], timeoutSeconds: 30 }
-`;
+import { type FakeGitHub } from "../helpers/fakeGitHub.js";
+import { type TestRepo } from "../helpers/gitRepo.js";
+import { OWNER, REPO, landOnePr as landPr, prComment } from "../helpers/landedPr.js";
 
 describe("a requested revert on a real repository", () => {
   let sheriff: Sheriff | undefined;
@@ -24,48 +13,11 @@ describe("a requested revert on a real repository", () => {
   appTestHooks(() => ({ sheriff, github, repo }));
 
   async function landOnePr() {
-    repo = new TestRepo();
-    github = new FakeGitHub(OWNER, REPO, repo.bare, INSTALLATION);
-    github.permissions.set("carol", "write");
-    sheriff = await startSheriff("revert-outcomes");
-    const root = repo.commit("Initial kernels", { ".github/sheriff.yml": CONFIG, "test.sh": "exit 0\n", "kernels/convert.cu": "v1\n" });
-    const change = repo.commit("Use the new conversion", { "kernels/convert.cu": "v2\n" });
-    repo.push();
-    const pr = github.landedPull(change, "Use the new conversion", "bob");
-    await sheriff.deliver("push", {
-      ...pushFixture,
-      before: root,
-      after: change,
-      repository: { ...pushFixture.repository, clone_url: repo.bare },
-      installation: { id: INSTALLATION },
-    });
-    const s = sheriff;
-    await s.waitFor("the post-land run", async () => (await s.ledger.runs(`${OWNER}/${REPO}`, "convert")).length >= 1 && (await s.idle()));
-    return { change, pr };
+    const landed = await landPr("revert-outcomes", { carol: "write" }, (world) => ({ repo, github, sheriff } = world));
+    return { change: landed.change, pr: landed.pr };
   }
 
-  function revertComment(pr: number, id: number) {
-    const login = "carol";
-    return {
-      ...commentFixture,
-      issue: { ...commentFixture.issue, number: pr },
-      comment: {
-        ...commentFixture.comment,
-        id,
-        body: '@sheriff revert -m "breaks the build"',
-        user: { ...commentFixture.comment.user, login, type: "User" },
-      },
-      sender: { ...commentFixture.sender, login, type: "User" },
-      repository: {
-        ...commentFixture.repository,
-        name: REPO,
-        full_name: `${OWNER}/${REPO}`,
-        owner: { ...commentFixture.repository.owner, login: OWNER },
-        default_branch: "main",
-      },
-      installation: { id: INSTALLATION },
-    };
-  }
+  const revertComment = (pr: number, id: number) => prComment(pr, "carol", '@sheriff revert -m "breaks the build"', id);
 
   it("says the commit is already reverted at head: no PR, one comment, a record with that outcome", async () => {
     const { change, pr } = await landOnePr();

@@ -160,7 +160,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
         } finally {
           await sandbox.close();
           await new Promise<void>((resolve) => receiver.close(() => resolve()));
-          if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+          // Retried: an interrupted story may still have a git process writing into the stand-in's repositories.
+          if (!options.dataDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
         }
       }
     },

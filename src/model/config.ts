@@ -70,6 +70,14 @@ export const sheriffConfigSchema = z
       .object({
         autoRevert: autoRevertModeSchema.default("shadow"),
         maxAutoRevertsPerDay: z.number().int().min(0).max(100).default(3),
+        /** A culprit that landed longer ago than this is reported, never reverted automatically (later work may build on it). */
+        maxCulpritAgeHours: z
+          .number()
+          .positive()
+          .max(24 * 365)
+          .default(24),
+        /** A PR carrying this label is reported, never reverted automatically. */
+        optOutLabel: z.string().trim().min(1).max(50).default("sheriff-no-revert"),
       })
       .strict()
       .default({}),

@@ -21,7 +21,7 @@ describe("parseConfig", () => {
   it("parses a full config and fills defaults", () => {
     const config = parseConfig(VALID);
     expect(config.branches).toEqual(["main", "release"]);
-    expect(config.policy).toEqual({ autoRevert: "on", maxAutoRevertsPerDay: 2 });
+    expect(config.policy).toEqual({ autoRevert: "on", maxAutoRevertsPerDay: 2, maxCulpritAgeHours: 24, optOutLabel: "sheriff-no-revert" });
     expect(config.suites[0]).toMatchObject({
       kind: "builtin",
       builtin: "varlen-attention",

@@ -52,7 +52,7 @@ describe("readConfig", () => {
     expect(scope.isDone()).toBe(true);
     expect(lookup.kind).toBe("ok");
     const config = (lookup as { config: SheriffConfig }).config;
-    expect(config.policy).toEqual({ autoRevert: "on", maxAutoRevertsPerDay: 3 });
+    expect(config.policy).toEqual({ autoRevert: "on", maxAutoRevertsPerDay: 3, maxCulpritAgeHours: 24, optOutLabel: "sheriff-no-revert" });
     expect(config.suites).toEqual([
       expect.objectContaining({ name: "varlen-attention", timeoutSeconds: 1800, paths: ["kernels/src/attn*"] }),
     ]);

@@ -95,6 +95,14 @@ export interface EngineWindowRecord<Carry> {
   version: number;
 }
 
+/** A pause or resumption of automatic reverts on a repository, as a person gave it. */
+export interface RevertPauseRecord {
+  paused: boolean;
+  reason: string;
+  by: string;
+  at: string;
+}
+
 /**
  * Sheriff's history in PostgreSQL: every landed commit, job, result, verdict, revert, rebaseline,
  * timeline note and command, per repository. Writes are idempotent (unique keys, ON CONFLICT DO
@@ -406,6 +414,76 @@ export class Ledger {
       "INSERT INTO revert_days (repo, day, count) VALUES ($1, $2, 1) ON CONFLICT (repo, day) DO UPDATE SET count = revert_days.count + 1",
       [repo, this.today()],
     );
+  }
+
+  /**
+   * What the revert step decided about a culprit for one trigger ('' automatic, else the requester),
+   * made once: `decide` gets the day's count of automatic revert PRs and its answer is stored, counted
+   * against the day when `countsAgainstCap` says so, in one transaction that holds the day's count, so
+   * two culprits cannot both take the last place. A later call returns the stored decision.
+   */
+  async decideRevertOnce<Decision>(
+    repo: string,
+    culprit: string,
+    trigger: string,
+    decide: (revertsToday: number) => Decision,
+    countsAgainstCap: (decision: Decision) => boolean,
+  ): Promise<Decision> {
+    const day = this.today();
+    return transaction(this.db, async (client) => {
+      await client.query("INSERT INTO revert_days (repo, day, count) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING", [repo, day]);
+      const counted = await client.query<{ count: number }>("SELECT count FROM revert_days WHERE repo = $1 AND day = $2 FOR UPDATE", [
+        repo,
+        day,
+      ]);
+      const stored = await client.query<{ decision: Decision }>(
+        "SELECT decision FROM revert_decisions WHERE repo = $1 AND culprit = $2 AND trigger = $3",
+        [repo, culprit, trigger],
+      );
+      if (stored.rows[0]) return stored.rows[0].decision;
+      const decision = decide(counted.rows[0]!.count);
+      await client.query("INSERT INTO revert_decisions (repo, culprit, trigger, decision, at) VALUES ($1, $2, $3, $4, $5)", [
+        repo,
+        culprit,
+        trigger,
+        JSON.stringify(decision),
+        this.now(),
+      ]);
+      if (countsAgainstCap(decision)) {
+        await client.query("UPDATE revert_days SET count = count + 1 WHERE repo = $1 AND day = $2", [repo, day]);
+      }
+      return decision;
+    });
+  }
+
+  /** The stored decision of `decideRevertOnce`, if one was made. */
+  async revertDecision<Decision>(repo: string, culprit: string, trigger: string): Promise<Decision | null> {
+    const rows = await this.q.query<{ decision: Decision }>(
+      "SELECT decision FROM revert_decisions WHERE repo = $1 AND culprit = $2 AND trigger = $3",
+      [repo, culprit, trigger],
+    );
+    return rows.rows[0]?.decision ?? null;
+  }
+
+  /** Pauses or resumes automatic reverts on the repository, with who did it and why. */
+  async recordRevertPause(repo: string, record: RevertPauseRecord): Promise<void> {
+    await this.q.query("INSERT INTO revert_pauses (repo, paused, reason, by_login, at) VALUES ($1, $2, $3, $4, $5)", [
+      repo,
+      record.paused,
+      record.reason,
+      record.by,
+      record.at,
+    ]);
+  }
+
+  /** The newest pause or resumption of automatic reverts on the repository; null when there never was one. */
+  async revertPause(repo: string): Promise<RevertPauseRecord | null> {
+    const rows = await this.q.query<{ paused: boolean; reason: string; by_login: string; at: Date }>(
+      "SELECT paused, reason, by_login, at FROM revert_pauses WHERE repo = $1 ORDER BY id DESC LIMIT 1",
+      [repo],
+    );
+    const row = rows.rows[0];
+    return row ? { paused: row.paused, reason: row.reason, by: row.by_login, at: row.at.toISOString() } : null;
   }
 
   private today(): string {

@@ -82,6 +82,13 @@ export const sheriffConfigSchema = z
       .strict()
       .default({}),
     suites: z.array(suiteConfigSchema).min(1),
+    dashboard: z
+      .object({
+        /** A public repository's dashboard pages are open to anyone; otherwise (and always for a private one) only to people who can read it. */
+        public: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

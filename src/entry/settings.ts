@@ -29,6 +29,13 @@ const settingsSchema = z.object({
   SHERIFF_INTAKE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_CONCURRENCY.intake),
   SHERIFF_ANALYSIS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_CONCURRENCY.analysis),
   SHERIFF_GPUS: z.string().optional(),
+  /** Where people reach this app (e.g. https://sheriff.example.com): the dashboard's address in links Sheriff posts and for the sign-in redirect. */
+  SHERIFF_PUBLIC_URL: z.string().url().optional(),
+  /** The GitHub App's OAuth client (its settings page), for signing into private repositories' dashboard pages. */
+  GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Encrypts dashboard sessions; the same in every app process. Falls back to WEBHOOK_SECRET. */
+  SHERIFF_SESSION_SECRET: z.string().min(16).optional(),
   GHE_HOST: z.string().optional(),
   GHE_PROTOCOL: z.enum(["http", "https"]).default("https"),
 });
@@ -55,4 +62,9 @@ export function controlConcurrency(
   settings: Pick<Settings, "SHERIFF_INTAKE_CONCURRENCY" | "SHERIFF_ANALYSIS_CONCURRENCY">,
 ): ControlConcurrency {
   return { intake: settings.SHERIFF_INTAKE_CONCURRENCY, analysis: settings.SHERIFF_ANALYSIS_CONCURRENCY };
+}
+
+/** GitHub's web address (where its OAuth pages are): github.com, or the Enterprise host. */
+export function webBaseUrl(settings: Pick<Settings, "GHE_HOST" | "GHE_PROTOCOL">): string {
+  return settings.GHE_HOST ? `${settings.GHE_PROTOCOL}://${settings.GHE_HOST}` : "https://github.com";
 }

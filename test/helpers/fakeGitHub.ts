@@ -29,7 +29,7 @@ export interface FakePull {
 export class FakeGitHub {
   readonly calls: RecordedCall[] = [];
   readonly pulls: FakePull[] = [];
-  readonly comments: { issue: number; body: string }[] = [];
+  readonly comments: { issue: number; body: string; id: number }[] = [];
   readonly checkRuns = new Map<
     number,
     { head_sha: string; name: string; status?: string; conclusion?: string; output?: { title: string; summary: string } }
@@ -182,8 +182,17 @@ export class FakeGitHub {
         const failure = this.takeFailure("POST", uri);
         if (failure) return failure;
         const issue = Number(/issues\/(\d+)\/comments/.exec(uri)![1]);
-        this.comments.push({ issue, body: (body as { body: string }).body });
-        return [201, { id: this.nextId++, body: (body as { body: string }).body }];
+        const comment = { issue, body: (body as { body: string }).body, id: this.nextId++ };
+        this.comments.push(comment);
+        return [201, { id: comment.id, body: comment.body, user: { login: "sheriff[bot]", type: "Bot" } }];
+      })
+      .get(new RegExp(`^${base}/issues/\\d+/comments(\\?.*)?$`))
+      .reply((uri) => {
+        this.calls.push({ method: "GET", path: uri, body: null });
+        const issue = Number(/issues\/(\d+)\/comments/.exec(uri)![1]);
+        // Every comment here is the app's: people's comments reach Sheriff as webhooks, not through this fake.
+        const listed = this.comments.filter((c) => c.issue === issue);
+        return [200, listed.map((c) => ({ id: c.id, body: c.body, user: { login: "sheriff[bot]", type: "Bot" } }))];
       });
   }
 

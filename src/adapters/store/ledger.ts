@@ -116,6 +116,11 @@ export class Ledger {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** The time the ledger stamps records with: a flow comparing a recorded time with the present reads this clock. */
+  time(): Date {
+    return this.now();
+  }
+
   private get q(): Queryable {
     return this.db.pool;
   }

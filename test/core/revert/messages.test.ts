@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
+  alreadyRevertingMessage,
   commentOnlyMessage,
   explainReply,
+  pauseStatus,
+  revertNoticeMarker,
   requestedRevertSummary,
   revertConflictMessage,
   revertConflictReason,
@@ -37,6 +40,27 @@ describe("revert messages", () => {
   });
 });
 
+describe("revert notices", () => {
+  it("marks each comment with the culprit and its trigger, hidden from readers", () => {
+    expect(revertNoticeMarker(culprit, undefined)).toBe(`<!-- sheriff:revert ${culprit} auto -->`);
+    expect(revertNoticeMarker(culprit, "carol")).toBe(`<!-- sheriff:revert ${culprit} by:carol -->`);
+  });
+  it("tells the requester which revert already does it", () => {
+    expect(alreadyRevertingMessage(notice, "carol", { kind: "open-pr", pr: 30, author: "dave" })).toBe(
+      "@carol Sheriff was asked to revert abcdef1, but #30 by @dave already reverts it, so no second revert PR was opened.",
+    );
+    expect(alreadyRevertingMessage(notice, "carol", { kind: "landed", sha: "4562f3f".padEnd(40, "0"), author: "Dave" })).toContain(
+      "but 4562f3f, already on the branch, reverts it, so no second",
+    );
+  });
+  it("says whether automatic reverts are paused, by whom, since when and why", () => {
+    expect(pauseStatus(null)).toBe("Automatic reverts are not paused on this repository.");
+    expect(pauseStatus({ by: "carol", reason: "driver `rollout`", at: "2026-12-03T08:00:00.000Z" })).toMatch(
+      /^Automatic reverts are paused on this repository since 2026-12-03 08:00 UTC by @carol: .*rollout.*\. Regressions are still reported; `resume` turns them back on\.$/,
+    );
+  });
+});
+
 describe("explainReply", () => {
   const head = "1111111111111111111111111111111111111111";
   const entry = (sha: string, kind: string, text: string, suite?: string): TimelineEntry => ({
@@ -65,6 +89,15 @@ describe("explainReply", () => {
         "- 2026-12-02 14:05:06 · note: seen",
         "- outcome: pr-opened (#9) because autoRevert is on",
       ].join("\n"),
+    );
+  });
+  it("ends with the repository's pause of automatic reverts, record or not", () => {
+    const pause = { by: "carol", reason: "rollout", at: "2026-12-03T08:00:00.000Z" };
+    expect(explainReply(7, { headSha: head, mergeSha: culprit }, [], [], pause)).toBe(
+      `Sheriff has no record for #7 yet.\n\n${pauseStatus(pause)}`,
+    );
+    expect(explainReply(7, { headSha: head, mergeSha: culprit }, [entry(culprit, "note", "seen")], [], pause)).toMatch(
+      /note: seen\n\nAutomatic reverts are paused/,
     );
   });
 });

@@ -3,7 +3,7 @@ import { formatZodIssues } from "../model/zod.js";
 import type { ControlConcurrency } from "../flows/controlWorker.js";
 
 /** Pushes and analyses one app process works on at once; each branch (and each suite of it) is still one at a time. */
-export const DEFAULT_CONCURRENCY: ControlConcurrency = { intake: 8, analysis: 4 };
+export const DEFAULT_CONCURRENCY: ControlConcurrency = { intake: 8, analysis: 4, followUp: 4 };
 
 /** This machine's PostgreSQL with the default role and database (trust auth on localhost). */
 export const DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -28,6 +28,7 @@ const settingsSchema = z.object({
   SHERIFF_PARALLEL_PROBES: z.coerce.number().int().min(1).max(64).default(1),
   SHERIFF_INTAKE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_CONCURRENCY.intake),
   SHERIFF_ANALYSIS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_CONCURRENCY.analysis),
+  SHERIFF_FOLLOW_UP_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_CONCURRENCY.followUp),
   SHERIFF_GPUS: z.string().optional(),
   /** Where people reach this app (e.g. https://sheriff.example.com): the dashboard's address in links Sheriff posts and for the sign-in redirect. */
   SHERIFF_PUBLIC_URL: z.string().url().optional(),
@@ -59,9 +60,13 @@ export function apiBaseUrl(settings: Pick<Settings, "GHE_HOST" | "GHE_PROTOCOL">
 }
 
 export function controlConcurrency(
-  settings: Pick<Settings, "SHERIFF_INTAKE_CONCURRENCY" | "SHERIFF_ANALYSIS_CONCURRENCY">,
+  settings: Pick<Settings, "SHERIFF_INTAKE_CONCURRENCY" | "SHERIFF_ANALYSIS_CONCURRENCY" | "SHERIFF_FOLLOW_UP_CONCURRENCY">,
 ): ControlConcurrency {
-  return { intake: settings.SHERIFF_INTAKE_CONCURRENCY, analysis: settings.SHERIFF_ANALYSIS_CONCURRENCY };
+  return {
+    intake: settings.SHERIFF_INTAKE_CONCURRENCY,
+    analysis: settings.SHERIFF_ANALYSIS_CONCURRENCY,
+    followUp: settings.SHERIFF_FOLLOW_UP_CONCURRENCY,
+  };
 }
 
 /** GitHub's web address (where its OAuth pages are): github.com, or the Enterprise host. */

@@ -1,7 +1,7 @@
 import { DelayedError, Worker, type Job } from "bullmq";
 import type { z } from "zod";
-import { analyzeJobSchema, controlJobSchema, intakeJobSchema, type AnalyzeJob, type ControlJob } from "../model/jobs.js";
-import { ANALYSIS_QUEUE, CONTROL_QUEUE, INTAKE_QUEUE } from "../adapters/queue/queues.js";
+import { analyzeJobSchema, controlJobSchema, followUpJobSchema, intakeJobSchema, type AnalyzeJob, type ControlJob } from "../model/jobs.js";
+import { ANALYSIS_QUEUE, CONTROL_QUEUE, FOLLOW_UP_QUEUE, INTAKE_QUEUE } from "../adapters/queue/queues.js";
 import { holding, type Lease } from "../adapters/queue/lease.js";
 import { analyzeSuite } from "./analyze.js";
 import { refreshCheckRun } from "./checkRun.js";
@@ -27,6 +27,8 @@ export interface ControlConcurrency {
   intake: number;
   /** Analyses at once (different suites; one suite of a branch is one at a time in any case). */
   analysis: number;
+  /** Push follow-ups at once (check runs and notes; GitHub's write limits pace them in any case). */
+  followUp: number;
 }
 
 function parseJob<T>(deps: PipelineDeps, schema: z.ZodType<T>, data: unknown): T | null {
@@ -63,8 +65,8 @@ export async function processControlJob(deps: PipelineDeps, data: unknown): Prom
 
 /**
  * A push: prepared (read-only) at once with the other pushes of its branch, recorded in its
- * branch's turn, once every earlier push was; check runs and notes after the turn is given back.
- * What the turn recorded is kept with the job first, so a retry after it only follows up.
+ * branch's turn, once every earlier push was; its check runs and notes are left to the follow-up
+ * queue. What the turn recorded is kept with the job first, so a retry after it only hands over.
  */
 export async function processIntakeJob(deps: PipelineDeps, job: Job, token?: string): Promise<unknown> {
   const push = parseJob(deps, intakeJobSchema, job.data);
@@ -82,8 +84,16 @@ export async function processIntakeJob(deps: PipelineDeps, job: Job, token?: str
     await job.updateData({ ...push, followUp });
   }
   await deps.queues.intakeDone(push, id);
-  await followUpPush(deps, push, followUp);
+  const { notes, queued, uncovered } = followUp;
+  await deps.queues.addFollowUp({ type: "follow-up", repo: push.repo, after: push.after, notes, queued, uncovered }, id);
   return followUp.outcome;
+}
+
+export async function processFollowUpJob(deps: PipelineDeps, data: unknown): Promise<unknown> {
+  const job = parseJob(deps, followUpJobSchema, data);
+  if (!job) return { dropped: true };
+  await followUpPush(deps, job.repo, job);
+  return { checkRuns: job.queued.length + job.uncovered.length, notes: job.notes.length };
 }
 
 /**
@@ -124,6 +134,7 @@ export interface ControlWorkers {
   control: Worker;
   intake: Worker;
   analysis: Worker;
+  followUp: Worker;
   close(): Promise<void>;
 }
 
@@ -145,6 +156,7 @@ export function startControlWorkers(deps: PipelineDeps, concurrency: ControlConc
     control: start(CONTROL_QUEUE, (job) => processControlJob(deps, job.data), 1),
     intake: start(INTAKE_QUEUE, (job, token) => processIntakeJob(deps, job, token), concurrency.intake),
     analysis: start(ANALYSIS_QUEUE, (job, token) => processAnalysisJob(deps, job, token), concurrency.analysis),
+    followUp: start(FOLLOW_UP_QUEUE, (job) => processFollowUpJob(deps, job.data), concurrency.followUp),
   };
   return {
     ...workers,

@@ -8,14 +8,14 @@ import { planLandedJobs, toLandedCommit } from "../core/plan.js";
 import type { SheriffConfig } from "../model/config.js";
 import type { CommitInfo } from "../model/commit.js";
 import type { LandedCommit } from "../model/engine.js";
-import { type IntakeJob } from "../model/jobs.js";
+import { pushFollowUpSchema, type IntakeJob, type PushFollowUp } from "../model/jobs.js";
 import { shaSchema } from "../model/sha.js";
-import { commitInfo, git, landedCommits } from "../adapters/git/git.js";
+import { commitInfos, git, landedCommits } from "../adapters/git/git.js";
 import { summarizeUncovered } from "../core/summary.js";
 import type { PipelineDeps } from "./deps.js";
 import { dispatchJob } from "./dispatch.js";
 import { refreshCheckRun } from "./checkRun.js";
-import { repoKey } from "../model/repo.js";
+import { repoKey, type RepoRef } from "../model/repo.js";
 
 const intakeOutcomeSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("ignored"), reason: z.string() }),
@@ -32,17 +32,11 @@ const intakeOutcomeSchema = z.discriminatedUnion("kind", [
 export type IntakeOutcome = z.infer<typeof intakeOutcomeSchema>;
 
 /**
- * What a push leaves to do once its commits and jobs are recorded and its branch's turn is given
- * back; kept with the job, so a retry redoes only this. Every step of it is idempotent.
+ * What a push's turn recorded, kept with its intake job so a retry after the turn only queues the
+ * follow-up: GitHub work done on the follow-up queue, where waiting on GitHub's write limits holds
+ * up no push.
  */
-const intakeFollowUpSchema = z.object({
-  notes: z.array(z.object({ kind: z.string(), sha: shaSchema, text: z.string() })),
-  /** Commits with jobs, and those whose jobs this push superseded: their check runs are refreshed from the ledger. */
-  queued: z.array(shaSchema),
-  /** Commits no suite covers, with how many files they changed. */
-  uncovered: z.array(z.object({ sha: shaSchema, files: z.number().int() })),
-  outcome: intakeOutcomeSchema,
-});
+const intakeFollowUpSchema = pushFollowUpSchema.extend({ outcome: intakeOutcomeSchema });
 export type IntakeFollowUp = z.infer<typeof intakeFollowUpSchema>;
 
 /** The follow-up an earlier attempt of this intake job stored, if it got that far. */
@@ -129,7 +123,7 @@ async function listByMirror(deps: PipelineDeps, job: IntakeJob, token: string): 
     base = base ? (await git(["merge-base", base, job.after], { cwd: mirror }).catch(() => "")).trim() || null : null;
   }
   const shas = await landedCommits(mirror, base, job.after);
-  return { base, infos: await Promise.all(shas.map((sha) => commitInfo(mirror, sha))), listedBy: "mirror" };
+  return { base, infos: await commitInfos(mirror, shas), listedBy: "mirror" };
 }
 
 /**
@@ -179,9 +173,8 @@ export async function recordPush(
   };
 }
 
-/** After the turn: the check runs of the push's commits and its timeline notes. */
-export async function followUpPush(deps: PipelineDeps, job: IntakeJob, followUp: IntakeFollowUp): Promise<void> {
-  const { repo } = job;
+/** After the turn, on the follow-up queue: the check runs of the push's commits and its timeline notes. */
+export async function followUpPush(deps: PipelineDeps, repo: RepoRef, followUp: PushFollowUp): Promise<void> {
   const { octokit } = await deps.access.forInstallation(repo.installationId);
   await Promise.all([
     ...followUp.queued.map((sha) => refreshCheckRun(deps, repo, sha)),

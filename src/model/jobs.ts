@@ -64,6 +64,27 @@ export const intakeJobSchema = z.object({
 });
 export type IntakeJob = z.infer<typeof intakeJobSchema>;
 
+/**
+ * What a push leaves to GitHub once its commits and GPU jobs are recorded: its commits' check runs
+ * and its timeline notes. Every step is idempotent, so a retry redoes all of it.
+ */
+export const pushFollowUpSchema = z.object({
+  notes: z.array(z.object({ kind: z.string(), sha: shaSchema, text: z.string() })),
+  /** Commits with jobs, and those whose jobs this push superseded: their check runs are refreshed from the ledger. */
+  queued: z.array(shaSchema),
+  /** Commits no suite covers, with how many files they changed. */
+  uncovered: z.array(z.object({ sha: shaSchema, files: z.number().int() })),
+});
+export type PushFollowUp = z.infer<typeof pushFollowUpSchema>;
+
+export const followUpJobSchema = pushFollowUpSchema.extend({
+  type: z.literal("follow-up"),
+  repo: repoRefSchema,
+  /** The pushed head: names the job in logs. */
+  after: shaSchema,
+});
+export type FollowUpJob = z.infer<typeof followUpJobSchema>;
+
 export const analyzeJobSchema = z.object({
   type: z.literal("analyze"),
   repo: repoRefSchema,

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nock from "nock";
+import type { Octokit } from "@octokit/rest";
 import { pino } from "pino";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ConfigCache } from "../../src/adapters/github/config.js";
@@ -121,12 +122,12 @@ describe("control queues", () => {
   });
 
   /** One app process's control workers on a shared Redis prefix (the first call picks it). */
-  function startProcess(configs: ConfigCache, workDir: string): Process {
+  function startProcess(configs: ConfigCache, workDir: string, octokit: Octokit): Process {
     const store = testRedis("control-queues", prefix || undefined);
     prefix = store.prefix;
     const queues = new Queues(store);
     const deps: PipelineDeps = {
-      access: { forInstallation: async () => ({ octokit: testOctokit(), token: "ghs_test" }), appSlug: async () => "sheriff" },
+      access: { forInstallation: async () => ({ octokit, token: "ghs_test" }), appSlug: async () => "sheriff" },
       configs,
       ledger: new Ledger(db),
       queues,
@@ -135,15 +136,15 @@ describe("control queues", () => {
       log: pino({ level: "silent" }),
       parallelism: 1,
     };
-    return { deps, workers: startControlWorkers(deps, { intake: 4, analysis: 4 }), store };
+    return { deps, workers: startControlWorkers(deps, { intake: 4, analysis: 4, followUp: 2 }), store };
   }
 
-  function setup(processes = 1) {
+  function setup(processes = 1, octokit = testOctokit()) {
     const repo = new TestRepo();
     const github = new FakeGitHub(OWNER, NAME, repo.bare, INSTALLATION);
     const workDir = mkdtempSync(join(tmpdir(), "sheriff-control-"));
     const configs = new GatedConfigs();
-    const started = Array.from({ length: processes }, () => startProcess(configs, workDir));
+    const started = Array.from({ length: processes }, () => startProcess(configs, workDir, octokit));
     cleanups.push(async () => {
       for (const p of started) {
         await p.workers.close();
@@ -201,6 +202,46 @@ describe("control queues", () => {
     configs.release("long");
     await until("the queues drained", () => drained(deps.queues));
     expect(configs.events).toEqual(["start long", "end long"]);
+  });
+
+  it("queues later pushes' GPU jobs while GitHub has not yet answered an earlier push's check-run write", async () => {
+    let answer!: () => void;
+    const answered = new Promise<void>((r) => (answer = r));
+    const octokit = testOctokit();
+    let checkRunWrites = 0;
+    octokit.hook.before("request", async (options) => {
+      if (options.method !== "GET" && String(options.url).includes("/check-runs")) {
+        checkRunWrites++;
+        await answered;
+      }
+    });
+    const { repo, github, processes, ref } = setup(1, octokit);
+    const { deps } = processes[0]!;
+    const key = `${OWNER}/${NAME}`;
+    const shas = [repo.commit("Initial kernels", { ".github/sheriff.yml": CONFIG_TEXT, "alpha/a.cu": "0\n" })];
+    repo.push();
+    await deps.queues.addControl(push(ref, null, shas[0]!));
+    await until("the first check-run write sent", async () => checkRunWrites > 0);
+
+    // More pushes than intake slots: none may be held by a follow-up waiting on GitHub.
+    for (let i = 1; i <= 6; i++) {
+      shas.push(repo.commit(`Change ${i}`, { "alpha/a.cu": `${i}\n` }));
+      repo.push();
+      await deps.queues.addControl(push(ref, shas[i - 1]!, shas[i]!));
+    }
+    await until("every push taken in", async () => (await deps.ledger.head(key, "main")) === shas.at(-1));
+    const gpuJobs = await deps.queues.gpu.getJobs(["waiting", "prioritized"]);
+    expect(gpuJobs.map((j) => j.data.job.sha)).toContain(shas.at(-1));
+    expect(github.checkRuns.size).toBe(0);
+
+    answer();
+    await until("the follow-ups done", async () => {
+      const counts = await deps.queues.followUp.getJobCounts("waiting", "active", "delayed");
+      return (
+        Object.values(counts).every((n) => n === 0) && (await deps.queues.followUp.getJobCounts("completed")).completed === shas.length
+      );
+    });
+    expect([...github.checkRuns.values()].map((c) => c.head_sha).sort()).toEqual([...shas].sort());
   });
 
   it("runs analyses of different suites at the same time", async () => {

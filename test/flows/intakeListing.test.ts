@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Queue } from "bullmq";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigCache } from "../../src/adapters/github/config.js";
@@ -72,10 +73,10 @@ beforeEach(async () => {
     log: pino({ level: "silent" }),
     parallelism: 1,
   };
-  workers = startControlWorkers(deps, { intake: 4, analysis: 1 });
+  workers = startControlWorkers(deps, { intake: 4, analysis: 1, followUp: 2 });
   cleanups.push(async () => {
     await workers.close();
-    for (const q of [queues.control, queues.intake, queues.analysis, queues.gpu]) await q.obliterate({ force: true });
+    for (const q of queues.all) await q.obliterate({ force: true });
     await queues.close();
     await store.cleanup();
     await db.cleanup();
@@ -122,14 +123,20 @@ async function pushAndTakeIn(before: string | null, after: string, options: { fo
   return completed(job);
 }
 
+/** Waits until the push's intake job and, where it planned jobs, its follow-up completed; the intake's outcome. */
 async function completed(job: IntakeJob): Promise<Record<string, unknown>> {
   const id = controlJobId(job);
   const deadline = Date.now() + 30_000;
-  while ((await deps.queues.intake.getJobState(id)) !== "completed") {
-    if (Date.now() > deadline) throw new Error(`intake ${id} not completed`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return (await deps.queues.intake.getJob(id))!.returnvalue as Record<string, unknown>;
+  const until = async (queue: Queue, jobId: string) => {
+    while ((await queue.getJobState(jobId)) !== "completed") {
+      if (Date.now() > deadline) throw new Error(`${queue.name} job ${jobId} not completed`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  await until(deps.queues.intake, id);
+  const outcome = (await deps.queues.intake.getJob(id))!.returnvalue as Record<string, unknown>;
+  if (outcome.kind === "planned") await until(deps.queues.followUp, `follow-up.${id}`);
+  return outcome;
 }
 
 const chain = async () => (await deps.ledger.chain(KEY, "main")).map((c) => [c.sha, c.suites]);
@@ -188,14 +195,14 @@ describe("intake listing", () => {
     expect((await deps.ledger.timelineAt(KEY, [rewritten])).map((n) => n.kind)).toContain("history-rewritten");
   });
 
-  it("retries only what follows the turn: later pushes go ahead, nothing is recorded twice", async () => {
+  it("retries only the follow-up after the turn: later pushes go ahead, nothing is recorded twice", async () => {
     const root = (await h.git(wc, "rev-parse", "HEAD")).trim();
     await pushAndTakeIn(null, root);
     const first = await commit("First", { "alpha/a.cu": "1\n" });
     const second = await commit("Second", { "beta/b.cu": "1\n" });
     await h.git(wc, "push", "-q", "origin", "HEAD:main");
 
-    // The first push's check run fails after its turn; the second push is taken in meanwhile.
+    // The first push's check run fails in its follow-up; the second push is taken in meanwhile.
     failNext.push({ method: "POST", url: /check-runs/ });
     await deps.queues.addControl(intake(root, first));
     await deps.queues.addControl(intake(first, second));

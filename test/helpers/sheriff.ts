@@ -90,13 +90,9 @@ export async function startSheriff(
     }
   }
 
-  /** True when no control, intake, analysis or GPU job is waiting, delayed or running. */
+  /** True when no job of any queue is waiting, delayed or running. */
   async function idle(): Promise<boolean> {
-    const counts = await Promise.all(
-      [queues.control, queues.intake, queues.analysis, queues.gpu].map((q) =>
-        q.getJobCounts("waiting", "active", "delayed", "prioritized"),
-      ),
-    );
+    const counts = await Promise.all(queues.all.map((q) => q.getJobCounts("waiting", "active", "delayed", "prioritized")));
     return counts.every((c) => Object.values(c).every((n) => n === 0));
   }
 
@@ -123,7 +119,7 @@ export async function startSheriff(
     async close() {
       await closeServer();
       await Promise.all([...workers.map((w) => w.close()), services.close()]);
-      for (const queue of [queues.control, queues.intake, queues.analysis, queues.gpu]) await queue.obliterate({ force: true });
+      for (const queue of queues.all) await queue.obliterate({ force: true });
       await queues.close();
       await store.cleanup();
       await db.cleanup();

@@ -39,14 +39,26 @@ const IDENTITY_ENV = {
   GIT_COMMITTER_EMAIL: "sheriff[bot]@users.noreply.github.com",
 };
 
+/**
+ * The token as GitHub's Basic header for apps, given to git as configuration through its
+ * environment: a command line is readable by every user of the host, a process's environment only
+ * by its own user.
+ */
+function authEnv(token: string): Record<string, string> {
+  const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
+  return { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "http.extraHeader", GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` };
+}
+
 export async function git(args: string[], options: GitRunOptions): Promise<string> {
-  const authArgs = options.auth
-    ? ["-c", `http.extraHeader=Authorization: Basic ${Buffer.from(`x-access-token:${options.auth.token}`).toString("base64")}`]
-    : [];
-  const fullArgs = [...authArgs, ...args];
-  const child = execFileAsync("git", fullArgs, {
+  const child = execFileAsync("git", args, {
     cwd: options.cwd,
-    env: { ...process.env, GIT_TERMINAL_PROMPT: "0", ...IDENTITY_ENV, ...options.env },
+    env: {
+      ...process.env,
+      GIT_TERMINAL_PROMPT: "0",
+      ...IDENTITY_ENV,
+      ...options.env,
+      ...(options.auth ? authEnv(options.auth.token) : {}),
+    },
     maxBuffer: 64 * 1024 * 1024,
   });
   if (options.input !== undefined) {
@@ -168,32 +180,65 @@ export async function hasCommit(dir: string, sha: string): Promise<boolean> {
 }
 
 /** First-parent commits in (before, after], oldest first: the units that landed on the branch. */
-export async function landedCommits(dir: string, before: string | null, after: string, limit = 500): Promise<string[]> {
-  const range = before ? [`${before}..${after}`] : [after];
-  const out = await git(["rev-list", "--first-parent", "--reverse", `--max-count=${limit}`, ...range], { cwd: dir });
-  const shas = out.split("\n").filter(Boolean);
-  return before ? shas : shas.slice(-1);
+/**
+ * The first-parent commits of `before..after`, oldest first: every one of them, however many
+ * (a push or a reconciliation can bring thousands). Without `before` only `after` itself.
+ */
+export async function landedCommits(dir: string, before: string | null, after: string): Promise<string[]> {
+  const range = before ? [`${before}..${after}`] : ["--max-count=1", after];
+  const out = await git(["rev-list", "--first-parent", "--reverse", ...range], { cwd: dir });
+  return out.split("\n").filter(Boolean);
 }
 
-export async function commitInfo(dir: string, sha: string): Promise<CommitInfo> {
-  const sep = "\u001f";
-  const meta = await git(["show", "-s", `--format=%H${sep}%P${sep}%an${sep}%ae${sep}%B`, sha], { cwd: dir });
-  const [full = sha, parents = "", authorName = "", authorEmail = "", ...rest] = meta.split(sep);
-  const message = rest.join(sep).trim();
-  const parentShas = parents.split(" ").filter(Boolean);
-  // Against the first parent, so a merge commit's files are what the merge brought to the branch
-  // (`-m` would list its diff against every parent).
-  const range = parentShas[0] ? [parentShas[0], full.trim()] : ["--root", full.trim()];
-  const files = await git(["diff-tree", "-r", "--no-commit-id", "--name-only", ...range], { cwd: dir });
+const FIELD = "\u001f";
+const RECORD = "\u001e";
+/** Commits described per git process: bounds one process's output, not how many are described. */
+const INFO_BATCH = 500;
+
+/**
+ * Each commit's parents, author, message and files, in the order given, a few git processes for
+ * any number of commits. Files are taken against the first parent, so a merge commit's files are
+ * what the merge brought to the branch, not its diff against every parent.
+ */
+export async function commitInfos(dir: string, shas: readonly string[]): Promise<CommitInfo[]> {
+  const infos: CommitInfo[] = [];
+  for (let i = 0; i < shas.length; i += INFO_BATCH) {
+    const batch = shas.slice(i, i + INFO_BATCH);
+    const out = await git(
+      [
+        "log",
+        "--no-walk=unsorted",
+        "--stdin",
+        "--diff-merges=first-parent",
+        "--name-only",
+        `--format=${RECORD}%H${FIELD}%P${FIELD}%an${FIELD}%ae${FIELD}%B${FIELD}`,
+      ],
+      { cwd: dir, input: `${batch.join("\n")}\n` },
+    );
+    const records = out.split(RECORD).slice(1);
+    if (records.length !== batch.length) throw new Error(`git log described ${records.length} of ${batch.length} commits`);
+    infos.push(...records.map(parseCommitRecord));
+  }
+  return infos;
+}
+
+function parseCommitRecord(record: string): CommitInfo {
+  const [sha = "", parents = "", authorName = "", authorEmail = "", message = "", files = ""] = record.split(FIELD);
+  const text = message.trim();
   return {
-    sha: full.trim(),
-    parents: parentShas,
-    title: message.split("\n")[0] ?? "",
-    message,
+    sha: sha.trim(),
+    parents: parents.split(" ").filter(Boolean),
+    title: text.split("\n")[0] ?? "",
+    message: text,
     authorName,
     authorEmail,
     files: [...new Set(files.split("\n").filter(Boolean))],
   };
+}
+
+export async function commitInfo(dir: string, sha: string): Promise<CommitInfo> {
+  const [info] = await commitInfos(dir, [sha]);
+  return info!;
 }
 
 export async function isAncestor(dir: string, ancestor: string, descendant: string): Promise<boolean> {

@@ -5,6 +5,7 @@ import {
   jobId,
   type AnalyzeJob,
   type ControlJob,
+  type FollowUpJob,
   type GpuJob,
   type IntakeJob,
   type JobRequest,
@@ -20,6 +21,8 @@ export const CONTROL_QUEUE = "control";
 export const INTAKE_QUEUE = "intake";
 /** Analyses: several suites at once, each suite of a branch one at a time (see `Coalescer`). */
 export const ANALYSIS_QUEUE = "analysis";
+/** GitHub work after a push is recorded (check runs, notes): throttled writes wait here, not in a push's way. */
+export const FOLLOW_UP_QUEUE = "follow-up";
 export const GPU_QUEUE = "gpu";
 
 const RETRY: JobsOptions = { attempts: 5, backoff: { type: "exponential", delay: 2000 }, removeOnComplete: 1000, removeOnFail: 5000 };
@@ -73,6 +76,7 @@ export class Queues {
   readonly control: Queue<ControlJob>;
   readonly intake: Queue<IntakeJob>;
   readonly analysis: Queue<AnalyzeJob>;
+  readonly followUp: Queue<FollowUpJob>;
   readonly gpu: Queue<GpuJob>;
   private readonly lanes: Lanes;
   private readonly analyses: Coalescer;
@@ -82,9 +86,15 @@ export class Queues {
     this.control = new Queue<ControlJob>(CONTROL_QUEUE, options);
     this.intake = new Queue<IntakeJob>(INTAKE_QUEUE, options);
     this.analysis = new Queue<AnalyzeJob>(ANALYSIS_QUEUE, options);
+    this.followUp = new Queue<FollowUpJob>(FOLLOW_UP_QUEUE, options);
     this.gpu = new Queue<GpuJob>(GPU_QUEUE, options);
     this.lanes = new Lanes(store, INTAKE_QUEUE);
     this.analyses = new Coalescer(store, ANALYSIS_QUEUE);
+  }
+
+  /** Every queue, GPU jobs last: for waiting until all work is done, and for closing. */
+  get all(): Queue[] {
+    return [this.control, this.intake, this.analysis, this.followUp, this.gpu];
   }
 
   /** Queues a control-flow job on the queue for its kind. */
@@ -117,6 +127,11 @@ export class Queues {
 
   async intakeDone(job: IntakeJob, id: string): Promise<void> {
     await this.lanes.leave(intakeLane(job.repo), id);
+  }
+
+  /** The follow-up of one intake job: one per push, however often the intake job is retried. */
+  async addFollowUp(job: FollowUpJob, intakeId: string): Promise<void> {
+    await this.followUp.add(job.type, job, { ...RETRY, jobId: safeId(`follow-up.${intakeId}`) });
   }
 
   enterAnalysis(job: AnalyzeJob, id: string): Promise<Entry> {
@@ -157,6 +172,6 @@ export class Queues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.control.close(), this.intake.close(), this.analysis.close(), this.gpu.close()]);
+    await Promise.all(this.all.map((q) => q.close()));
   }
 }

@@ -106,26 +106,22 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   });
 
   // A worker's connection error (its Redis closing under it as the world shuts down) is logged, never a crash.
-  for (const worker of [gpuWorker, services.controlWorkers.control, services.controlWorkers.intake, services.controlWorkers.analysis]) {
+  const { control, intake, analysis, followUp } = services.controlWorkers;
+  for (const worker of [gpuWorker, control, intake, analysis, followUp]) {
     worker.on("error", (err) => options.log.warn({ err: err.message, queue: worker.name }, "worker connection error"));
   }
 
   const busy = async () => {
-    const [control, intake, analysis, gpu] = await Promise.all([
-      runtime.queues.control.getJobCounts("waiting", "active", "delayed", "prioritized"),
-      runtime.queues.intake.getJobCounts("waiting", "active", "delayed", "prioritized"),
-      runtime.queues.analysis.getJobCounts("waiting", "active", "delayed", "prioritized"),
-      runtime.queues.gpu.getJobCounts("waiting", "active", "delayed", "prioritized", "paused"),
-    ]);
+    const counts = await Promise.all(
+      runtime.queues.all.map((q) => q.getJobCounts("waiting", "active", "delayed", "prioritized", "paused")),
+    );
     // A land job still running (merged, its comment not yet posted) counts as busy too.
     const lands = [
       ...(await runtime.store.redis.keys(`${runtime.store.prefix}:land*:wait`)),
       ...(await runtime.store.redis.keys(`${runtime.store.prefix}:land*:active`)),
     ];
     const landWaiting = await Promise.all(lands.map((k) => runtime.store.redis.llen(k)));
-    return [...Object.values(control), ...Object.values(intake), ...Object.values(analysis), ...Object.values(gpu), ...landWaiting].some(
-      (n) => n > 0,
-    );
+    return [...counts.flatMap((c) => Object.values(c)), ...landWaiting].some((n) => n > 0);
   };
 
   return {

@@ -52,7 +52,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  for (const queue of [queues.control, queues.intake, queues.analysis, queues.gpu]) await queue.obliterate({ force: true });
+  for (const queue of queues.all) await queue.obliterate({ force: true });
   await queues.close();
   const prefix = store.prefix;
   await store.cleanup();

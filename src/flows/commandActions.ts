@@ -8,7 +8,8 @@ import { rerunSuites } from "./rerun.js";
 import { quoteLine } from "../core/quote.js";
 import { repoKey, type RepoRef } from "../model/repo.js";
 import { shortSha } from "../model/sha.js";
-import { explainReply } from "../core/revert/messages.js";
+import { explainReply, pauseStatus, revertAlreadyOpenMessage } from "../core/revert/messages.js";
+import type { RevertPause } from "../core/revert/policy.js";
 
 interface PullFacts {
   repo: RepoRef;
@@ -38,6 +39,12 @@ async function resolveLanded(deps: PipelineDeps, repo: RepoRef, typed: string): 
   return matches.length === 1 ? matches[0]!.sha : null;
 }
 
+/** The repository's pause of automatic reverts, when they are paused now. */
+async function currentPause(deps: PipelineDeps, key: string): Promise<RevertPause | null> {
+  const pause = await deps.ledger.revertPause(key);
+  return pause?.paused ? { by: pause.by, reason: pause.reason, at: pause.at } : null;
+}
+
 /** Sheriff's side of the comment commands: everything goes through the same ledger and queues as automatic work. */
 export function commandActions(deps: PipelineDeps): CommandActions {
   const landedOrExplain = async (ctx: CommandContext, verb: string) => {
@@ -49,6 +56,8 @@ export function commandActions(deps: PipelineDeps): CommandActions {
   return {
     async revert(ctx) {
       const facts = await landedOrExplain(ctx, "revert");
+      const done = await deps.ledger.revertOf(repoKey(facts.repo), facts.mergeSha);
+      if (done?.outcome === "pr-opened" && done.revertPr !== undefined) return revertAlreadyOpenMessage(facts.mergeSha, done.revertPr);
       await deps.queues.addControl({
         type: "revert",
         repo: facts.repo,
@@ -63,7 +72,7 @@ export function commandActions(deps: PipelineDeps): CommandActions {
         sha: facts.mergeSha,
         text: `@${ctx.requestedBy}: ${ctx.reason}`,
       });
-      return `Reverting ${shortSha(facts.mergeSha)}: Sheriff will open a revert PR and link it here.`;
+      return `Reverting ${shortSha(facts.mergeSha)}: Sheriff will open a revert PR and link it here, unless one is open or the commit is reverted already.`;
     },
 
     async rerun(ctx) {
@@ -115,8 +124,31 @@ export function commandActions(deps: PipelineDeps): CommandActions {
       const facts = await pullFacts(ctx.octokit, ctx);
       const key = repoKey(facts.repo);
       const shas = [facts.headSha, ...(facts.mergeSha ? [facts.mergeSha] : [])];
-      const [timeline, reverts] = await Promise.all([deps.ledger.timelineAt(key, shas), deps.ledger.revertsOf(key, shas)]);
-      return explainReply(ctx.pr, facts, timeline, reverts);
+      const [timeline, reverts, pause] = await Promise.all([
+        deps.ledger.timelineAt(key, shas),
+        deps.ledger.revertsOf(key, shas),
+        currentPause(deps, key),
+      ]);
+      return explainReply(ctx.pr, facts, timeline, reverts, pause);
+    },
+
+    async pause(ctx) {
+      const key = repoKey(ctx);
+      const at = deps.ledger.time().toISOString();
+      await deps.ledger.recordRevertPause(key, { paused: true, reason: ctx.reason, by: ctx.requestedBy, at });
+      return pauseStatus({ by: ctx.requestedBy, reason: ctx.reason, at });
+    },
+
+    async resume(ctx) {
+      const key = repoKey(ctx);
+      const pause = await currentPause(deps, key);
+      if (!pause) return "Automatic reverts were not paused on this repository; nothing changed.";
+      await deps.ledger.recordRevertPause(key, { paused: false, reason: "", by: ctx.requestedBy, at: deps.ledger.time().toISOString() });
+      return `Automatic reverts are on again (paused since ${pause.at.slice(0, 16).replace("T", " ")} UTC by @${pause.by}); regressions found from now on may be reverted automatically.`;
+    },
+
+    async pauseStatus(ctx) {
+      return pauseStatus(await currentPause(deps, repoKey(ctx)));
     },
 
     async cancel(ctx) {

@@ -20,7 +20,7 @@ export interface CommandContext {
   octokit: Octokit;
   owner: string;
   repo: string;
-  /** The pull request the comment is on. */
+  /** The pull request the comment is on (an issue, for the repository-wide commands). */
   pr: number;
   /** Login of the person who wrote the command. */
   requestedBy: string;
@@ -39,6 +39,11 @@ export interface CommandActions {
   bisect(req: CommandContext & { good: string; bad: string; suite?: string }): Promise<string>;
   rebaseline(req: CommandContext & { suite: string; reason: string }): Promise<string>;
   explain(req: CommandContext): Promise<string>;
+  /** Pauses automatic reverts on the whole repository, recorded with the reason. */
+  pause(req: CommandContext & { reason: string }): Promise<string>;
+  resume(req: CommandContext): Promise<string>;
+  /** Whether automatic reverts are paused on the repository, for the help. */
+  pauseStatus(req: CommandContext): Promise<string>;
   /** Cancels Sheriff's pending work for the PR other than landing; null when there was none. */
   cancel(req: CommandContext): Promise<string | null>;
 }
@@ -188,7 +193,7 @@ export async function handleIssueComment(deps: CommandDeps, payload: unknown): P
         outcome: "refused",
         reply: `Sorry, \`${command.name}\` needs write access to ${owner}/${repo}, and you have ${ACCESS_WORDS[permission]} access. Ask a maintainer to run it for you.`,
       });
-    } else if (!isPullRequest && command.name !== "help") {
+    } else if (!isPullRequest && specOf(command.name).scope === "pull-request") {
       results.push({
         command,
         outcome: "not-a-pull-request",
@@ -239,9 +244,13 @@ async function run(deps: CommandDeps, ctx: CommandContext, command: Command): Pr
   const { actions } = deps;
   switch (command.name) {
     case "help":
-      return `\n\n${renderHelp(deps.slug)}`;
+      return `\n\n${renderHelp(deps.slug)}\n\n${await actions.pauseStatus(ctx)}`;
     case "explain":
       return actions.explain(ctx);
+    case "pause":
+      return actions.pause({ ...ctx, reason: command.reason });
+    case "resume":
+      return actions.resume(ctx);
     case "revert":
       return actions.revert({ ...ctx, reason: command.reason, ...(command.category ? { category: command.category } : {}) });
     case "rerun":

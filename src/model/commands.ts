@@ -34,6 +34,8 @@ export const commandSchema = z.discriminatedUnion("name", [
   // good != bad is checked by the parser (a refinement cannot sit inside a discriminated union).
   z.object({ name: z.literal("bisect"), good: shortShaSchema, bad: shortShaSchema, suite: suiteNameSchema.optional() }).strict(),
   z.object({ name: z.literal("rebaseline"), suite: suiteNameSchema, reason: reasonSchema }).strict(),
+  z.object({ name: z.literal("pause"), reason: reasonSchema }).strict(),
+  z.object({ name: z.literal("resume") }).strict(),
   z.object({ name: z.literal("explain") }).strict(),
   z.object({ name: z.literal("cancel") }).strict(),
   z.object({ name: z.literal("help") }).strict(),

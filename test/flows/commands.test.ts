@@ -30,6 +30,9 @@ function recordingActions(overrides: Partial<CommandActions> = {}): CommandActio
     bisect: record("bisect", "Bisecting 12 commits."),
     rebaseline: record("rebaseline", "Rebaselined `half-precision`."),
     explain: record("explain", "Sheriff reverted nothing here: every suite passed."),
+    pause: record("pause", "Automatic reverts are paused."),
+    resume: record("resume", "Automatic reverts are on again."),
+    pauseStatus: async () => "Automatic reverts are not paused on this repository.",
     cancel: record("cancel", null),
     ...overrides,
   };
@@ -300,6 +303,34 @@ describe("handleIssueComment", () => {
     expect(replies[0]).toContain("- **`revert`**: `revert` works on pull requests only; #43 is an issue.");
     expect(replies[0]).toContain("**Sheriff commands.**");
     expect(nock.isDone()).toBe(true);
+  });
+
+  it("takes pause and resume from writers on issues too, and ends the help with the pause state", async () => {
+    const payload = commentPayload('@sheriff pause -m "driver rollout"\n@sheriff resume\n@sheriff help', {
+      login: "keeper",
+      fixtureName: "issue-comment-created.json",
+    });
+    expectPermission("keeper", "maintain", "write");
+    expectEyes(payload.comment.id);
+    expectReply(43);
+    await handleIssueComment(deps(), payload);
+    expect(calls.map((c) => [c.action, c.req.reason, c.req.requestedBy, c.req.pr])).toEqual([
+      ["pause", "driver rollout", "keeper", 43],
+      ["resume", undefined, "keeper", 43],
+    ]);
+    expect(replies[0]).toContain("- **`pause`**: Automatic reverts are paused.");
+    expect(replies[0]).toMatch(/\*\*Sheriff commands\.\*\*[\s\S]*Automatic reverts are not paused on this repository\.$/);
+    expect(nock.isDone()).toBe(true);
+  });
+
+  it("refuses pause and resume to readers", async () => {
+    const payload = commentPayload('@sheriff pause -m "stop it"\n@sheriff resume', { login: "reader-rae" });
+    expectPermission("reader-rae", "read");
+    expectReply();
+    await handleIssueComment(deps(), payload);
+    expect(calls).toEqual([]);
+    expect(replies[0]).toContain("Sorry, `pause` needs write access");
+    expect(replies[0]).toContain("Sorry, `resume` needs write access");
   });
 
   it("queues a PR once when two land comments race", async () => {

@@ -26,6 +26,9 @@ function actions(explain = "Nothing to explain."): CommandActions {
     rebaseline: record("rebaseline", "Rebaselined."),
     explain: record("explain", explain),
     cancel: record("cancel", null),
+    pause: record("pause", "Paused."),
+    resume: record("resume", "Resumed."),
+    pauseStatus: async () => "Automatic reverts are not paused on this repository.",
   };
 }
 

@@ -179,6 +179,8 @@ const OPTIONS: Record<CommandName, OptionSpec[]> = {
   rerun: [],
   bisect: [{ name: "--suite", aliases: ["-s"], takesValue: true }],
   rebaseline: [{ name: "-m", aliases: ["--message"], takesValue: true }],
+  pause: [{ name: "-m", aliases: ["--message"], takesValue: true }],
+  resume: [],
   explain: [],
   cancel: [],
   help: [],
@@ -327,6 +329,15 @@ export function parseCommandLine(rest: string, slug: string): LineResult {
       raw = { name, suite, reason };
       break;
     }
+    case "pause": {
+      const extra = unexpected(name, split, 0);
+      if (extra) return withUsage(extra);
+      const reason = split.options.get("-m");
+      if (reason === undefined) return withUsage('`pause` needs a reason: -m "<reason>"');
+      raw = { name, reason };
+      break;
+    }
+    case "resume":
     case "explain":
     case "cancel":
     case "help": {

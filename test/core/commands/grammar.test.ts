@@ -13,6 +13,20 @@ const cases: Case[] = [
   { name: "other app with the slug as prefix", body: "@sheriff-bot land", commands: [] },
   { name: "help", body: "@sheriff help", commands: [{ name: "help" }] },
   {
+    name: "pause with a reason",
+    body: '@sheriff pause -m "driver rollout on the H100s"',
+    commands: [{ name: "pause", reason: "driver rollout on the H100s" }],
+  },
+  { name: "pause needs a reason", body: "@sheriff pause", commands: [], errors: [/`pause` needs a reason: -m "<reason>"/] },
+  {
+    name: "pause with an unquoted reason",
+    body: "@sheriff pause -m driver rollout",
+    commands: [],
+    errors: [/unexpected `rollout` after the reason; quote a reason with spaces/],
+  },
+  { name: "resume", body: "@sheriff resume", commands: [{ name: "resume" }] },
+  { name: "resume takes nothing", body: "@sheriff resume now", commands: [], errors: [/`resume` takes no arguments, but got `now`/] },
+  {
     name: "case-insensitive mention and command",
     body: "@Sheriff LAND --Squash".replace("--Squash", "--squash"),
     commands: [{ name: "land", method: "squash" }],

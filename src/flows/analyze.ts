@@ -109,6 +109,15 @@ export async function analyzeSuite(deps: PipelineDeps, job: AnalyzeJob): Promise
       await refreshCheckRun(deps, repo, decision.sha);
       continue;
     }
+    if (decision.type === "report") {
+      // Timeline notes are kept once per commit, kind and text, so re-derived reports are told once.
+      await deps.ledger.noteAll(key, [
+        { kind: `report:${decision.kind}`, sha: decision.sha, suite: decision.suite, text: decision.summary },
+      ]);
+      log.warn({ kind: decision.kind, tests: decision.tests, range: decision.range }, "reported, not reverted");
+      await refreshCheckRun(deps, repo, decision.sha);
+      continue;
+    }
     // Queued first: the verdict, once recorded, is not decided again, so a crash after it must not lose the revert.
     // The revert job waits (by retrying) until the verdict is recorded; its id makes this enqueue idempotent.
     await deps.queues.addControl({ type: "revert", repo, suite: decision.suite, culprit: decision.culprit, configSha: job.configSha });

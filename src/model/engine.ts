@@ -146,9 +146,38 @@ export interface FlakyDecision {
   summary: string;
 }
 
-export type Decision =
-  | { type: "run"; job: JobRequest; reason: string; /** Groups the jobs one investigation spends. */ investigation?: string }
-  | RegressionDecision
-  | FlakyDecision;
+/**
+ * Something people must hear about that is not a revert: a culprit the engine will not revert (its
+ * files match none of the suite's globs, or it was fixed forward), a search that cannot go on, a
+ * test too flaky to judge, a gradual drift. Re-derived on every call; the caller reports each
+ * (suite, kind, sha) once.
+ */
+export interface ReportDecision {
+  type: "report";
+  suite: string;
+  kind: ReportKind;
+  /** The commit it is about: the culprit found, or the first bad checkpoint of the range. */
+  sha: string;
+  tests: string[];
+  summary: string;
+  range?: { from: string; to: string; suspects: number };
+}
+
+export type ReportKind = "gave-up" | "outside-globs" | "fixed-forward" | "too-flaky" | "drift";
+
+export interface RunDecision {
+  type: "run";
+  job: JobRequest;
+  reason: string;
+  /** Groups the jobs one investigation spends. */
+  investigation?: string;
+  /**
+   * Hosts that produced the failures this job is to check: where the fleet has another host, the
+   * job must run there, or a broken machine confirms its own failures.
+   */
+  avoidHosts?: string[];
+}
+
+export type Decision = RunDecision | RegressionDecision | FlakyDecision | ReportDecision;
 
 export type DecisionEngine = (input: EngineInput) => Decision[];

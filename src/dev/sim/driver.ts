@@ -4,6 +4,7 @@ import { decide } from "../../core/verdict/engine.js";
 import { type Decision, type DecisionEngine, type EngineInput, type RunRecord } from "../../model/engine.js";
 import { DEFAULT_OPTIONS, SUITE, planStream, shaFor, synthesize, type PlannedCommit, type SimCommit, type SimOptions } from "./model.js";
 import { Rng } from "./prng.js";
+import { fastFailMinutes } from "./fleet.js";
 import { summarize, type SimulationReport } from "./metrics.js";
 import { SimHistory } from "./history.js";
 import type { QueuedJob, SimTrace } from "./trace.js";
@@ -58,6 +59,7 @@ export function simulate(
   const regressions: SimTrace["regressions"] = [];
   const reverts = new Map<string, number>();
   const flaky = new Set<string>();
+  const reports = new Map<string, SimTrace["reports"][number]>();
   let shaCounter = 0;
   let now = 0;
 
@@ -81,7 +83,8 @@ export function simulate(
       };
       if (undone) commit.undoes = undone;
     } else {
-      const active = c.effect ? [...inherited, c.effect] : inherited;
+      const kept = c.fixes ? inherited.filter((e) => e !== c.fixes) : inherited;
+      const active = c.effect ? [...kept, c.effect] : kept;
       commit = {
         sha,
         parent: parent?.sha ?? "",
@@ -94,6 +97,7 @@ export function simulate(
         renames: (parent?.renames ?? 0) + (c.renames ? 1 : 0),
       };
       if (c.effect) commit.effect = c.effect;
+      if (c.fixes) commit.undoes = c.fixes;
     }
     history.land(commit);
     return commit;
@@ -128,7 +132,9 @@ export function simulate(
       q.gpu = g;
       gpus[g] = id;
       const minutes = o.jobMin * (0.9 + 0.2 * rng.next()) * (q.job.purpose === "ab" ? o.abJobFactor : 1);
-      events.push({ at: now + minutes, kind: "done", id: id! });
+      const fastFail = fastFailMinutes(o, g, now);
+      if (fastFail !== undefined) q.fastFailed = true;
+      events.push({ at: now + (fastFail ?? minutes), kind: "done", id: id! });
     }
   };
 
@@ -143,7 +149,10 @@ export function simulate(
     for (const d of decisions) {
       if (d.type === "run") enqueue(d.job, d.investigation);
       else if (d.type === "flaky") flaky.add(`${d.sha}:${d.tests.join(",")}`);
-      else if (!history.declared.has(d.culprit)) {
+      else if (d.type === "report") {
+        const key = `${d.kind}:${d.sha}`;
+        if (!reports.has(key)) reports.set(key, { decision: d, at: now });
+      } else if (!history.declared.has(d.culprit)) {
         history.declare(d.culprit);
         regressions.push({ decision: d, at: now });
         events.push({ at: now + o.revertDelayMin, kind: "revert", culprit: d.culprit });
@@ -163,7 +172,13 @@ export function simulate(
     } else {
       const q = jobs.get(e.id)!;
       gpus[q.gpu!] = undefined;
-      const window = { start: q.startedAt!, end: now, gpuIndex: q.gpu!, jobFactor: Math.exp((o.noise / 3) * rng.normal()) };
+      const window = {
+        start: q.startedAt!,
+        end: now,
+        gpuIndex: q.gpu!,
+        jobFactor: Math.exp((o.noise / 3) * rng.normal()),
+        ...(q.fastFailed ? { fastFailed: true } : {}),
+      };
       const picks = (list: string[] | undefined) => (list ?? []).map(bySha);
       const run: RunRecord = { job: q.job, result: synthesize(bySha(q.job.sha), o, rng, window, picks(q.job.cherryPicks)) };
       if (q.job.baselineSha) run.baselineResult = synthesize(bySha(q.job.baselineSha), o, rng, window, picks(q.job.baselineCherryPicks));
@@ -171,7 +186,17 @@ export function simulate(
     }
     callEngine();
   }
-  return { options: o, chain: history.chain, runs: history.runs, jobs, regressions, reverts, flaky, endedAt: now };
+  return {
+    options: o,
+    chain: history.chain,
+    runs: history.runs,
+    jobs,
+    regressions,
+    reverts,
+    flaky,
+    reports: [...reports.values()],
+    endedAt: now,
+  };
 }
 
 export function runSimulation(options: Partial<SimOptions> = {}): SimulationReport {

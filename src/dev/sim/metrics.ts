@@ -3,6 +3,7 @@ import { probeBudget } from "../../core/culprit/bisect.js";
 import type { SimTrace } from "./trace.js";
 import { testNames, type Effect, type SimOptions } from "./model.js";
 import { type JobPurpose } from "../../model/jobs.js";
+import type { ReportKind } from "../../model/engine.js";
 
 export type CulpritKind = "correctness" | "crash" | "slowdown";
 
@@ -29,6 +30,34 @@ export interface CulpritOutcome {
   singleCulpritRange?: boolean;
   /** A break of one of the suite's flaky tests, which needs a longer streak before it is believed. */
   breaksFlakyTest?: boolean;
+  /** It breaks or crashes only in some runs (a race). */
+  intermittent?: boolean;
+  /** Its files match none of the suite's globs. */
+  outsideGlobs?: boolean;
+  /** A later commit that is not its revert took its effect out. */
+  fixedForward?: boolean;
+  /** Not declared, but named by a report of this kind (the report's commit, or a range holding it). */
+  reported?: ReportKind;
+}
+
+/** What a fleet that fails for reasons other than code does to the verdicts. */
+export interface FleetFigures {
+  /** Regressions declared on commits that are no culprit (as `falseReverts`). */
+  innocentReverts: number;
+  /** Innocent reverts whose commit is itself a revert: the change it had removed lands again. */
+  revertsOfReverts: number;
+  /** Innocent reverts whose searched range held a real culprit of the same track: the search blamed a neighbour. */
+  wrongCulprits: number;
+  /** Culprits declared after their effect was already gone at head (fixed forward): a revert with nothing to fix. */
+  unneededReverts: number;
+  /** Culprits a report names instead of a revert. */
+  reported: number;
+  /** Culprits that should be found (correctness, crashes, slowdowns at or over the threshold), neither declared nor reported. */
+  lost: number;
+  /** Reports by kind (gave up, outside the globs, fixed forward, too flaky, drift). */
+  reports: Record<ReportKind, number>;
+  /** Land to revert of found slowdowns (minutes): what a mixed fleet delays. */
+  slowdownMinutesToRevert: { median: number; p90: number } | null;
 }
 
 export interface SimulationReport {
@@ -68,6 +97,7 @@ export interface SimulationReport {
     /** Every job of each culprit's own investigation, retries included, within ceil(log2(range)) + 3. */
     jobsWithinBound: boolean;
   };
+  fleet: FleetFigures;
   culpritDetails: CulpritOutcome[];
 }
 
@@ -91,7 +121,7 @@ export function summarize(t: SimTrace): SimulationReport {
   const decisionBy = new Map(t.regressions.map((r) => [r.decision.culprit, r.decision] as const));
   const flakyTests = new Set(testNames(o).flaky);
   const culprits: CulpritOutcome[] = t.chain
-    .filter((c) => c.effect && !c.isRevert)
+    .filter((c) => c.effect && !c.isRevert && !(c.effect.kind === "slow" && c.effect.factor < 1))
     .map((c) => {
       const kind = kindOf(c.effect!);
       const before = c.active.filter((e) => e !== c.effect);
@@ -104,6 +134,11 @@ export function summarize(t: SimTrace): SimulationReport {
             : null;
       const out: CulpritOutcome = { sha: c.sha, kind, landedAt: c.landedAt, found: decisionBy.has(c.sha), masked };
       if (e.kind === "break" && flakyTests.has(e.test)) out.breaksFlakyTest = true;
+      if (e.kind !== "slow" && e.rate !== undefined && e.rate < 1) out.intermittent = true;
+      if (!c.suites.length) out.outsideGlobs = true;
+      if (t.chain.some((x) => x.undoes === e && !x.isRevert)) out.fixedForward = true;
+      const report = reportNaming(t, index, c.sha);
+      if (report && !decisionBy.has(c.sha)) out.reported = report;
       const d = decisionBy.get(c.sha);
       const revertedAt = t.reverts.get(c.sha);
       if (revertedAt !== undefined) out.minutesToRevert = revertedAt - c.landedAt;
@@ -168,6 +203,60 @@ export function summarize(t: SimTrace): SimulationReport {
       everySlowdownFound: !slowdownBelowThreshold && o.noise <= 0.01 ? missed.every((c) => c.kind !== "slowdown") : null,
       jobsWithinBound: jobsWithin === single.length,
     },
+    fleet: fleetFigures(t, index, culprits),
     culpritDetails: culprits,
+  };
+}
+
+/** The kind of the first report that names commit `sha`, or whose range holds it. */
+function reportNaming(t: SimTrace, index: Map<string, number>, sha: string): ReportKind | undefined {
+  const at = index.get(sha)!;
+  const holds = (r: SimTrace["reports"][number]) => {
+    const range = r.decision.range;
+    if (r.decision.sha === sha) return true;
+    return range !== undefined && index.get(range.from)! < at && at <= index.get(range.to)!;
+  };
+  return t.reports.find(holds)?.decision.kind;
+}
+
+function fleetFigures(t: SimTrace, index: Map<string, number>, culprits: CulpritOutcome[]): FleetFigures {
+  const culpritShas = new Set(culprits.map((c) => c.sha));
+  const innocent = t.regressions.filter((r) => !culpritShas.has(r.decision.culprit));
+  const trackOf = (c: CulpritOutcome) => (c.kind === "slowdown" ? "performance" : "correctness");
+  const holdsCulprit = (r: (typeof innocent)[number]) => {
+    const range = r.decision.range;
+    if (!range) return false;
+    const from = index.get(range.from)!;
+    const to = index.get(range.to)!;
+    return culprits.some((c) => trackOf(c) === r.decision.kind && from < index.get(c.sha)! && index.get(c.sha)! <= to);
+  };
+  const bySha = new Map(t.chain.map((c) => [c.sha, c] as const));
+  const headAt = (at: number) => t.chain.filter((c) => c.landedAt <= at).pop();
+  const unneeded = t.regressions.filter((r) => {
+    const effect = bySha.get(r.decision.culprit)?.effect;
+    return effect !== undefined && culpritShas.has(r.decision.culprit) && !headAt(r.at)?.active.includes(effect);
+  });
+  const expected = (c: CulpritOutcome) => {
+    const effect = bySha.get(c.sha)!.effect!;
+    return effect.kind !== "slow" || effect.factor - 1 >= t.options.thresholds.slowdown;
+  };
+  const reports = Object.fromEntries(
+    (["gave-up", "outside-globs", "fixed-forward", "too-flaky", "drift"] as const).map((k) => [
+      k,
+      t.reports.filter((r) => r.decision.kind === k).length,
+    ]),
+  ) as Record<ReportKind, number>;
+  const slowTimes = culprits.flatMap((c) =>
+    c.kind === "slowdown" && c.found && c.minutesToRevert !== undefined ? [c.minutesToRevert] : [],
+  );
+  return {
+    innocentReverts: innocent.length,
+    revertsOfReverts: innocent.filter((r) => bySha.get(r.decision.culprit)?.isRevert).length,
+    wrongCulprits: innocent.filter(holdsCulprit).length,
+    unneededReverts: unneeded.length,
+    reported: culprits.filter((c) => c.reported).length,
+    lost: culprits.filter((c) => !c.found && !c.reported && expected(c)).length,
+    reports,
+    slowdownMinutesToRevert: slowTimes.length ? { median: quantile(slowTimes, 0.5), p90: quantile(slowTimes, 0.9) } : null,
   };
 }

@@ -2,6 +2,7 @@ import { suiteConfigSchema, type SuiteConfig } from "../../model/config.js";
 import { RESULT_SCHEMA_VERSION, type SuiteResult } from "../../model/result.js";
 import type { LandedCommit } from "../../model/engine.js";
 import { Rng } from "./prng.js";
+import { faultyTests, gpuEnvironment, gpuSpeed, type FleetFault } from "./fleet.js";
 
 /** What the simulated repository and GPU fleet look like. Times are minutes on the simulated clock. */
 export interface SimOptions {
@@ -44,7 +45,29 @@ export interface SimOptions {
    * suite do: its old name never shows up again. Absent: tests keep their names.
    */
   renameEvery?: number;
+  /** GPUs per host (hosts take GPUs in index order); absent: every GPU on one host. */
+  gpusPerHost?: number;
+  /** Each GPU's model name (default "SimGPU"), and its speed: its timings are that many times a reference GPU's. */
+  gpuModels?: string[];
+  gpuSpeeds?: number[];
+  /** Faults of the machines, not the code. */
+  faults?: FleetFault[];
+  /** Test -> probability that it fails on its own in any run, on top of `flakeRate`'s spurious failures. */
+  testFlakeRates?: Record<string, number>;
+  /** Culprits and fixes placed by hand, on top of the random ones. */
+  script?: ScriptedCommit[];
   thresholds: SuiteConfig["thresholds"];
+}
+
+/** A commit placed by hand: its effect, or the earlier scripted commit whose effect it removes (a fix-forward). */
+export interface ScriptedCommit {
+  /** Index in the stream, from 0. */
+  at: number;
+  effect?: EffectSpec;
+  /** Index (`at`) of an earlier scripted commit: this one undoes its effect without being its revert. */
+  fixes?: number;
+  /** Whether its files touch the suite's paths (default true): a culprit outside every glob does not. */
+  touches?: boolean;
 }
 
 export const DEFAULT_OPTIONS: SimOptions = {
@@ -78,8 +101,12 @@ export const BENCHMARKS: ReadonlyArray<{ name: string; us: number }> = [
   { name: "fp16_convert", us: 35 },
 ];
 
+/** `rate`: an intermittent culprit (a race) breaks the test, or crashes the job, in that share of runs. */
 export type Effect =
-  { id: number; kind: "break"; test: string } | { id: number; kind: "crash" } | { id: number; kind: "slow"; bench: string; factor: number };
+  | { id: number; kind: "break"; test: string; rate?: number }
+  | { id: number; kind: "crash"; rate?: number }
+  | { id: number; kind: "slow"; bench: string; factor: number };
+export type EffectSpec = Effect extends infer E ? (E extends Effect ? Omit<E, "id"> : never) : never;
 
 export interface SimCommit extends LandedCommit {
   landedAt: number;
@@ -87,7 +114,7 @@ export interface SimCommit extends LandedCommit {
   active: Effect[];
   /** The culprit effect this commit introduces, if it is a culprit. */
   effect?: Effect;
-  /** For a revert: the culprit effect it takes out (so cherry-picking it elsewhere does too). */
+  /** For a revert or a fix: the culprit effect it takes out (so cherry-picking it elsewhere does too). */
   undoes?: Effect;
   /** Test renames landed so far, this commit's included (a revert does not undo them). */
   renames: number;
@@ -99,6 +126,8 @@ export interface PlannedCommit {
   effect?: Effect;
   /** This commit renames the next test in turn. */
   renames?: true;
+  /** A fix-forward: the culprit effect it takes out. */
+  fixes?: Effect;
 }
 
 export interface PlannedPush {
@@ -129,7 +158,8 @@ export function planStream(o: SimOptions): PlannedPush[] {
     ...(o.renameEvery && (i + 1) % o.renameEvery === 0 ? { renames: true as const } : {}),
   }));
   // The first few commits stay clean so the suite has a baseline before anything breaks.
-  const eligible = commits.map((c, i) => (c.touches && i >= 3 ? i : -1)).filter((i) => i >= 0);
+  const scripted = new Set((o.script ?? []).map((s) => s.at));
+  const eligible = commits.map((c, i) => (c.touches && i >= 3 && !scripted.has(i) ? i : -1)).filter((i) => i >= 0);
   const count = Math.min(eligible.length, Math.round(o.commits * o.culpritRate));
   for (let i = eligible.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
@@ -146,6 +176,7 @@ export function planStream(o: SimOptions): PlannedPush[] {
       commit.effect = { id, kind: "break", test: pool[rng.int(pool.length)]! };
     } else commit.effect = { id, kind: "slow", bench: BENCHMARKS[rng.int(BENCHMARKS.length)]!.name, factor: 1 + o.slowdown };
   });
+  applyScript(commits, o.script ?? [], count);
   const pushes: PlannedPush[] = [];
   let at = 0;
   for (let i = 0; i < commits.length;) {
@@ -155,6 +186,21 @@ export function planStream(o: SimOptions): PlannedPush[] {
     i += size;
   }
   return pushes;
+}
+
+function applyScript(commits: PlannedCommit[], script: ScriptedCommit[], randomCulprits: number): void {
+  const effects = new Map<number, Effect>();
+  script.forEach((s, k) => {
+    const commit = commits[s.at];
+    if (!commit) return;
+    commit.touches = s.touches ?? true;
+    if (s.effect) {
+      commit.effect = { ...s.effect, id: randomCulprits + k + 1 } as Effect;
+      effects.set(s.at, commit.effect);
+    }
+    const fixed = s.fixes === undefined ? undefined : effects.get(s.fixes);
+    if (fixed) commit.fixes = fixed;
+  });
 }
 
 export function shaFor(n: number, seed: number): string {
@@ -174,6 +220,8 @@ export interface RunWindow {
   gpuIndex: number;
   /** The job's machine-level speed factor; both halves of an A/B share it, which is the point of A/B. */
   jobFactor: number;
+  /** The GPU's fast-failing fault ended the job before the suite could run. */
+  fastFailed?: boolean;
 }
 
 /** One half of a GPU job: what running the suite at `commit`, with `picks` cherry-picked onto it, would report. */
@@ -186,17 +234,22 @@ export function synthesize(at: SimCommit, o: SimOptions, rng: Rng, w: RunWindow,
     commit: commit.sha,
     startedAt: iso(w.start),
     finishedAt: iso(w.end),
-    environment: { commit: commit.sha, executor: `sim-gpu-${w.gpuIndex}`, gpuIndex: w.gpuIndex, gpu: "SimGPU" },
+    environment: { commit: commit.sha, executor: `sim-gpu-${w.gpuIndex}`, gpuIndex: w.gpuIndex, ...gpuEnvironment(o, w.gpuIndex, w.start) },
   } as const;
-  if (commit.active.some((e) => e.kind === "crash")) {
+  // Rates are drawn only where they are set, so a stream without them replays as before.
+  const live = (e: Effect) => !("rate" in e) || e.rate === undefined || rng.chance(e.rate);
+  if (w.fastFailed || commit.active.some((e) => e.kind === "crash" && live(e))) {
     return { ...base, status: "crashed", tests: [], benchmarks: [], log: "illegal memory access (simulated)" };
   }
   const { all, flaky } = testNames(o);
-  const flaked = rng.chance(o.flakeRate) ? flaky[rng.int(flaky.length)] : undefined;
-  const broken = new Set(commit.active.flatMap((e) => (e.kind === "break" ? [e.test] : [])));
+  const flaked = new Set<string>();
+  if (rng.chance(o.flakeRate)) flaked.add(flaky[rng.int(flaky.length)]!);
+  for (const [test, rate] of Object.entries(o.testFlakeRates ?? {})) if (rng.chance(rate)) flaked.add(test);
+  const broken = new Set(commit.active.flatMap((e) => (e.kind === "break" && live(e) ? [e.test] : [])));
+  const machine = faultyTests(o, w.gpuIndex, w.start, rng);
   const tests = all.map((slotName, slot) => {
     const name = currentName(slotName, slot, commit.renames, o);
-    const fails = broken.has(slotName) || slotName === flaked;
+    const fails = broken.has(slotName) || flaked.has(slotName) || machine.has(slotName);
     return fails
       ? {
           name,
@@ -205,8 +258,9 @@ export function synthesize(at: SimCommit, o: SimOptions, rng: Rng, w: RunWindow,
         }
       : { name, outcome: "pass" as const };
   });
+  const speed = gpuSpeed(o, w.gpuIndex);
   const benchmarks = BENCHMARKS.map((b) => {
-    const factor = commit.active.reduce((f, e) => (e.kind === "slow" && e.bench === b.name ? f * e.factor : f), 1);
+    const factor = commit.active.reduce((f, e) => (e.kind === "slow" && e.bench === b.name ? f * e.factor : f), 1) * speed;
     const samples = Array.from({ length: o.samples }, () => +(b.us * factor * w.jobFactor * Math.exp(o.noise * rng.normal())).toFixed(3));
     return { name: b.name, unit: "us" as const, samples };
   });

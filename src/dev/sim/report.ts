@@ -138,3 +138,87 @@ export function formatReport(r: SimulationReport): string {
   ];
   return lines.join("\n");
 }
+
+/** One stream class over its seeds: what the fleet's own failures did to the verdicts. */
+export interface ClassSummary {
+  name: string;
+  what: string;
+  seeds: number[];
+  culprits: number;
+  found: number;
+  reported: number;
+  lost: number;
+  innocentReverts: number;
+  revertsOfReverts: number;
+  wrongCulprits: number;
+  unneededReverts: number;
+  gaveUp: number;
+  reports: number;
+  flakyReports: number;
+  gpuJobs: number;
+  jobsPerCulprit: number | null;
+  minutesToRevert: { median: number; p90: number } | null;
+  slowdownMinutesToRevert: { median: number; p90: number } | null;
+}
+
+export function summarizeClass(name: string, what: string, reports: SimulationReport[]): ClassSummary {
+  const sum = (f: (r: SimulationReport) => number) => reports.reduce((a, r) => a + f(r), 0);
+  const found = reports.flatMap((r) => r.culpritDetails.filter((c) => c.found));
+  const jobs = found.flatMap((c) => (c.jobs === undefined ? [] : [c.jobs]));
+  const pooled = (xs: number[]) => (xs.length ? { median: quantile(xs, 0.5), p90: quantile(xs, 0.9) } : null);
+  const times = (slow: boolean) =>
+    found.flatMap((c) => (c.minutesToRevert === undefined || (slow && c.kind !== "slowdown") ? [] : [c.minutesToRevert]));
+  return {
+    name,
+    what,
+    seeds: reports.map((r) => r.options.seed),
+    culprits: sum((r) => r.culprits.total),
+    found: sum((r) => r.found.total),
+    reported: sum((r) => r.fleet.reported),
+    lost: sum((r) => r.fleet.lost),
+    innocentReverts: sum((r) => r.fleet.innocentReverts),
+    revertsOfReverts: sum((r) => r.fleet.revertsOfReverts),
+    wrongCulprits: sum((r) => r.fleet.wrongCulprits),
+    unneededReverts: sum((r) => r.fleet.unneededReverts),
+    gaveUp: sum((r) => r.fleet.reports["gave-up"]),
+    reports: sum((r) => Object.values(r.fleet.reports).reduce((a, b) => a + b, 0)),
+    flakyReports: sum((r) => r.flakyReports),
+    gpuJobs: sum((r) => r.gpuJobs.total),
+    jobsPerCulprit: jobs.length ? jobs.reduce((a, b) => a + b, 0) / jobs.length : null,
+    minutesToRevert: pooled(times(false)),
+    slowdownMinutesToRevert: pooled(times(true)),
+  };
+}
+
+export function classTable(classes: ClassSummary[]): string {
+  const head = [
+    "class",
+    "innocent reverts (of reverts)",
+    "wrong culprits",
+    "culprits found / reported / lost (of)",
+    "reverted after a fix",
+    "gave-up reports",
+    "all reports",
+    "flaky reports",
+    "GPU jobs",
+    "jobs/culprit",
+    "land→revert median / p90 (min)",
+    "slowdowns land→revert median (min)",
+  ];
+  const time = (t: { median: number; p90: number } | null) => (t ? `${t.median.toFixed(0)} / ${t.p90.toFixed(0)}` : "-");
+  const rows = classes.map((c) => [
+    c.name,
+    `${c.innocentReverts} (${c.revertsOfReverts})`,
+    String(c.wrongCulprits),
+    `${c.found} / ${c.reported} / ${c.lost} (${c.culprits})`,
+    String(c.unneededReverts),
+    String(c.gaveUp),
+    String(c.reports),
+    String(c.flakyReports),
+    String(c.gpuJobs),
+    f1(c.jobsPerCulprit),
+    time(c.minutesToRevert),
+    c.slowdownMinutesToRevert ? c.slowdownMinutesToRevert.median.toFixed(0) : "-",
+  ]);
+  return [head, head.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
+}

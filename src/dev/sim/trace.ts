@@ -1,4 +1,4 @@
-import type { RegressionDecision, RunRecord } from "../../model/engine.js";
+import type { RegressionDecision, ReportDecision, RunRecord } from "../../model/engine.js";
 import type { SimCommit, SimOptions } from "./model.js";
 import { type JobRequest } from "../../model/jobs.js";
 
@@ -9,6 +9,8 @@ export interface QueuedJob {
   queuedAt: number;
   startedAt?: number;
   gpu?: number;
+  /** Its GPU's fast-failing fault ended it early. */
+  fastFailed?: boolean;
 }
 
 export interface SimTrace {
@@ -19,5 +21,7 @@ export interface SimTrace {
   regressions: { decision: RegressionDecision; at: number }[];
   reverts: Map<string, number>;
   flaky: Set<string>;
+  /** Each report once (suite, kind, sha), when it was first made. */
+  reports: { decision: ReportDecision; at: number }[];
   endedAt: number;
 }

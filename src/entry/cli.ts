@@ -14,6 +14,7 @@ import { apiBaseUrl, controlConcurrency, loadSettings } from "./settings.js";
 import { runCommandLine, usageAnswer } from "./command.js";
 import { importRedisLedger } from "../adapters/store/legacyImport.js";
 import { reduceOldSamples } from "../flows/retention.js";
+import { appPages, combineHandlers, countingWebhooks } from "./dashboard/mount.js";
 
 const USAGE = `usage: sheriff <command>
 
@@ -58,13 +59,22 @@ async function start(): Promise<void> {
   const deps = pipelineDeps(runtime, probot, settings);
   const services = await startAppServices(deps, { concurrency: controlConcurrency(settings) });
   await probot.load(sheriffApp(deps, services.hooks));
-  const handler = await guardedWebhooks(probot, {
-    path: process.env.WEBHOOK_PATH ?? DEFAULT_WEBHOOK_PATH,
-    // Probot's default when none is set, so both check the same secret.
-    secret: process.env.WEBHOOK_SECRET || "development",
+  const webhookPath = process.env.WEBHOOK_PATH ?? DEFAULT_WEBHOOK_PATH;
+  // Probot's default when none is set, so both check the same secret.
+  const secret = process.env.WEBHOOK_SECRET || "development";
+  const handler = await guardedWebhooks(probot, { path: webhookPath, secret, log: probot.log });
+  const port = Number(process.env.PORT) || 3000;
+  const host = process.env.HOST ?? "localhost";
+  const pages = appPages({
+    runtime,
+    access: deps.access,
+    appClient: () => probot.auth(),
+    settings,
+    publicUrl: settings.SHERIFF_PUBLIC_URL ?? `http://${host}:${port}`,
     log: probot.log,
+    sessionSecret: secret,
   });
-  const server = await listenForWebhooks(handler, { port: Number(process.env.PORT) || 3000, host: process.env.HOST ?? "localhost" });
+  const server = await listenForWebhooks(combineHandlers(pages, countingWebhooks(handler, runtime.metrics, webhookPath)), { port, host });
   probot.log.info(`Listening on ${serverUrl(server)}`);
   const retention = keepSamplesBounded(runtime, settings.SHERIFF_SAMPLE_RETENTION_DAYS);
   onShutdown(async () => {

@@ -11,6 +11,9 @@ import { Ledger } from "../adapters/store/ledger.js";
 import { connectRedis, type RedisHandle } from "../adapters/store/redis.js";
 import { connectDatabase, migrate, type Database } from "../adapters/store/database.js";
 import { decide } from "../core/verdict/engine.js";
+import { Metrics } from "../adapters/metrics.js";
+import { DashboardStore } from "../adapters/store/dashboard.js";
+import { decorateClient } from "./dashboard/decorate.js";
 
 /** The long-lived pieces one Sheriff process shares across handlers and workers. */
 export interface Runtime {
@@ -19,6 +22,7 @@ export interface Runtime {
   ledger: Ledger;
   queues: Queues;
   cache: RepoCache;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -42,6 +46,7 @@ export async function createRuntime(settings: Settings, log: Logger = defaultLog
     ledger: new Ledger(db),
     queues,
     cache: new RepoCache(resolve(settings.SHERIFF_WORK_DIR)),
+    metrics: new Metrics({ queues: queues.all, history: new DashboardStore(db) }),
     async close() {
       await queues.close();
       await store.redis.quit();
@@ -52,7 +57,9 @@ export async function createRuntime(settings: Settings, log: Logger = defaultLog
 
 export function pipelineDeps(runtime: Runtime, probot: Probot, settings: Settings, log: Logger = probot.log): PipelineDeps {
   return {
-    access: probotAccess(probot, apiBaseUrl(settings)),
+    access: probotAccess(probot, apiBaseUrl(settings), {
+      decorate: (octokit) => decorateClient(octokit, runtime.metrics, settings.SHERIFF_PUBLIC_URL),
+    }),
     configs: new ConfigCache(),
     ledger: runtime.ledger,
     queues: runtime.queues,

@@ -24,9 +24,16 @@ type ClientClass = new (options: Record<string, unknown>) => Octokit;
  * (rate limits, secondary limits, 5xx) as the Probot was configured to, and logs through it.
  * The class has the REST methods and pagination Sheriff uses, as `@octokit/rest` does.
  */
-function installationClient(appOctokit: object, token: string, baseUrl: string | undefined): Octokit {
+function installationClient(appOctokit: object, token: string, baseUrl: string | undefined, hooks: ClientHooks): Octokit {
   const Client = appOctokit.constructor as ClientClass;
-  return new Client({ auth: { token }, ...(baseUrl ? { baseUrl } : {}) });
+  const octokit = new Client({ auth: { token }, ...(baseUrl ? { baseUrl } : {}) });
+  hooks.decorate?.(octokit);
+  return octokit;
+}
+
+/** Sees every installation client as it is made: metrics count its responses, links are added to what it posts. */
+export interface ClientHooks {
+  decorate?: (octokit: Octokit) => void;
 }
 
 /**
@@ -42,7 +49,7 @@ export async function botUserId(octokit: Octokit, slug: string): Promise<number 
   }
 }
 
-export function probotAccess(probot: Probot, baseUrl: string | undefined): GitHubAccess {
+export function probotAccess(probot: Probot, baseUrl: string | undefined, hooks: ClientHooks = {}): GitHubAccess {
   const cache = new Map<number, { access: InstallationAccess; until: number }>();
   let slug: Promise<string> | null = null;
   return {
@@ -54,7 +61,7 @@ export function probotAccess(probot: Probot, baseUrl: string | undefined): GitHu
       const appOctokit = await probot.auth();
       const { data } = await appOctokit.rest.apps.createInstallationAccessToken({ installation_id: installationId });
       const token = data.token;
-      const access = { token, octokit: installationClient(appOctokit, token, baseUrl) };
+      const access = { token, octokit: installationClient(appOctokit, token, baseUrl, hooks) };
       cache.set(installationId, { access, until: Date.now() + TOKEN_REUSE_MS });
       return access;
     },

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { decidePageAccess, safeReturnPath } from "../../../src/core/dashboard/access.js";
+import { commitSelection, gridQuery } from "../../../src/core/dashboard/filters.js";
+import { parseConfig } from "../../../src/model/configFile.js";
+
+describe("decidePageAccess", () => {
+  it("opens a public repository's pages only when its config says so", () => {
+    expect(decidePageAccess({ repoPrivate: false, openWhenPublic: true, viewer: null }).kind).toBe("allowed");
+    expect(decidePageAccess({ repoPrivate: false, openWhenPublic: false, viewer: null }).kind).toBe("sign-in");
+  });
+
+  it("asks for sign-in on a private repository, then lets in only people who can read it", () => {
+    expect(decidePageAccess({ repoPrivate: true, openWhenPublic: true, viewer: null }).kind).toBe("sign-in");
+    expect(decidePageAccess({ repoPrivate: true, openWhenPublic: true, viewer: { login: "mona", canRead: true } }).kind).toBe("allowed");
+    expect(decidePageAccess({ repoPrivate: true, openWhenPublic: false, viewer: { login: "mallory", canRead: false } })).toEqual({
+      kind: "refused",
+      reason: "@mallory cannot read this repository on GitHub",
+    });
+  });
+});
+
+describe("safeReturnPath", () => {
+  it("keeps a dashboard path and refuses anything that could leave the site", () => {
+    expect(safeReturnPath("/sheriff/a/b?branch=main", "/sheriff")).toBe("/sheriff/a/b?branch=main");
+    for (const bad of ["https://evil.example/", "//evil.example/sheriff/", "/other", "/sheriff\\..", undefined])
+      expect(safeReturnPath(bad, "/sheriff")).toBe("/sheriff/");
+  });
+});
+
+describe("commitSelection", () => {
+  const config = parseConfig(`suites:
+  - name: attn
+    kind: builtin
+    builtin: varlen-attention
+    paths: ["kernels/src/attn*", "kernels/include/**"]
+  - name: half
+    kind: builtin
+    builtin: half-precision
+    paths: ["kernels/src/convert*", "kernels/include/**"]
+`);
+
+  it("turns a path into the suites whose globs cover it", () => {
+    expect(commitSelection({ branch: "main", limit: 50, path: "kernels/include/common.h" }, config)).toEqual({ suites: ["attn", "half"] });
+    expect(commitSelection({ branch: "main", limit: 50, path: "kernels/include/common.h", suite: "half" }, config)).toEqual({
+      suites: ["half"],
+    });
+    expect(commitSelection({ branch: "main", limit: 50, path: "docs/readme.md" }, config)).toEqual({ suites: [], unknownPath: true });
+  });
+
+  it("passes suite and author through", () => {
+    expect(commitSelection({ branch: "main", limit: 50, suite: "attn", author: "bob" }, null)).toEqual({ suites: ["attn"], author: "bob" });
+  });
+
+  it("writes a page's query string without empty filters", () => {
+    expect(gridQuery({ branch: "main", author: "", before: 120, limit: 50 })).toBe("?branch=main&before=120&limit=50");
+  });
+});

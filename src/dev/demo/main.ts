@@ -99,6 +99,10 @@ export async function demoCli(argv: string[]): Promise<number> {
     if (keep) {
       print(`\nThe stand-in keeps running at ${world.sandbox.url} (REST API ${world.sandbox.apiUrl}).`);
       print(
+        `Sheriff's dashboard: ${world.dashboardUrl}/gpu-team/flash-kernels (a private repository: sign in as mona with the password ${world.sandbox.userToken("mona")})`,
+      );
+      print(`Its Prometheus metrics: ${world.dashboardUrl.replace(/\/sheriff$/, "")}/metrics`);
+      print(
         `Browse it as the maintainer: curl -H "Authorization: token ${world.sandbox.userToken("mona")}" ${world.sandbox.apiUrl}/repos/gpu-team/flash-kernels/pulls?state=all`,
       );
       print("Ctrl-C to stop.");

@@ -102,7 +102,7 @@ export async function playStory(
   timeoutMs = 15 * 60_000,
 ): Promise<DemoReport> {
   const { sandbox } = world;
-  await sandbox.createRepo(OWNER, REPO, { files: await initialFiles(projectRoot), installationId: INSTALLATION, private: false });
+  await sandbox.createRepo(OWNER, REPO, { files: await initialFiles(projectRoot), installationId: INSTALLATION, private: true });
   const people = new Map<string, Person>();
   const person = (login: string) => {
     let p = people.get(login);

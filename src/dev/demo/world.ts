@@ -17,6 +17,8 @@ import { startSandbox, type Sandbox } from "../sandbox/server.js";
 import { startAppServices, type AppServices } from "../../entry/services.js";
 import { loadSettings } from "../../entry/settings.js";
 import { DEFAULT_WEBHOOK_PATH, guardedWebhooks } from "../../entry/webhookServer.js";
+import { DASHBOARD_PREFIX } from "../../core/dashboard/links.js";
+import { appPages, combineHandlers, countingWebhooks } from "../../entry/dashboard/mount.js";
 
 export const DEMO_APP_ID = 4242;
 const WEBHOOK_PATH = DEFAULT_WEBHOOK_PATH;
@@ -30,6 +32,8 @@ export interface World {
   services: AppServices;
   gpuWorker: Worker;
   dataDir: string;
+  /** The dashboard, served by Sheriff's HTTP server beside its webhooks. */
+  dashboardUrl: string;
   /** True when no webhook is in flight and no control, GPU or land job is waiting or running. */
   settled(): Promise<boolean>;
   close(): Promise<void>;
@@ -61,7 +65,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   // The webhook receiver must exist before the stand-in that sends to it.
   const receiver: Server = createServer();
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}${WEBHOOK_PATH}`;
+  const appUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const receiverUrl = `${appUrl}${WEBHOOK_PATH}`;
 
   const sandbox = await startSandbox({
     dataDir: join(dataDir, "github"),
@@ -77,6 +82,10 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     SHERIFF_WORK_DIR: join(dataDir, "work"),
     GHE_HOST: sandbox.url.replace(/^http:\/\//, ""),
     GHE_PROTOCOL: "http",
+    SHERIFF_PUBLIC_URL: appUrl,
+    GITHUB_CLIENT_ID: sandbox.oauthClient.clientId,
+    GITHUB_CLIENT_SECRET: sandbox.oauthClient.clientSecret,
+    SHERIFF_SESSION_SECRET: randomBytes(24).toString("hex"),
   });
   const probot = new Probot({
     appId: DEMO_APP_ID,
@@ -91,8 +100,18 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const services = await startAppServices(deps, { landTiming: { pollIntervalMs: 500, discoverIntervalMs: 300 } });
   await probot.load(sheriffApp(deps, services.hooks));
   const webhooks = await guardedWebhooks(probot, { path: WEBHOOK_PATH, secret, log: options.log });
+  const pages = appPages({
+    runtime,
+    access: deps.access,
+    appClient: () => probot.auth(),
+    settings,
+    publicUrl: appUrl,
+    log: options.log,
+    sessionSecret: secret,
+  });
+  const handler = combineHandlers(pages, countingWebhooks(webhooks, runtime.metrics, WEBHOOK_PATH));
   receiver.on("request", (req, res) => {
-    void webhooks(req, res).then((handled) => handled || res.writeHead(404).end());
+    void handler(req, res).then((handled) => handled || res.writeHead(404).end());
   });
   const runners = { ...options.runners };
   const gpuWorker = startGpuWorker({
@@ -132,6 +151,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     services,
     gpuWorker,
     dataDir,
+    dashboardUrl: `${appUrl}${DASHBOARD_PREFIX}`,
     async settled() {
       await sandbox.waitForIdle();
       if (await busy()) return false;

@@ -18,6 +18,7 @@ import { registerGitDataRoutes } from "./routes-gitdata.js";
 import { registerIssueRoutes } from "./routes-issues.js";
 import { registerPullRoutes } from "./routes-pulls.js";
 import { registerRepoRoutes } from "./routes-repos.js";
+import { OAuthStandIn, type OAuthClientCredentials } from "./routes-oauth.js";
 import { runJson } from "./shapes-ci.js";
 import type { Account, Permission, Repo, User, WorkflowRun } from "./state.js";
 import { WebhookDispatcher, type Delivery } from "./webhooks.js";
@@ -85,6 +86,8 @@ export interface Sandbox {
   workflowRuns(owner: string, name: string): Record<string, unknown>[];
   startWorkflowRun(owner: string, name: string, runId: number): void;
   completeWorkflowRun(options: CompleteRunOptions): Record<string, unknown>;
+  /** The app's OAuth client, for its user authorization flow on /login/oauth/*. */
+  oauthClient: OAuthClientCredentials;
 }
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
@@ -102,9 +105,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   registerIssueRoutes(router);
   registerCheckRoutes(router);
   registerActionRoutes(router);
+  const oauth = new OAuthStandIn(core);
 
   const server = createServer((req, res) => {
-    handle(core, router, req, res).catch((e: unknown) => {
+    handle(core, router, oauth, req, res).catch((e: unknown) => {
       log(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       if (!res.headersSent) sendJson(res, 500, errorBody(500, `sandbox internal error: ${e instanceof Error ? e.message : String(e)}`));
       else res.destroy();
@@ -251,14 +255,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       const run = completeRun(core, o);
       return runJson(core.urls, repoOrThrow(o.owner, o.repo), run);
     },
+    oauthClient: oauth.client,
   };
   return sandbox;
 }
 
-async function handle(core: Core, router: Router<Ctx>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(core: Core, router: Router<Ctx>, oauth: OAuthStandIn, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const u = new URL(req.url ?? "/", "http://sandbox");
   const method = (req.method ?? "GET").toUpperCase();
   const path = u.pathname;
+  if (path.startsWith("/login/oauth/") && (await oauth.handle(req, res, u))) return;
 
   const git = /^\/([^/]+)\/([^/]+?)\.git\/(.+)$/.exec(path);
   if (git) return handleGitHttp(core, req, res, decodeURIComponent(git[1]!), decodeURIComponent(git[2]!), git[3]!, u.searchParams);

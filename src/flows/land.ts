@@ -2,8 +2,25 @@ import type { Octokit } from "@octokit/rest";
 import { RateLimitError, Worker, type Job, type Queue } from "bullmq";
 import type { RedisHandle } from "../adapters/store/redis.js";
 import { landReadiness, type LandReadiness } from "../core/land/policy.js";
-import { blockedComment, landedComment, landErrorComment, type LandAudience, type LandBlock } from "../core/land/messages.js";
-import { baseChangeBlock, mergeFailure, planNotReady, updateRefusal, waitDeadline, type NotReady } from "../core/land/step.js";
+import {
+  blockedComment,
+  landedComment,
+  landErrorComment,
+  landReportMarker,
+  type LandAudience,
+  type LandBlock,
+} from "../core/land/messages.js";
+import {
+  baseChangeBlock,
+  mergeFailure,
+  ownMerge,
+  planNotReady,
+  updateRefusal,
+  waitDeadline,
+  type LandProgress,
+  type NotReady,
+} from "../core/land/step.js";
+import { commentOnce } from "../adapters/github/comments.js";
 import { LAND_JOB_OPTIONS, LandQueues, landKeys } from "../adapters/queue/land.js";
 import type { LandJobData } from "../model/land.js";
 import { silentLog, type Log } from "../model/log.js";
@@ -104,8 +121,11 @@ export const dismissStaleReviewsFromGitHub: StaleReviewsLookup = async (octokit,
   }
 };
 
+/** A land job's data: the request and the progress saved between looks. */
+type LandJob = LandJobData & LandProgress;
+
 class WaitSignal {
-  constructor(readonly data: LandJobData) {}
+  constructor(readonly data: LandJob) {}
 }
 
 type Pull = Awaited<ReturnType<Octokit["rest"]["pulls"]["get"]>>["data"];
@@ -136,10 +156,16 @@ async function isCancelled(redis: RedisHandle, jobId: string): Promise<string | 
   return redis.redis.get(landKeys.cancel(redis, jobId));
 }
 
-function reporter(deps: StepDeps, octokit: Octokit, data: LandJobData, pull: Pull): Report {
-  const { owner, repo, pr, branch, method, requestedBy } = data;
+/** Posts the land request's one report on the PR: a retry after a lost answer finds it by its marker. */
+function sayOnce(deps: Pick<StepDeps, "slug">, octokit: Octokit, data: LandJobData, body: string): Promise<number> {
+  const post = { marker: landReportMarker(data.requestId), body, author: `${deps.slug}[bot]` };
+  return commentOnce(octokit, { owner: data.owner, repo: data.repo }, data.pr, post);
+}
+
+function reporter(deps: StepDeps, octokit: Octokit, data: LandJob, pull: Pull): Report {
+  const { pr, branch, method, requestedBy } = data;
   const author = pull.user?.login ?? "";
-  const say = (body: string) => octokit.rest.issues.createComment({ owner, repo, issue_number: pr, body });
+  const say = (body: string) => sayOnce(deps, octokit, data, body);
   const audience: LandAudience = { slug: deps.slug, requestedBy, pr, base: pull.base.ref, author };
   return {
     async blocked(block) {
@@ -154,7 +180,7 @@ function reporter(deps: StepDeps, octokit: Octokit, data: LandJobData, pull: Pul
 }
 
 /** Reviews, checks and statuses at the PR's head, and what the pure policy makes of them. */
-async function readReadiness(deps: StepDeps, octokit: Octokit, data: LandJobData, pull: Pull): Promise<LandReadiness> {
+async function readReadiness(deps: StepDeps, octokit: Octokit, data: LandJob, pull: Pull): Promise<LandReadiness> {
   const { owner, repo, pr, branch } = data;
   const head = pull.head.sha;
   const [reviews, checkRuns, combined, required, dismissStaleReviews] = await Promise.all([
@@ -188,7 +214,7 @@ async function readReadiness(deps: StepDeps, octokit: Octokit, data: LandJobData
 }
 
 /** Asks GitHub to update the PR branch from its base; records it in `data`. A block when it conflicts. */
-async function updateFromBase(deps: StepDeps, octokit: Octokit, data: LandJobData, head: string): Promise<LandBlock | null> {
+async function updateFromBase(deps: StepDeps, octokit: Octokit, data: LandJob, head: string): Promise<LandBlock | null> {
   const { owner, repo, pr } = data;
   try {
     await octokit.rest.pulls.updateBranch({ owner, repo, pull_number: pr, expected_head_sha: head });
@@ -210,7 +236,7 @@ async function updateFromBase(deps: StepDeps, octokit: Octokit, data: LandJobDat
 async function whileNotReady(
   deps: StepDeps,
   octokit: Octokit,
-  data: LandJobData,
+  data: LandJob,
   head: string,
   readiness: NotReady,
   report: Report,
@@ -226,15 +252,21 @@ async function whileNotReady(
   return new WaitSignal(data);
 }
 
-/** Merges exactly the head that was checked; a race with a push is looked at again. */
+/**
+ * Merges exactly the head that was checked; a race with a push is looked at again. The head is
+ * saved with the job first, so a retry after a lost answer recognises the merge as its own.
+ */
 async function mergePull(
   deps: StepDeps,
   octokit: Octokit,
-  data: LandJobData,
+  job: Job<LandJob>,
+  data: LandJob,
   head: string,
   report: Report,
 ): Promise<LandOutcome | WaitSignal> {
   const { owner, repo, pr, method } = data;
+  data.mergingHead = head;
+  await job.updateData(data);
   try {
     const { data: merged } = await octokit.rest.pulls.merge({ owner, repo, pull_number: pr, sha: head, merge_method: method });
     return await report.landed(merged.sha);
@@ -251,13 +283,16 @@ async function mergePull(
 }
 
 /** One look at a queued PR: cancelled? still for this branch? ready? then update, wait, or merge. */
-async function landStep(deps: StepDeps, job: Job<LandJobData>, octokit: Octokit): Promise<LandOutcome | WaitSignal> {
+async function landStep(deps: StepDeps, job: Job<LandJob>, octokit: Octokit): Promise<LandOutcome | WaitSignal> {
   const jobId = job.id!;
-  const data: LandJobData = { ...job.data, firstCheckAt: job.data.firstCheckAt ?? deps.now(), checks: (job.data.checks ?? 0) + 1 };
-  if (await isCancelled(deps.redis, jobId)) return { outcome: "cancelled" };
-
+  const data: LandJob = { ...job.data, firstCheckAt: job.data.firstCheckAt ?? deps.now(), checks: (job.data.checks ?? 0) + 1 };
   const { data: pull } = await octokit.rest.pulls.get({ owner: data.owner, repo: data.repo, pull_number: data.pr });
   const report = reporter(deps, octokit, data, pull);
+  // Merged at the head this job asked to merge: the answer was lost, the merge was not.
+  const merged = ownMerge(pull, data);
+  if (merged) return report.landed(merged);
+  if (await isCancelled(deps.redis, jobId)) return { outcome: "cancelled" };
+
   const moved = baseChangeBlock(data.branch, pull.base.ref);
   if (moved) return report.blocked(moved);
 
@@ -265,14 +300,14 @@ async function landStep(deps: StepDeps, job: Job<LandJobData>, octokit: Octokit)
   if (!readiness.ready) return whileNotReady(deps, octokit, data, pull.head.sha, readiness, report);
 
   if (await isCancelled(deps.redis, jobId)) return { outcome: "cancelled" };
-  return mergePull(deps, octokit, data, pull.head.sha, report);
+  return mergePull(deps, octokit, job, data, pull.head.sha, report);
 }
 
 /** Runs a step; an error is retried by BullMQ, then reported; a wait puts the job back at the head of its queue. */
 async function processJob(
   deps: StepDeps & { octokitFor(installationId: number): Promise<Octokit> },
   queue: Queue<LandJobData>,
-  job: Job<LandJobData, LandOutcome>,
+  job: Job<LandJob, LandOutcome>,
 ): Promise<LandOutcome> {
   const { log, redis } = deps;
   const jobId = job.id!;
@@ -285,15 +320,10 @@ async function processJob(
     log.error({ err, jobId, attempt: job.attemptsMade + 1 }, "land step failed");
     if (job.attemptsMade + 1 < attempts) throw err;
     await finish(redis, jobId);
-    const { owner, repo, pr, requestedBy } = job.data;
-    await octokit.rest.issues
-      .createComment({
-        owner,
-        repo,
-        issue_number: pr,
-        body: landErrorComment({ requestedBy, pr, slug: deps.slug, message: messageOf(err) }),
-      })
-      .catch((e: unknown) => log.error({ err: e, jobId }, "could not post the land failure"));
+    const { pr, requestedBy } = job.data;
+    await sayOnce(deps, octokit, job.data, landErrorComment({ requestedBy, pr, slug: deps.slug, message: messageOf(err) })).catch(
+      (e: unknown) => log.error({ err: e, jobId }, "could not post the land failure"),
+    );
     return { outcome: "blocked", reason: `error: ${messageOf(err)}` };
   }
   if (result instanceof WaitSignal) {

@@ -100,7 +100,8 @@ export class FakeGitHub {
   /** `required_pull_request_reviews.dismiss_stale_reviews` of the branch protection. */
   dismissStaleReviews = false;
   calls: string[] = [];
-  comments: { pr: number; body: string }[] = [];
+  /** Comments as people read them, with the hidden marker each was posted with. */
+  comments: { pr: number; body: string; marker: string }[] = [];
   merges: { pr: number; sha: string; at: number }[] = [];
   /** How many check-run fetches a new head's `gpu` check stays in progress after an update-branch. */
   ciFetchesAfterUpdate = 1;
@@ -152,6 +153,7 @@ export class FakeGitHub {
       mergeable_state: pr.mergeable_state,
       head: { ref: `feature-${pr.number}`, sha: pr.head },
       base: { ref: pr.base, sha: "b".repeat(40) },
+      merge_commit_sha: this.merges.findLast((m) => m.pr === pr.number)?.sha ?? null,
     };
   }
 
@@ -291,11 +293,28 @@ export class FakeGitHub {
     scope.post(new RegExp(`^${REPO_PATH}/issues/\\d+/comments$`)).reply((uri, body) => {
       const n = prNumber(uri);
       this.calls.push(`POST /issues/${n}/comments`);
-      this.comments.push({ pr: n, body: (body as { body: string }).body });
+      // The hidden marker that makes a report findable again is not what the tests read.
+      const { marker, text } = splitMarker((body as { body: string }).body);
+      this.comments.push({ pr: n, body: text, marker });
       return [201, { id: 9_000_000 + this.comments.length, body: (body as { body: string }).body }];
+    });
+    // Not logged in `calls`: looking for an earlier report before posting one is not a land step.
+    scope.get(new RegExp(`^${REPO_PATH}/issues/\\d+/comments(\\?.*)?$`)).reply((uri) => {
+      const n = prNumber(uri);
+      const listed = this.comments
+        .map((c, i) => ({ ...c, id: 9_000_001 + i }))
+        .filter((c) => c.pr === n)
+        .map((c) => ({ id: c.id, body: `${c.marker}${c.body}`, user: { login: "sheriff[bot]", type: "Bot" } }));
+      return [200, listed];
     });
     return scope;
   }
+}
+
+/** A comment body as posted, split into its leading hidden marker (with its newline) and the text people read. */
+function splitMarker(body: string): { marker: string; text: string } {
+  const m = /^(<!-- sheriff:[^>]*-->\n)([\s\S]*)$/.exec(body);
+  return m ? { marker: m[1]!, text: m[2]! } : { marker: "", text: body };
 }
 
 /** Polls until `predicate` holds (or throws after `timeoutMs`). */

@@ -35,6 +35,14 @@ export function landHintText(hint: LandHint, slug: string, base: string): string
   return `Once that is fixed, comment \`@${slug} land\` again.`;
 }
 
+/**
+ * The hidden marker the one report of a land request (landed, blocked or failed) starts with, so a
+ * retry that lost GitHub's answer finds the report it posted instead of posting it again.
+ */
+export function landReportMarker(requestId: string): string {
+  return `<!-- sheriff:land ${requestId} -->`;
+}
+
 export function blockedComment(audience: LandAudience, block: LandBlock): string {
   const { slug, requestedBy, pr, base, author } = audience;
   const hint = landHintText(block.hint, slug, base);

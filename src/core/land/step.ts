@@ -11,6 +11,25 @@ export interface LandProgress {
   updates?: number;
   updatedFrom?: string;
   mergeAttempts?: number;
+  /** The head the worker asked GitHub to merge, saved before asking: a retry that lost the answer knows its own merge. */
+  mergingHead?: string;
+}
+
+/** What the worker reads of the PR to tell whether it is merged, and at which head. */
+export interface PullMergeState {
+  merged?: boolean | null;
+  head: { sha: string };
+  merge_commit_sha?: string | null;
+}
+
+/**
+ * The commit the PR landed as when it was merged at the head this worker asked to merge: its own
+ * merge, whose answer was lost (a timeout, a 5xx after acting, a kill), to be reported as landed.
+ * Null when the PR is not merged, or was merged at another head (by someone else, after a push).
+ */
+export function ownMerge(pull: PullMergeState, progress: LandProgress): string | null {
+  if (!pull.merged || !progress.mergingHead || pull.head.sha !== progress.mergingHead) return null;
+  return pull.merge_commit_sha ?? null;
 }
 
 /** A PR whose base changed while it waited in one branch's queue does not land from that queue. */

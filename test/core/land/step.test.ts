@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { baseChangeBlock, mergeFailure, planNotReady, updateRefusal, waitDeadline } from "../../../src/core/land/step.js";
-import { blockedComment, ccAuthor, landedComment, landErrorComment } from "../../../src/core/land/messages.js";
+import { baseChangeBlock, mergeFailure, ownMerge, planNotReady, updateRefusal, waitDeadline } from "../../../src/core/land/step.js";
+import { blockedComment, ccAuthor, landedComment, landErrorComment, landReportMarker } from "../../../src/core/land/messages.js";
 
 describe("land step decisions", () => {
   it("blocks a PR whose base changed while queued", () => {
@@ -78,5 +78,24 @@ describe("land messages", () => {
     expect(landErrorComment({ requestedBy: "bob", pr: 12, slug: "sheriff", message: "Bad credentials" })).toBe(
       "@bob Could not land #12: Sheriff hit an error talking to GitHub (Bad credentials). Comment `@sheriff land` again to retry.",
     );
+  });
+});
+
+describe("ownMerge", () => {
+  const head = "a".repeat(40);
+  const landedAs = "b".repeat(40);
+  it("is the commit the PR landed as when it was merged at the head this job asked to merge", () => {
+    expect(ownMerge({ merged: true, head: { sha: head }, merge_commit_sha: landedAs }, { mergingHead: head })).toBe(landedAs);
+  });
+  it("is nothing for a PR not merged, merged at another head, or never asked to merge", () => {
+    expect(ownMerge({ merged: false, head: { sha: head }, merge_commit_sha: null }, { mergingHead: head })).toBeNull();
+    expect(ownMerge({ merged: true, head: { sha: "c".repeat(40) }, merge_commit_sha: landedAs }, { mergingHead: head })).toBeNull();
+    expect(ownMerge({ merged: true, head: { sha: head }, merge_commit_sha: landedAs }, {})).toBeNull();
+  });
+});
+
+describe("landReportMarker", () => {
+  it("is a hidden HTML comment naming the land request", () => {
+    expect(landReportMarker("r-1")).toBe("<!-- sheriff:land r-1 -->");
   });
 });

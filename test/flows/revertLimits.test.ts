@@ -205,8 +205,10 @@ describe("the revert step's limits and exactly-once effects", () => {
     clockAhead = 48 * HOUR;
     await deps.ledger.recordRevertPause(KEY, { paused: true, reason: "driver rollout", by: "carol", at: new Date().toISOString() });
     const requested: RevertJob = { ...(await confirmedCulprit(sha, "Conversion v2")), requestedBy: "carol", reason: "breaks bf16" };
-    expect((await revertCulprit(deps, requested)).outcome).toBe("pr-opened");
+    const opened = await revertCulprit(deps, requested);
+    expect(opened).toMatchObject({ outcome: "pr-opened", reason: "requested by @carol" });
     expect(await openRevertPulls()).toHaveLength(1);
+    expect(await commentsOn(pr)).toEqual([expect.stringContaining(`opened #${opened.revertPr} to revert it`)]);
 
     // Another culprit, which Dave is already reverting by hand with GitHub's Revert button.
     const second = await landPull("alice", "fp16", "v3\n");
@@ -214,15 +216,13 @@ describe("the revert step's limits and exactly-once effects", () => {
     await h.git(wc, "checkout", "-q", "-b", "revert-fp16");
     await h.git(wc, "revert", "--no-edit", second.sha);
     await h.git(wc, "push", "-q", "origin", "revert-fp16");
-    const { data: byHand } = await h
-      .user(users.dave!.token)
-      .rest.pulls.create({
-        ...repo,
-        head: "revert-fp16",
-        base: "main",
-        title: 'Revert "Conversion v3"',
-        body: `Reverts ${KEY}#${second.pr}`,
-      });
+    const { data: byHand } = await h.user(users.dave!.token).rest.pulls.create({
+      ...repo,
+      head: "revert-fp16",
+      base: "main",
+      title: 'Revert "Conversion v3"',
+      body: `Reverts ${KEY}#${second.pr}`,
+    });
     const job = await confirmedCulprit(second.sha, "Conversion v3");
     const automatic = await revertCulprit(deps, job);
     const byCarol = await revertCulprit(deps, { ...job, requestedBy: "carol", reason: "breaks fp16" });

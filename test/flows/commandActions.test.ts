@@ -63,6 +63,49 @@ describe("comment commands through the real app", () => {
     ]);
   });
 
+  it("pauses and resumes automatic reverts on a writer's command, recorded, and shows it in explain and help", async () => {
+    const { pr } = await landOnePr();
+    const s = sheriff!;
+    const said = () => github!.comments.filter((c) => c.issue === pr).map((c) => c.body);
+    const ask = async (login: string, body: string, id: number, replies: number) => {
+      await s.deliver("issue_comment", prComment(pr, login, body, id));
+      await s.waitFor(`reply ${replies}`, async () => said().length >= replies && (await s.idle()));
+      return said()[replies - 1]!;
+    };
+
+    expect(await ask("eve", '@sheriff pause -m "mine"', 9201, 1)).toContain("Sorry, `pause` needs write access");
+    expect(await ask("carol", '@sheriff pause -m "driver rollout on the H100s"', 9202, 2)).toMatch(
+      /^@carol Automatic reverts are paused on this repository since \d{4}-\d\d-\d\d \d\d:\d\d UTC by @carol: driver rollout on the H100s\./,
+    );
+    expect(await s.ledger.revertPause(`${OWNER}/${REPO}`)).toMatchObject({
+      paused: true,
+      by: "carol",
+      reason: "driver rollout on the H100s",
+    });
+    expect(await ask("eve", "@sheriff explain", 9203, 3)).toContain("Automatic reverts are paused on this repository since");
+    expect(await ask("carol", "@sheriff resume", 9204, 4)).toContain("Automatic reverts are on again (paused since");
+    expect(await s.ledger.revertPause(`${OWNER}/${REPO}`)).toMatchObject({ paused: false, by: "carol" });
+    expect(await ask("eve", "@sheriff help", 9205, 5)).toMatch(/Automatic reverts are not paused on this repository\.$/);
+  });
+
+  it("answers a second revert command with the revert PR Sheriff already opened", async () => {
+    const { change, pr } = await landOnePr();
+    const s = sheriff!;
+    await s.deliver("issue_comment", prComment(pr, "carol", '@sheriff revert -m "breaks the build"', 9301));
+    const record = await s.waitFor("the revert PR", async () =>
+      (await s.ledger.reverts(`${OWNER}/${REPO}`)).find((r) => r.outcome === "pr-opened"),
+    );
+    await s.waitFor("the queues to drain", () => s.idle());
+    await s.deliver("issue_comment", prComment(pr, "carol", '@sheriff revert -m "still broken"', 9302));
+    await s.waitFor("the second reply", async () =>
+      github!.comments.some(
+        (c) => c.issue === pr && c.body.includes(`Sheriff already opened #${record.revertPr} to revert ${change.slice(0, 7)}`),
+      ),
+    );
+    await s.waitFor("the queues to drain", () => s.idle());
+    expect(github!.callsTo("POST", /\/pulls$/)).toHaveLength(1);
+  });
+
   it("runs the commit's suites again when someone clicks Re-run on Sheriff's check run", async () => {
     const { change } = await landOnePr();
     const s = sheriff!;

@@ -70,6 +70,8 @@ export function benchmarkChart(repo: string, benchmark: string, raw: BenchmarkPo
     datasets.push({
       type: "scatter",
       label: "reference",
+      // Often on another scale (a CPU reference, another library): shown from the legend, not by default.
+      hidden: true,
       backgroundColor: "#afb8c1",
       pointRadius: 2,
       data: references.map((p): ChartPoint => ({
@@ -146,7 +148,7 @@ export function benchmarkChart(repo: string, benchmark: string, raw: BenchmarkPo
       options: {
         parsing: true,
         scales: {
-          x: { type: "linear", title: { display: true, text: "position on the branch" } },
+          x: { type: "linear", ticks: { precision: 0 }, title: { display: true, text: "position on the branch" } },
           y: { title: { display: true, text: "median µs" } },
         },
       },

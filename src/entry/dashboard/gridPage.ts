@@ -94,7 +94,7 @@ export function renderGrid(input: {
       <td class="sha"><a href="${commitPath(repo, c.sha)}">${shortSha(c.sha)}</a></td>
       <td class="title">${c.title}${marks}</td>
       <td>${c.author}</td>
-      <td class="muted">${c.landedAt.slice(0, 16).replace("T", " ")}</td>
+      <td class="muted landed">${c.landedAt.slice(0, 16).replace("T", " ")}</td>
       ${row.cells.map((cell) => gridCell(repo, c.sha, cell))}
     </tr>`;
   });

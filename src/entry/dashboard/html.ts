@@ -61,6 +61,7 @@ tr.revert-commit td.title{font-style:italic}
 .tag.culprit{background:#ffebe9;color:#cf222e}.tag.revert{background:#ddf4ff;color:#0969da}
 .legend span{margin-right:10px}.legend i{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:middle;margin-right:3px}
 form.filters{margin:8px 0;display:flex;gap:8px;flex-wrap:wrap} form.filters input{width:160px}
+td.landed{white-space:nowrap}
 code,.sha{font-family:ui-monospace,monospace;font-size:12px}
 .muted{color:#656d76} .chart{max-width:1100px;height:360px}
 section{margin-bottom:20px} h2{font-size:16px;margin:16px 0 6px} .ok{color:#1a7f37}.bad{color:#cf222e}

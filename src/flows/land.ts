@@ -159,7 +159,7 @@ async function isCancelled(redis: RedisHandle, jobId: string): Promise<string | 
 /** Posts the land request's one report on the PR: a retry after a lost answer finds it by its marker. */
 function sayOnce(deps: Pick<StepDeps, "slug">, octokit: Octokit, data: LandJobData, body: string): Promise<number> {
   const post = { marker: landReportMarker(data.requestId), body, author: `${deps.slug}[bot]` };
-  return commentOnce(octokit, { owner: data.owner, repo: data.repo }, data.pr, post);
+  return commentOnce(octokit, { owner: data.owner, repo: data.repo }, { issue: data.pr }, post);
 }
 
 function reporter(deps: StepDeps, octokit: Octokit, data: LandJob, pull: Pull): Report {

@@ -120,14 +120,11 @@ async function decide(deps: PipelineDeps, c: Culprit): Promise<RevertAction> {
   );
 }
 
-/** Tells the original PR, once per culprit and trigger however often this step is retried. */
-async function tell(deps: PipelineDeps, c: Culprit, body: string): Promise<void> {
-  if (!c.original) {
-    deps.log.info({ repo: c.key, sha: c.job.culprit }, "no PR landed the culprit: the outcome is in the timeline and `explain`");
-    return;
-  }
+/** Tells the original PR (the commit itself when it landed without one), once per culprit and trigger however often this step is retried. */
+async function tell(c: Culprit, body: string): Promise<void> {
+  const target = c.original ? { issue: c.original.number } : { commit: c.job.culprit };
   const marker = revertNoticeMarker(c.job.culprit, c.job.requestedBy);
-  await commentOnce(c.octokit, c.job.repo, c.original.number, { marker, body, author: `${c.slug}[bot]` });
+  await commentOnce(c.octokit, c.job.repo, target, { marker, body, author: `${c.slug}[bot]` });
 }
 
 async function finish(deps: PipelineDeps, c: Culprit, record: RevertRecord): Promise<RevertRecord> {
@@ -149,18 +146,18 @@ async function openRevertPr(deps: PipelineDeps, c: Culprit, base: RevertRecord):
     const author = botIdentity(c.slug, await botUserId(octokit, c.slug));
     const created = await createRevertCommit(deps.cache, job.repo, job.culprit, branch, { token: c.token }, author);
     if (created.kind === "already-reverted") {
-      await tell(deps, c, alreadyRevertedMessage(notice, { branch: job.repo.branch, head: created.head }));
+      await tell(c, alreadyRevertedMessage(notice, { branch: job.repo.branch, head: created.head }));
       return finish(deps, c, { ...base, outcome: "already-reverted", reason: alreadyRevertedReason(created.head) });
     }
     if (created.kind === "conflict") {
-      await tell(deps, c, revertConflictMessage(notice, { branch: job.repo.branch, head: created.head, files: created.files }, c.evidence));
+      await tell(c, revertConflictMessage(notice, { branch: job.repo.branch, head: created.head, files: created.files }, c.evidence));
       return finish(deps, c, { ...base, outcome: "conflict", reason: revertConflictReason(created.files) });
     }
     const title = revertTitle(original?.title ?? c.commit?.title ?? shortSha(job.culprit));
     number = await openPull(octokit, job.repo, { head: branch, title, body: revertBody(c.decision, c.evidence, original?.number ?? null) });
   }
   await addLabel(octokit, job.repo, number, REVERT_LABEL);
-  await tell(deps, c, revertOpenedMessage(notice, number, c.decision.summary));
+  await tell(c, revertOpenedMessage(notice, number, c.decision.summary));
   return finish(deps, c, { ...base, outcome: "pr-opened", revertPr: number, revertBranch: branch });
 }
 
@@ -190,12 +187,11 @@ export async function revertCulprit(deps: PipelineDeps, job: RevertJob): Promise
     case "record-only":
       return finish(deps, c, base);
     case "comment-only":
-      await tell(deps, c, commentOnlyMessage(c.notice, policy.reason, c.evidence));
+      await tell(c, commentOnlyMessage(c.notice, policy.reason, c.evidence));
       return finish(deps, c, { ...base, outcome: "commented" });
     case "already-reverting": {
       const requested = job.requestedBy;
       await tell(
-        deps,
         c,
         requested ? alreadyRevertingMessage(c.notice, requested, policy.existing) : commentOnlyMessage(c.notice, policy.reason, c.evidence),
       );

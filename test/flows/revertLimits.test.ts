@@ -185,6 +185,26 @@ describe("the revert step's limits and exactly-once effects", () => {
     expect(await deps.ledger.revertsToday(KEY)).toBe(0);
   }, 60_000);
 
+  it("says why on the commit itself, once, when the culprit landed without a PR", async () => {
+    const wc = await h.clone(repo.owner, repo.repo, users.alice!.token, "alice");
+    h.write(wc, "kernels/convert.cu", "pushed\n");
+    await h.git(wc, "commit", "-q", "-am", "Push a conversion straight to main");
+    await h.git(wc, "push", "-q", "origin", "HEAD:main");
+    const sha = (await h.git(wc, "rev-parse", "HEAD")).trim();
+    await deps.ledger.recordRevertPause(KEY, { paused: true, reason: "driver rollout", by: "carol", at: new Date().toISOString() });
+    loseAnswerOf.push({ method: "POST", url: /\/commits\/\{commit_sha\}\/comments$/ });
+    const { record, errors } = await retried(await confirmedCulprit(sha, "Push a conversion straight to main"));
+
+    expect(errors).toHaveLength(1);
+    expect(record).toMatchObject({ outcome: "commented", reason: expect.stringContaining("paused on this repository by @carol") });
+    expect(record.originalPr).toBeUndefined();
+    const listed = await h.app.paginate(h.app.rest.repos.listCommentsForCommit, { ...repo, commit_sha: sha, per_page: 100 });
+    expect(listed.map((c) => c.user?.login)).toEqual(["sheriff-test[bot]"]);
+    expect(listed[0]!.body).toContain(
+      `Sheriff found that ${sha.slice(0, 7)} regressed \`convert\` after landing. No revert PR was opened: automatic reverts are paused`,
+    );
+  }, 60_000);
+
   it("leaves a PR with the opt-out label, and a culprit older than the maximum age, to people", async () => {
     const labelled = await landPull("alice", "bf16", "v2\n", ["sheriff-no-revert"]);
     const labelRecord = await revertCulprit(deps, await confirmedCulprit(labelled.sha, "Conversion v2"));

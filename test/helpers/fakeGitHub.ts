@@ -30,6 +30,8 @@ export class FakeGitHub {
   readonly calls: RecordedCall[] = [];
   readonly pulls: FakePull[] = [];
   readonly comments: { issue: number; body: string; id: number }[] = [];
+  /** Comments on commits that landed without a PR. */
+  readonly commitComments: { sha: string; body: string; id: number }[] = [];
   readonly checkRuns = new Map<
     number,
     { head_sha: string; name: string; status?: string; conclusion?: string; output?: { title: string; summary: string } }
@@ -185,6 +187,20 @@ export class FakeGitHub {
         const comment = { issue, body: (body as { body: string }).body, id: this.nextId++ };
         this.comments.push(comment);
         return [201, { id: comment.id, body: comment.body, user: { login: "sheriff[bot]", type: "Bot" } }];
+      })
+      .post(new RegExp(`^${base}/commits/[0-9a-f]{40}/comments$`))
+      .reply((uri, body) => {
+        this.calls.push({ method: "POST", path: uri, body });
+        const comment = { sha: /commits\/([0-9a-f]{40})/.exec(uri)![1]!, body: (body as { body: string }).body, id: this.nextId++ };
+        this.commitComments.push(comment);
+        return [201, { id: comment.id, body: comment.body, commit_id: comment.sha, user: { login: "sheriff[bot]", type: "Bot" } }];
+      })
+      .get(new RegExp(`^${base}/commits/[0-9a-f]{40}/comments(\\?.*)?$`))
+      .reply((uri) => {
+        this.calls.push({ method: "GET", path: uri, body: null });
+        const sha = /commits\/([0-9a-f]{40})/.exec(uri)![1]!;
+        const listed = this.commitComments.filter((c) => c.sha === sha);
+        return [200, listed.map((c) => ({ id: c.id, body: c.body, commit_id: c.sha, user: { login: "sheriff[bot]", type: "Bot" } }))];
       })
       .get(new RegExp(`^${base}/issues/\\d+/comments(\\?.*)?$`))
       .reply((uri) => {

@@ -14,6 +14,7 @@ import { completeRun, startRun, type CompleteRunOptions } from "./routes-actions
 import { registerActionRoutes } from "./routes-actions.js";
 import { registerAppRoutes } from "./routes-app.js";
 import { registerCheckRoutes } from "./routes-checks.js";
+import { registerCommitCommentRoutes } from "./routes-commit-comments.js";
 import { registerGitDataRoutes } from "./routes-gitdata.js";
 import { registerIssueRoutes } from "./routes-issues.js";
 import { registerPullRoutes } from "./routes-pulls.js";
@@ -103,6 +104,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   registerGitDataRoutes(router);
   registerPullRoutes(router);
   registerIssueRoutes(router);
+  registerCommitCommentRoutes(router);
   registerCheckRoutes(router);
   registerActionRoutes(router);
   const oauth = new OAuthStandIn(core);

@@ -55,6 +55,17 @@ export interface Comment {
   reactions: Reaction[];
 }
 
+/** A comment on a commit (not on a line of it). */
+export interface CommitComment {
+  id: number;
+  repoId: number;
+  commitId: string;
+  body: string;
+  user: Account;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface Review {
   id: number;
   user: Account;
@@ -195,6 +206,7 @@ export class State {
   readonly installationTokens = new Map<string, InstallationToken>();
   readonly repos = new Map<string, Repo>(); // lowercase full name
   readonly comments = new Map<number, Comment>();
+  readonly commitComments = new Map<number, CommitComment>();
   readonly checkRuns = new Map<number, CheckRun>();
   readonly statuses: CommitStatus[] = [];
   readonly runs = new Map<number, WorkflowRun>();

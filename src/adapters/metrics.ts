@@ -10,7 +10,11 @@ export interface CountedQueue {
 export interface HistoryCounts {
   verdictCounts(): Promise<{ type: string; kind: string; count: number }[]>;
   revertCounts(): Promise<{ outcome: string; count: number }[]>;
+  recentRunDurations(since: Date): Promise<{ suite: string; runs: number; p50: number; p90: number; max: number }[]>;
 }
+
+/** Job durations are reported over the runs of this last window. */
+export const DURATION_WINDOW_MS = 3600_000;
 
 const QUEUE_STATES = ["waiting", "active", "delayed", "prioritized", "paused", "failed"] as const;
 
@@ -27,7 +31,8 @@ export class Metrics {
   private readonly rateLimitRemaining: Gauge<"resource">;
   private readonly rateLimitLimit: Gauge<"resource">;
 
-  constructor(sources: { queues: CountedQueue[]; history: HistoryCounts }) {
+  constructor(sources: { queues: CountedQueue[]; history: HistoryCounts; now?: () => Date }) {
+    const now = sources.now ?? (() => new Date());
     collectDefaultMetrics({ register: this.registry, prefix: "sheriff_process_" });
     const registers = [this.registry];
     this.webhooks = new Counter({
@@ -82,6 +87,32 @@ export class Metrics {
         const rows = await sources.history.verdictCounts();
         this.reset();
         for (const row of rows) this.set({ type: row.type, kind: row.kind }, row.count);
+      },
+    });
+    new Gauge({
+      name: "sheriff_job_duration_seconds",
+      help: "GPU job durations (result start to finish) of the runs recorded in the last hour, by suite and quantile (0.5, 0.9, 1)",
+      labelNames: ["suite", "quantile"],
+      registers,
+      async collect() {
+        const rows = await sources.history.recentRunDurations(new Date(now().getTime() - DURATION_WINDOW_MS));
+        this.reset();
+        for (const row of rows) {
+          this.set({ suite: row.suite, quantile: "0.5" }, row.p50);
+          this.set({ suite: row.suite, quantile: "0.9" }, row.p90);
+          this.set({ suite: row.suite, quantile: "1" }, row.max);
+        }
+      },
+    });
+    new Gauge({
+      name: "sheriff_job_runs",
+      help: "GPU job results recorded in the last hour, by suite",
+      labelNames: ["suite"],
+      registers,
+      async collect() {
+        const rows = await sources.history.recentRunDurations(new Date(now().getTime() - DURATION_WINDOW_MS));
+        this.reset();
+        for (const row of rows) this.set({ suite: row.suite }, row.runs);
       },
     });
     new Gauge({

@@ -49,6 +49,15 @@ describe("Metrics", () => {
     expect(sample(text, 'sheriff_reverts{outcome="pr-opened"}')).toBe(1);
   });
 
+  it("reports the job durations and counts of the last hour's runs per suite", async () => {
+    const { text } = await metrics.exposition();
+    expect(sample(text, 'sheriff_job_duration_seconds{suite="half",quantile="0.5"}')).toBe(300);
+    expect(sample(text, 'sheriff_job_runs{suite="half"}')).toBe(5);
+    expect(sample(text, 'sheriff_job_runs{suite="smoke"}')).toBe(2);
+    const later = new Metrics({ queues: [], history: new DashboardStore(db), now: () => new Date(Date.now() + 2 * 3600_000) });
+    expect((await later.exposition()).text).not.toContain("sheriff_job_runs{");
+  });
+
   it("counts webhooks by event and status", async () => {
     metrics.webhookReceived("push", 200);
     metrics.webhookReceived("push", 200);

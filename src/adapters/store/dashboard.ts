@@ -223,6 +223,22 @@ export class DashboardStore {
     return rows.rows.map((r) => ({ type: r.type, kind: r.kind ?? "flaky", count: Number(r.count) }));
   }
 
+  /**
+   * Run durations (the result's finishedAt - startedAt) per suite over the runs recorded since `since`,
+   * as quantiles: read by the index on recent runs, so the cost follows the window, not the history.
+   */
+  async recentRunDurations(since: Date): Promise<{ suite: string; runs: number; p50: number; p90: number; max: number }[]> {
+    const rows = await this.q.query<{ suite: string; runs: string; p50: number; p90: number; max: number }>(
+      `SELECT suite, count(*) AS runs,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY d) AS p90, max(d) AS max
+       FROM (SELECT suite, extract(epoch FROM ((result->>'finishedAt')::timestamptz - (result->>'startedAt')::timestamptz))::float8 AS d
+             FROM runs WHERE recorded_at >= $1 AND NOT samples_reduced) r
+       GROUP BY suite`,
+      [since],
+    );
+    return rows.rows.map((r) => ({ suite: r.suite, runs: Number(r.runs), p50: r.p50, p90: r.p90, max: r.max }));
+  }
+
   async revertCounts(): Promise<{ outcome: string; count: number }[]> {
     const rows = await this.q.query<{ outcome: string; count: string }>("SELECT outcome, count(*) AS count FROM reverts GROUP BY 1");
     return rows.rows.map((r) => ({ outcome: r.outcome, count: Number(r.count) }));

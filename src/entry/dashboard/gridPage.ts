@@ -44,20 +44,21 @@ function legendSwatch(state: CellState): string {
  * superseded, b: bisection probed it), the tooltip says why and how many runs.
  */
 function gridCell(repo: string, sha: string, cell: GridCell): Html {
-  const also = [
-    cell.superseded && cell.state !== "superseded" ? "its own job was superseded" : "",
-    cell.probed && cell.state !== "probed" ? "probed by bisection" : "",
-  ].filter(Boolean);
-  const letters = `${cell.superseded && cell.state !== "superseded" ? "s" : ""}${cell.probed && cell.state !== "probed" ? "b" : ""}`;
+  // Most cells of a page: kept to the bare cell, so a page of 200 commits stays small.
+  if (cell.state === "not-touched" && cell.runs === 0)
+    return html`<td class="cell not-touched" data-suite="${cell.suite}" data-state="not-touched"></td>`;
+  const superseded = cell.superseded && cell.state !== "superseded";
+  const probed = cell.probed && cell.state !== "probed";
+  const also = [superseded ? "its own job was superseded" : "", probed ? "probed by bisection" : ""].filter(Boolean);
   const title = `${cell.suite}: ${CELL_LABELS[cell.state]} — ${cell.detail}${also.length ? `; ${also.join(", ")}` : ""} (${cell.runs} run${cell.runs === 1 ? "" : "s"})`;
+  const flags = html`${cell.superseded ? html` data-superseded="true"` : ""}${cell.probed ? html` data-probed="true"` : ""}`;
   return html`<td
     class="cell ${cell.state}${cell.culprit ? " culprit" : ""}"
     data-suite="${cell.suite}"
     data-state="${cell.state}"
-    data-superseded="${String(cell.superseded)}"
-    data-probed="${String(cell.probed)}"
+    ${flags}
   >
-    <a href="${commitPath(repo, sha, cell.suite)}" title="${title}">${letters}</a>
+    <a href="${commitPath(repo, sha, cell.suite)}" title="${title}">${superseded ? "s" : ""}${probed ? "b" : ""}</a>
   </td>`;
 }
 

@@ -76,7 +76,7 @@ async function readCulprit(deps: PipelineDeps, job: RevertJob): Promise<Culprit>
     culprit: await deps.ledger.latestRun(key, job.suite, decision.culprit),
     lastGood: await deps.ledger.latestRun(key, job.suite, decision.lastGood),
   });
-  const notice: CulpritNotice = { culprit: job.culprit, suite: job.suite, author: original?.author };
+  const notice: CulpritNotice = { culprit: job.culprit, suite: job.suite, author: original?.author, withoutPr: original === null };
   return { job, key, config, decision, commit, original, octokit, token, slug: await deps.access.appSlug(), notice, evidence };
 }
 

@@ -13,6 +13,8 @@ export interface CulpritNotice {
   suite: string;
   /** The original PR's author, when known. */
   author?: string | undefined;
+  /** The culprit landed without a PR: the comment is on the commit itself. */
+  withoutPr?: boolean;
 }
 
 function mention(author: string | undefined): string {
@@ -83,7 +85,7 @@ export function revertAlreadyOpenMessage(culprit: string, revertPr: number): str
 
 /** On the original PR once the revert PR is open. */
 export function revertOpenedMessage(notice: CulpritNotice, revertPr: number, summary: string): string {
-  return `${mention(notice.author)}Sheriff found that this PR's commit ${shortSha(notice.culprit)} regressed \`${notice.suite}\` after landing, and opened #${revertPr} to revert it. ${summary}`;
+  return `${mention(notice.author)}Sheriff found that ${notice.withoutPr ? "" : "this PR's commit "}${shortSha(notice.culprit)} regressed \`${notice.suite}\` after landing, and opened #${revertPr} to revert it. ${summary}`;
 }
 
 /** The PR's shas Sheriff may have acted on: its head, and its merge commit once landed. */

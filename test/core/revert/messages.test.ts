@@ -37,6 +37,9 @@ describe("revert messages", () => {
     expect(revertOpenedMessage({ culprit, suite: "gpu", author: "" }, 42, "3x slower.")).toBe(
       "Sheriff found that this PR's commit abcdef1 regressed `gpu` after landing, and opened #42 to revert it. 3x slower.",
     );
+    expect(revertOpenedMessage({ culprit, suite: "gpu", withoutPr: true }, 42, "3x slower.")).toBe(
+      "Sheriff found that abcdef1 regressed `gpu` after landing, and opened #42 to revert it. 3x slower.",
+    );
   });
 });
 

@@ -62,7 +62,11 @@ function automaticLimit(input: RevertPolicyInput): { limit: RevertLimit; reason:
     };
   }
   const label = input.labels.find((l) => l.toLowerCase() === input.optOutLabel.toLowerCase());
-  if (label) return { limit: "opt-out-label", reason: `the PR has the label \`${label}\`, which opts it out of automatic reverts` };
+  if (label)
+    return {
+      limit: "opt-out-label",
+      reason: `the PR has the label \`${label}\` (\`policy.optOutLabel\`), which opts it out of automatic reverts`,
+    };
   if (input.landedAt) {
     const age = (input.now.getTime() - Date.parse(input.landedAt)) / HOUR_MS;
     if (age > input.maxCulpritAgeHours) {
@@ -73,7 +77,10 @@ function automaticLimit(input: RevertPolicyInput): { limit: RevertLimit; reason:
     }
   }
   if (input.revertsToday >= input.maxPerDay)
-    return { limit: "daily-cap", reason: `the daily cap of ${input.maxPerDay} automatic reverts is reached` };
+    return {
+      limit: "daily-cap",
+      reason: `the daily cap of ${input.maxPerDay} automatic reverts (\`policy.maxAutoRevertsPerDay\`) is reached`,
+    };
   return null;
 }
 

@@ -46,7 +46,7 @@ describe("decideRevert", () => {
     expect(decideRevert({ ...base, revertsToday: 3 })).toMatchObject({
       action: "comment-only",
       limit: "daily-cap",
-      reason: expect.stringContaining("daily cap of 3"),
+      reason: "the daily cap of 3 automatic reverts (`policy.maxAutoRevertsPerDay`) is reached",
     });
   });
   it("reports a culprit older than the maximum age instead of reverting it, naming the setting", () => {
@@ -64,7 +64,7 @@ describe("decideRevert", () => {
     expect(decideRevert({ ...base, labels: ["kernels", "SHERIFF-no-revert"] })).toEqual({
       action: "comment-only",
       limit: "opt-out-label",
-      reason: "the PR has the label `SHERIFF-no-revert`, which opts it out of automatic reverts",
+      reason: "the PR has the label `SHERIFF-no-revert` (`policy.optOutLabel`), which opts it out of automatic reverts",
     });
     expect(decideRevert({ ...base, labels: ["no-revert"], optOutLabel: "no-revert" })).toMatchObject({ limit: "opt-out-label" });
     expect(decideRevert({ ...base, labels: ["sheriff-no-revert-later"] }).action).toBe("open-pr");

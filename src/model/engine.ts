@@ -47,6 +47,14 @@ export interface EngineInput {
   declared: string[];
   /** How many jobs may run at once for this suite (free GPUs); bisection may probe in parallel. */
   parallelism: number;
+  /**
+   * The hosts that may run this suite's jobs now (quarantined ones left out). With two or more, a
+   * failure must be seen on two of them before a commit is blamed, and retries and boundary checks
+   * are asked for away from the hosts that failed. Absent or one: every run counts alike.
+   */
+  hosts?: string[];
+  /** Hosts whose results are discounted over a span of time (quarantined), from `hostHealth`. */
+  quarantines?: HostQuarantine[];
   /** What the runner can do beyond running a landed commit; absent means nothing more. */
   capabilities?: EngineCapabilities;
   /**
@@ -104,6 +112,13 @@ export interface EngineWindow {
   /** The oldest commit still needed (inclusive); undefined when there are no commits. */
   from?: string;
   carry?: EngineCarry;
+}
+
+/** A host quarantined from `from` (inclusive, ISO time) to `to` (exclusive; absent: still quarantined). */
+export interface HostQuarantine {
+  host: string;
+  from: string;
+  to?: string;
 }
 
 export interface EngineCapabilities {

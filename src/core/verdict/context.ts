@@ -2,6 +2,7 @@ import type { SuiteConfig } from "../../model/config.js";
 import { type Decision, type EngineInput, type LandedCommit, type RunRecord } from "../../model/engine.js";
 import { jobId, nextAttempt, type JobPurpose, type JobRequest } from "../../model/jobs.js";
 import { revertedTitle } from "../../model/revertCommit.js";
+import { discounted } from "./hosts.js";
 
 /** One suite's view of the engine input, indexed once per call so the tracks stay linear. */
 export interface SuiteContext {
@@ -27,6 +28,8 @@ export interface SuiteContext {
   known: Set<string>;
   declared: Set<string>;
   parallelism: number;
+  /** The admitted hosts of the fleet (`EngineInput.hosts`): where a confirming run may go. */
+  fleet: string[];
   rebaselines: EngineInput["rebaselines"];
   /** Set to record every `maskWindows` scan, for a caller that must know which declarations a walk read. */
   maskScans?: MaskScan[];
@@ -48,11 +51,14 @@ export function buildContext(input: EngineInput): SuiteContext {
   const jobsAt = new Map<string, JobRequest[]>();
   const anyRunsAt = new Map<string, RunRecord[]>();
   const known = new Set<string>();
+  const quarantines = input.quarantines ?? [];
   for (const run of input.runs) {
     if (run.job.suite !== name) continue;
     known.add(jobId(run.job));
     if (!indexOf.has(run.job.sha)) continue;
     push(jobsAt, run.job.sha, run.job);
+    // A quarantined host's results say nothing about the code; its job ids stay used all the same.
+    if (quarantines.length && discounted(run, quarantines)) continue;
     const state = stateKey(run.job.sha, run.job.cherryPicks);
     if (run.job.purpose === "ab") push(abRuns, abKey(state, stateKey(run.job.baselineSha ?? "", run.job.baselineCherryPicks)), run);
     else {
@@ -80,6 +86,7 @@ export function buildContext(input: EngineInput): SuiteContext {
     cherryPick: input.capabilities?.cherryPick === true,
     declared: new Set(input.declared),
     parallelism: input.parallelism,
+    fleet: input.hosts ?? [],
     rebaselines: input.rebaselines.filter((r) => r.suite === name && indexOf.has(r.sha)),
   };
 }
@@ -194,18 +201,25 @@ export class Requests {
 
   constructor(private readonly ctx: SuiteContext) {}
 
-  add(sha: string, purpose: JobPurpose, reason: string, investigation: string, extra: Partial<JobRequest> = {}): void {
+  add(
+    sha: string,
+    purpose: JobPurpose,
+    reason: string,
+    investigation: string,
+    extra: Partial<JobRequest> = {},
+    avoidHosts?: string[],
+  ): void {
     const job: JobRequest = { sha, suite: this.ctx.name, purpose, attempt: this.nextAttempt(sha, purpose, extra), ...extra };
     const id = jobId(job);
     if (this.ctx.known.has(id) || this.requested.has(id)) return;
     this.requested.add(id);
-    this.decisions.push({ type: "run", job, reason, investigation });
+    this.decisions.push({ type: "run", job, reason, investigation, ...(avoidHosts ? { avoidHosts } : {}) });
   }
 
   /** Requests runs at `sha` (any non-`ab` purpose counts, finished or in flight) until it has `total`. */
-  ensureRuns(sha: string, total: number, purpose: JobPurpose, reason: string, investigation: string, executor?: string): boolean {
+  ensureRuns(sha: string, total: number, purpose: JobPurpose, reason: string, investigation: string, avoidHosts?: string[]): boolean {
     const have = runsOf(this.ctx, sha).length + (this.ctx.pendingAt.get(sha) ?? []).filter((j) => j.purpose !== "ab").length;
-    for (let i = have; i < total; i++) this.add(sha, purpose, reason, investigation, executor ? { executor } : {});
+    for (let i = have; i < total; i++) this.add(sha, purpose, reason, investigation, {}, avoidHosts);
     return have >= total;
   }
 

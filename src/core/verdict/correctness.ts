@@ -10,8 +10,19 @@ import {
   type Requests,
   type SuiteContext,
 } from "./context.js";
-import { FlakeHistory, MAX_RUNS_PER_COMMIT } from "./flakes.js";
-import { classifyNewFailures, countOutcomes, failingIn, firstMessage, INCOMPLETE_RUN, mixedIn, passingIn, runVerdict } from "./tests.js";
+import { FlakeHistory, MAX_RUNS_PER_COMMIT, streakNeeded } from "./flakes.js";
+import { hostsNeeded, hostsToAvoid } from "./hosts.js";
+import {
+  classifyNewFailures,
+  countOutcomes,
+  failingHosts,
+  failingIn,
+  firstMessage,
+  INCOMPLETE_RUN,
+  mixedIn,
+  passingIn,
+  runVerdict,
+} from "./tests.js";
 import type { Decision, LandedCommit, RunRecord } from "../../model/engine.js";
 import { shaTag } from "../../model/sha.js";
 
@@ -212,20 +223,27 @@ function investigate(
   const id = `correctness:${shaTag(anchor.sha)}..${shaTag(checkpoint.sha)}`;
   const { retries, flakeRisk } = ctx.suite.thresholds;
   const checkpointRuns = runsOf(ctx, checkpoint.sha);
-  const executor = checkpointRuns.find((r) => r.result.status !== "completed" || failingIn([r]).size > 0)?.result.environment.executor;
   // A test already caught flaking needs a streak its own flake rate is unlikely to produce; one
   // that has since passed here is flaky and needs nothing more.
   const passedHere = passingIn(checkpointRuns);
   const open = newFails.filter((test) => !passedHere.has(test));
-  const needed = Math.max(retries + 1, ...open.map((test) => history.failuresNeeded(test, retries, flakeRisk)));
+  const tooFlaky = open.filter((test) => history.failuresNeeded(test, retries, flakeRisk) === undefined);
+  // Held as broken, like a pre-existing failure, until it passes again: reported once, not at every checkpoint.
+  if (tooFlaky.length)
+    return { waiting: false, decisions: [tooFlakyReport(ctx, anchor, checkpoint, tooFlaky, history)], deterministic: tooFlaky };
+  const needed = Math.max(retries + 1, ...open.map((test) => history.failuresNeeded(test, retries, flakeRisk)!));
   const reason = `new failure of ${newFails.join(", ")} at ${shaTag(checkpoint.sha)}: retry here and at last good ${shaTag(anchor.sha)}`;
+  // Confirming runs go to other hosts than the ones that failed, so a broken machine cannot confirm itself.
+  const failedOn = failingHosts(checkpointRuns, newFails);
+  const avoid = hostsToAvoid(ctx.fleet, failedOn);
+  const moreHosts = open.length > 0 && failedOn.length < hostsNeeded(ctx.fleet);
   // `retries` runs at once, then one at a time while `more` holds (capped): true once settled.
   const settle = (sha: string, have: number, more: boolean): boolean => {
     const target = Math.min(MAX_RUNS_PER_COMMIT, Math.max(retries + 1, more ? have + 1 : 0));
-    return requests.ensureRuns(sha, target, "retry", reason, id, executor) && !(more && have < MAX_RUNS_PER_COMMIT);
+    return requests.ensureRuns(sha, target, "retry", reason, id, avoid) && !(more && have < MAX_RUNS_PER_COMMIT);
   };
-  // At the suspect, until the streak is long enough: a flaky test usually passes on the next run, which ends it.
-  const checkpointSettled = settle(checkpoint.sha, checkpointRuns.length, checkpointRuns.length < needed);
+  // At the suspect, until the streak is long enough (on enough hosts): a flaky test usually passes on the next run, which ends it.
+  const checkpointSettled = settle(checkpoint.sha, checkpointRuns.length, checkpointRuns.length < needed || moreHosts);
   // At the last good commit, until a tie between its passes and failures is broken: a flake there
   // is outvoted by one more pass, a runner broken since by one more failure.
   const anchorRuns = runsOf(ctx, anchor.sha);
@@ -237,7 +255,7 @@ function investigate(
   const waiting: Investigation = { waiting: true, decisions: [], deterministic: [] };
   if (!checkpointSettled || !anchorSettled || hasPending(ctx, checkpoint.sha) || hasPending(ctx, anchor.sha)) return waiting;
 
-  const verdict = classifyNewFailures(newFails, checkpointRuns, anchorRuns);
+  const verdict = classifyNewFailures(newFails, checkpointRuns, anchorRuns, hostsNeeded(ctx.fleet));
   const decisions: Decision[] = [];
   if (verdict.flaky.length) {
     decisions.push({
@@ -262,10 +280,37 @@ function investigate(
     });
     return done();
   }
-  const search = searchCulprits(ctx, requests, { id, anchor, checkpoint, checkpointIndex, suspects, tests: verdict.deterministic, needed });
+  const search = searchCulprits(ctx, requests, {
+    id,
+    anchor,
+    checkpoint,
+    checkpointIndex,
+    suspects,
+    tests: verdict.deterministic,
+    needed,
+    history,
+  });
   decisions.push(...search.decisions);
   if (search.waiting) return { ...waiting, decisions };
   return done();
+}
+
+/** A test whose flake rate no streak within `MAX_RUNS_PER_COMMIT` runs can outvote: reported, never reverted for. */
+function tooFlakyReport(ctx: SuiteContext, anchor: Anchor, checkpoint: LandedCommit, tests: string[], history: FlakeHistory): Decision {
+  const rates = tests.map((test) => `${test} ${(history.flakeRate(test)! * 100).toFixed(0)}%`).join(", ");
+  return {
+    type: "report",
+    suite: ctx.name,
+    kind: "too-flaky",
+    sha: checkpoint.sha,
+    tests,
+    summary: `${tests.join(", ")} failed at ${shaTag(checkpoint.sha)} but flake${tests.length > 1 ? "" : "s"} too often to judge (${rates} of runs): no ${MAX_RUNS_PER_COMMIT} failures in a row would make a break more likely than chance at flakeRisk ${ctx.suite.thresholds.flakeRisk}; quarantine the test until it is fixed`,
+    range: {
+      from: anchor.sha,
+      to: checkpoint.sha,
+      suspects: suspectsInRange(ctx.commits, anchor.index, ctx.indexOf.get(checkpoint.sha)!, ctx.name).length,
+    },
+  };
 }
 
 interface SearchInput {
@@ -278,6 +323,7 @@ interface SearchInput {
   tests: string[];
   /** Failing runs the suspect `checkpoint` needed before the search; the culprit is blamed on one more. */
   needed: number;
+  history: FlakeHistory;
 }
 
 interface SearchResult {
@@ -320,11 +366,21 @@ function searchCulprits(ctx: SuiteContext, requests: Requests, input: SearchInpu
     const culprit = suspectAt(round, hi);
     const culpritRuns = runsAtPosition(round, hi);
     const badRuns = culpritRuns.filter((r) => runVerdict(r, tests) === "bad");
-    // Flaky-aware boundary: the culprit fails at least twice, and the search ends with one run
-    // more than the suspect needed (a culprit found at the suspect itself runs there once more).
+    // What the range itself shows of the tests' flakiness (commits where they both passed and
+    // failed) raises the streak: a flaky test's break needs as long a one at the boundary as at the suspect.
+    const needed = neededInRange(round, start, input.needed);
+    if (needed === undefined) {
+      decisions.push(tooFlakyReport(ctx, input.anchor, input.checkpoint, tests, input.history));
+      break;
+    }
+    // The boundary: the culprit fails as often as the suspect had to, on two hosts where the fleet
+    // has two, and the search ends with one run more than the suspect needed (a culprit found at
+    // the suspect itself runs there once more).
     const failures = badCounts.slice(step.hi).reduce((a, b) => a + b, 0);
-    if (badRuns.length < 2 || failures < input.needed + 1) {
-      requestBoundaryRepeat(round, requests, hi);
+    const hosts = failingHosts(badRuns, tests);
+    const fewHosts = hosts.length < hostsNeeded(ctx.fleet);
+    if (badRuns.length < Math.max(2, needed) || failures < needed + 1 || fewHosts) {
+      requestBoundaryRepeat(round, requests, hi, fewHosts ? hostsToAvoid(ctx.fleet, hosts) : undefined);
       return { waiting: true, decisions };
     }
     if (step.lo >= 0) lastGood = suspectAt(round, start + step.lo).sha;
@@ -422,8 +478,8 @@ function requestBisectProbes(round: SearchRound, requests: Requests, start: numb
   }
 }
 
-/** Not enough failures at the boundary yet: one more run there, unless one is already queued. */
-function requestBoundaryRepeat(round: SearchRound, requests: Requests, position: number): void {
+/** Not enough failures at the boundary yet: one more run there (away from `avoidHosts`), unless one is already queued. */
+function requestBoundaryRepeat(round: SearchRound, requests: Requests, position: number, avoidHosts?: string[]): void {
   const culprit = suspectAt(round, position);
   if (hasPending(round.ctx, culprit.sha, picksAtPosition(round, position))) return;
   requests.add(
@@ -432,7 +488,32 @@ function requestBoundaryRepeat(round: SearchRound, requests: Requests, position:
     `repeat at the boundary ${shaTag(culprit.sha)}${cherryPickNote(round, position)}`,
     round.input.id,
     cherryPickOptions(round, position),
+    avoidHosts,
   );
+}
+
+/**
+ * The streak the search's boundary needs: the suspect's, or longer where the range's own commits
+ * caught one of the tests flaking (its failures there join the history's); undefined when too flaky to judge.
+ */
+function neededInRange(round: SearchRound, start: number, suspectNeeded: number): number | undefined {
+  const { ctx, input, tests } = round;
+  const { retries, flakeRisk } = ctx.suite.thresholds;
+  let needed = suspectNeeded;
+  for (const test of tests) {
+    const seen = { runs: 0, intermittent: 0 };
+    for (let position = start; position < input.suspects.length; position++) {
+      const { fails, passes } = countOutcomes(runsAtPosition(round, position), test);
+      if (!passes || !fails) continue;
+      seen.runs += fails + passes;
+      seen.intermittent += fails;
+    }
+    if (!seen.intermittent) continue;
+    const streak = streakNeeded(input.history.flakeRateWith(test, seen), retries, flakeRisk);
+    if (streak === undefined) return undefined;
+    needed = Math.max(needed, streak);
+  }
+  return needed;
 }
 
 function correctnessRegression(

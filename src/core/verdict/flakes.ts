@@ -20,6 +20,14 @@ import { countOutcomes, failingIn, passingIn } from "./tests.js";
 /** Runs at one commit past which more retries (a very flaky test's streak, a tie at the last good commit) are not worth the GPUs. */
 export const MAX_RUNS_PER_COMMIT = 11;
 
+/** The failures in a row that rate `f` produces with chance at most `flakeRisk` (at least `retries` + 1), or undefined past the cap. */
+export function streakNeeded(f: number | undefined, retries: number, flakeRisk: number): number | undefined {
+  const floor = retries + 1;
+  if (f === undefined) return floor;
+  const streak = Math.max(floor, Math.ceil(Math.log(flakeRisk) / Math.log(f)));
+  return streak <= MAX_RUNS_PER_COMMIT ? streak : undefined;
+}
+
 export interface TestRecord {
   runs: number;
   intermittent: number;
@@ -52,18 +60,23 @@ export class FlakeHistory {
 
   /** The observed flake rate (Laplace's rule of succession), or undefined for a test never seen flaking. */
   flakeRate(test: string): number | undefined {
-    const rec = this.tests.get(test);
-    if (!rec?.intermittent) return undefined;
-    return (rec.intermittent + 1) / (rec.runs + 2);
+    return this.flakeRateWith(test, { runs: 0, intermittent: 0 });
   }
 
-  /** How many runs at the suspect must all fail before a new failure of `test` is believed. */
-  failuresNeeded(test: string, retries: number, flakeRisk: number): number {
-    const floor = retries + 1;
-    const f = this.flakeRate(test);
-    if (f === undefined) return floor;
-    const streak = Math.ceil(Math.log(flakeRisk) / Math.log(f));
-    return Math.min(MAX_RUNS_PER_COMMIT, Math.max(floor, streak));
+  /** The same with `extra` runs counted on top (an open search's own commits). */
+  flakeRateWith(test: string, extra: TestRecord): number | undefined {
+    const rec = this.tests.get(test) ?? { runs: 0, intermittent: 0 };
+    const intermittent = rec.intermittent + extra.intermittent;
+    if (!intermittent) return undefined;
+    return (intermittent + 1) / (rec.runs + extra.runs + 2);
+  }
+
+  /**
+   * How many runs at the suspect must all fail before a new failure of `test` is believed, or
+   * undefined when no streak within `MAX_RUNS_PER_COMMIT` runs is unlikely enough by flakes alone.
+   */
+  failuresNeeded(test: string, retries: number, flakeRisk: number): number | undefined {
+    return streakNeeded(this.flakeRate(test), retries, flakeRisk);
   }
 
   /** The records folded in so far, as plain data. */

@@ -1,5 +1,6 @@
 import type { SuiteResult } from "../../model/result.js";
 import type { RunRecord } from "../../model/engine.js";
+import { hostOfRun } from "./hosts.js";
 
 /**
  * Test-outcome comparison and flake classification. A run that did not complete
@@ -52,6 +53,17 @@ export function mixedIn(runs: RunRecord[]): string[] {
   return [...passingIn(runs)].filter((t) => fails.has(t));
 }
 
+/** Distinct hosts among the runs that failed any of `tests`. */
+export function failingHosts(runs: RunRecord[], tests: string[]): string[] {
+  const out = new Set<string>();
+  for (const run of runs) {
+    const fails = outcomesOf(run.result).fails;
+    const host = hostOfRun(run);
+    if (host !== undefined && tests.some((t) => fails.has(t))) out.add(host);
+  }
+  return [...out].sort();
+}
+
 export function countOutcomes(runs: RunRecord[], test: string): { fails: number; passes: number } {
   let fails = 0;
   let passes = 0;
@@ -75,15 +87,16 @@ export interface RetryVerdict {
  * good commit. A failure there too is a flake of a flaky test (which a real break of it must
  * still be found past) unless it fails there as often as it passes: then the test, or the
  * runner, is broken on both sides and a revert of the suspect would not fix it. Intermittent at
- * the suspect is flaky.
+ * the suspect is flaky, and so is a failure seen on fewer than `hosts` hosts: it follows a machine.
  */
-export function classifyNewFailures(tests: string[], suspectRuns: RunRecord[], goodRuns: RunRecord[]): RetryVerdict {
+export function classifyNewFailures(tests: string[], suspectRuns: RunRecord[], goodRuns: RunRecord[], hosts = 1): RetryVerdict {
   const deterministic: string[] = [];
   const flaky: string[] = [];
   for (const t of tests) {
     const atSuspect = countOutcomes(suspectRuns, t);
     const atGood = countOutcomes(goodRuns, t);
-    if (atSuspect.passes === 0 && atSuspect.fails >= 2 && atGood.passes > atGood.fails) deterministic.push(t);
+    const seenOn = failingHosts(suspectRuns, [t]).length;
+    if (atSuspect.passes === 0 && atSuspect.fails >= 2 && seenOn >= hosts && atGood.passes > atGood.fails) deterministic.push(t);
     else flaky.push(t);
   }
   return { deterministic, flaky };

@@ -4,7 +4,7 @@ import { decide } from "../../core/verdict/engine.js";
 import { type Decision, type DecisionEngine, type EngineInput, type RunRecord } from "../../model/engine.js";
 import { DEFAULT_OPTIONS, SUITE, planStream, shaFor, synthesize, type PlannedCommit, type SimCommit, type SimOptions } from "./model.js";
 import { Rng } from "./prng.js";
-import { fastFailMinutes } from "./fleet.js";
+import { fastFailMinutes, fleetHosts, hostOf } from "./fleet.js";
 import { summarize, type SimulationReport } from "./metrics.js";
 import { SimHistory } from "./history.js";
 import type { QueuedJob, SimTrace } from "./trace.js";
@@ -103,7 +103,7 @@ export function simulate(
     return commit;
   };
 
-  const enqueue = (job: JobRequest, investigation?: string): void => {
+  const enqueue = (job: JobRequest, investigation?: string, avoidHosts?: string[]): void => {
     const id = jobId(job);
     if (jobs.has(id)) return;
     if (job.purpose === "landed") {
@@ -117,7 +117,7 @@ export function simulate(
         }
       }
     }
-    jobs.set(id, { job, investigation, queuedAt: now });
+    jobs.set(id, { job, investigation, queuedAt: now, ...(avoidHosts ? { avoidHosts } : {}) });
     history.pending.set(id, job);
     queue.push(id);
   };
@@ -125,8 +125,12 @@ export function simulate(
   const startJobs = (): void => {
     for (let g = 0; g < gpus.length; g++) {
       if (gpus[g] !== undefined || queue.length === 0) continue;
-      const pick = queue.findIndex((id) => jobs.get(id)!.job.purpose !== "landed");
-      const [id] = queue.splice(pick >= 0 ? pick : 0, 1);
+      // A job that checks failures stays off the hosts that produced them, as the app's queue routes it.
+      const allowed = (id: string) => !jobs.get(id)!.avoidHosts?.includes(hostOf(g, o));
+      const investigation = queue.findIndex((id) => jobs.get(id)!.job.purpose !== "landed" && allowed(id));
+      const pick = investigation >= 0 ? investigation : queue.findIndex(allowed);
+      if (pick < 0) continue;
+      const [id] = queue.splice(pick, 1);
       const q = jobs.get(id!)!;
       q.startedAt = now;
       q.gpu = g;
@@ -141,13 +145,13 @@ export function simulate(
   const callEngine = (): void => {
     // A GPU that a queued job is about to take is not free for an extra probe.
     const free = Math.max(1, gpus.filter((g) => g === undefined).length - queue.length);
-    const base = { suite, rebaselines: [], parallelism: free, capabilities: { cherryPick: o.cherryPick } };
+    const base = { suite, rebaselines: [], parallelism: free, capabilities: { cherryPick: o.cherryPick }, hosts: fleetHosts(o) };
     const input = history.windowed(base);
     const decisions = engine(input);
     onCall?.({ input, decisions, full: () => history.full(base), windowLength: history.windowLength() });
     history.advance(input);
     for (const d of decisions) {
-      if (d.type === "run") enqueue(d.job, d.investigation);
+      if (d.type === "run") enqueue(d.job, d.investigation, d.avoidHosts);
       else if (d.type === "flaky") flaky.add(`${d.sha}:${d.tests.join(",")}`);
       else if (d.type === "report") {
         const key = `${d.kind}:${d.sha}`;

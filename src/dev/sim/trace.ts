@@ -9,6 +9,8 @@ export interface QueuedJob {
   queuedAt: number;
   startedAt?: number;
   gpu?: number;
+  /** Hosts the engine asked it to stay off. */
+  avoidHosts?: string[];
   /** Its GPU's fast-failing fault ended it early. */
   fastFailed?: boolean;
 }

@@ -93,19 +93,38 @@ describe("correctness", () => {
 
   it("marks a failure as flaky, not a regression, when the last good commit now fails it as often as not", () => {
     // The runner (or the test) is broken on both sides: every run since the landed ones fails.
-    const d = drive({ commits: history(6), landed: [0, 5], behave: (i, n) => ({ fail: i === 5 || (i === 0 && n >= 1) ? ["t_c"] : [] }) });
+    const d = drive({
+      commits: history(16),
+      landed: [...Array(11).keys(), 15],
+      behave: (i, n) => ({ fail: i === 15 || (i === 10 && n >= 1) ? ["t_c"] : [] }),
+    });
     expect(d.regressions).toEqual([]);
     expect(d.flaky.map((f) => f.tests)).toEqual([["t_c"]]);
     // The tie after the first retry at the last good commit (one pass, one failure) was broken by one more run.
-    expect(d.jobs.filter((j) => j.sha === sha(0) && j.purpose === "retry")).toHaveLength(2);
+    expect(d.jobs.filter((j) => j.sha === sha(10) && j.purpose === "retry")).toHaveLength(2);
   });
 
   it("still finds a break of a test that flaked at the last good commit during the retries", () => {
+    const d = drive({
+      commits: history(16),
+      landed: [...Array(11).keys(), 15],
+      behave: (i, n) => ({ fail: i >= 13 || (i === 10 && n === 1) ? ["t_c"] : [] }),
+    });
+    expect(d.regressions.map((r) => r.culprit)).toEqual([sha(13)]);
+    // The flake at 10 made t_c a test seen flaking: 15 had to fail a longer streak first, and so did the boundary.
+    expect(d.runs.filter((r) => r.job.sha === sha(15)).length).toBeGreaterThan(2);
+    expect(d.runs.filter((r) => r.job.sha === sha(13)).length).toBeGreaterThan(2);
+    expect(d.jobs.filter((j) => j.sha === sha(10) && j.purpose === "retry")).toHaveLength(2);
+  });
+
+  it("reports a test too flaky for any streak to judge instead of searching", () => {
+    // One flake in the three runs of t_c's short history: (1+1)/(3+2) = 40%, and 0.4^11 > flakeRisk.
     const d = drive({ commits: history(6), landed: [0, 5], behave: (i, n) => ({ fail: i >= 3 || (i === 0 && n === 1) ? ["t_c"] : [] }) });
-    expect(d.regressions.map((r) => r.culprit)).toEqual([sha(3)]);
-    // The flake at 0 made t_c a test seen flaking: 5 had to fail a longer streak first.
-    expect(d.runs.filter((r) => r.job.sha === sha(5)).length).toBeGreaterThan(2);
-    expect(d.jobs.filter((j) => j.sha === sha(0) && j.purpose === "retry")).toHaveLength(2);
+    expect(d.regressions).toEqual([]);
+    expect(d.reports).toEqual([
+      expect.objectContaining({ kind: "too-flaky", sha: sha(5), tests: ["t_c"], range: { from: sha(0), to: sha(5), suspects: 5 } }),
+    ]);
+    expect(d.jobs.filter((j) => j.purpose === "bisect")).toEqual([]);
   });
 
   it("declares a deterministic crash a correctness regression and an intermittent one flaky", () => {
@@ -134,11 +153,36 @@ describe("correctness", () => {
   });
 
   it("repeats at the boundary so a flake at a probe does not get an innocent commit reverted", () => {
-    // Commit 5 (the first probe) flakes t_a on its first run only; the real break is commit 7.
-    const d = drive({ commits: history(10), landed: [0, 9], behave: (i, n) => ({ fail: i >= 7 || (i === 5 && n === 0) ? ["t_a"] : [] }) });
-    expect(d.regressions.map((r) => r.culprit)).toEqual([sha(7)]);
-    expect(d.jobs.filter((j) => j.sha === sha(5) && j.purpose === "bisect")).toHaveLength(2);
-    expect(d.jobs.filter((j) => j.sha === sha(7) && j.purpose === "bisect")).toHaveLength(2);
+    // Commit 15 (the first probe) flakes t_a on its first run only; the real break is commit 17.
+    const d = drive({
+      commits: history(20),
+      landed: [...Array(11).keys(), 19],
+      behave: (i, n) => ({ fail: i >= 17 || (i === 15 && n === 0) ? ["t_a"] : [] }),
+    });
+    expect(d.regressions.map((r) => r.culprit)).toEqual([sha(17)]);
+    expect(d.jobs.filter((j) => j.sha === sha(15) && j.purpose === "bisect")).toHaveLength(2);
+    // The flake at 15 makes t_a a flaky test of this range: the boundary needs the streak its rate asks for.
+    const streak = d.runs.filter((r) => r.job.sha === sha(17) && r.result.tests.some((t) => t.name === "t_a" && t.outcome === "fail"));
+    expect(streak.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("blames a commit only after its failures were seen on two hosts, and checks them away from the failing one", () => {
+    // Host h1 fails t_b at every commit from 3 on; the code is fine.
+    const hosts = ["h1", "h2"];
+    const broken = drive({
+      commits: history(8),
+      landed: [0, 7],
+      hosts,
+      behave: (i, n, job) => (i === 7 && n === 0 ? { host: "h1", fail: ["t_b"] } : job.purpose === "landed" ? { host: "h2" } : {}),
+    });
+    expect(broken.regressions).toEqual([]);
+    const retries = broken.calls.flat().filter((x) => x.type === "run" && x.job.purpose === "retry" && x.job.sha === sha(7));
+    expect(retries.every((x) => x.type === "run" && x.avoidHosts?.includes("h1"))).toBe(true);
+    // A real break fails on both hosts and is found.
+    const real = drive({ commits: history(8), landed: [0, 7], hosts, behave: breaksFrom(5) });
+    expect(real.regressions.map((r) => r.culprit)).toEqual([sha(5)]);
+    const hostsAt5 = new Set(real.runs.filter((r) => r.job.sha === sha(5)).map((r) => r.result.environment.host));
+    expect(hostsAt5.size).toBe(2);
   });
 
   it("probes several commits at once when several GPUs are free", () => {

@@ -10,6 +10,7 @@ import {
   type LandedCommit,
   type Rebaseline,
   type RegressionDecision,
+  type ReportDecision,
   type RunRecord,
 } from "../../../src/model/engine.js";
 import { jobId, type JobRequest } from "../../../src/model/jobs.js";
@@ -45,6 +46,8 @@ export interface Spec {
   jobFactor?: number;
   /** The tests the run reports (default t_a, t_b, t_c): a renamed or removed test drops out. */
   tests?: string[];
+  /** The host it ran on (default none: executor gpu-1 only). */
+  host?: string;
 }
 
 const TESTS = ["t_a", "t_b", "t_c"];
@@ -59,7 +62,7 @@ export function result(commit: string, spec: Spec, rng: Rng): SuiteResult {
     status,
     startedAt: "2026-11-25T00:00:00.000Z",
     finishedAt: "2026-11-25T00:20:00.000Z",
-    environment: { commit, executor: "gpu-1" },
+    environment: { commit, executor: "gpu-1", ...(spec.host ? { host: spec.host } : {}) },
     tests: done
       ? (spec.tests ?? TESTS).map((name) => ({ name, outcome: spec.fail?.includes(name) ? ("fail" as const) : ("pass" as const) }))
       : [],
@@ -83,6 +86,7 @@ export interface Drive {
   runs: RunRecord[];
   regressions: RegressionDecision[];
   flaky: FlakyDecision[];
+  reports: ReportDecision[];
   /** Every call's decisions, in order. */
   calls: Decision[][];
   jobs: JobRequest[];
@@ -100,6 +104,8 @@ export function drive(opts: {
   rebaselines?: Rebaseline[];
   seed?: number;
   capabilities?: EngineCapabilities;
+  /** The fleet's hosts; a run goes to the first one its decision does not avoid, unless `behave` names a host. */
+  hosts?: string[];
 }): Drive {
   const rng = new Rng(opts.seed ?? 7);
   const counts = new Map<number, number>();
@@ -108,9 +114,11 @@ export function drive(opts: {
     const i = index.get(job.sha)!;
     const n = counts.get(i) ?? 0;
     counts.set(i, n + 1);
-    return result(job.sha, { jobFactor: factor, ...opts.behave(i, n, job) }, rng);
+    const host = opts.hosts?.find((h) => !avoided.get(jobId(job))?.includes(h));
+    return result(job.sha, { jobFactor: factor, ...(host ? { host } : {}), ...opts.behave(i, n, job) }, rng);
   };
-  const out: Drive = { runs: [], regressions: [], flaky: [], calls: [], jobs: [] };
+  const out: Drive = { runs: [], regressions: [], flaky: [], reports: [], calls: [], jobs: [] };
+  const avoided = new Map<string, string[]>();
   const declared: string[] = [];
   const run = (job: JobRequest) => {
     out.jobs.push(job);
@@ -136,6 +144,7 @@ export function drive(opts: {
       declared,
       parallelism: opts.parallelism ?? 1,
       ...(opts.capabilities ? { capabilities: opts.capabilities } : {}),
+      ...(opts.hosts ? { hosts: opts.hosts } : {}),
     };
     const decisions = decide(input);
     out.calls.push(decisions);
@@ -145,6 +154,8 @@ export function drive(opts: {
         declared.push(d.culprit);
         out.regressions.push(d);
       }
+      if (d.type === "run" && d.avoidHosts) avoided.set(jobId(d.job), d.avoidHosts);
+      if (d.type === "report" && !out.reports.some((r) => r.kind === d.kind && r.sha === d.sha)) out.reports.push(d);
       if (d.type === "flaky" && !out.flaky.some((f) => f.sha === d.sha && f.tests.join() === d.tests.join())) out.flaky.push(d);
     }
     const jobs = decisions.flatMap((d) => (d.type === "run" ? [d.job] : []));

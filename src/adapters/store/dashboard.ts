@@ -215,6 +215,25 @@ export class DashboardStore {
     return rows.rows.map((r) => ({ sha: r.sha, reason: r.reason, by: r.by_login, at: r.at.toISOString() }));
   }
 
+  /** The repository's newest reverts records (what was done about each culprit), at most `limit`. */
+  async recentReverts(repo: string, limit = 100): Promise<(RevertFact & { reason: string; summary: string; at: string })[]> {
+    const rows = await this.q.query<RevertRow & { record: { reason: string; summary: string }; at: Date }>(
+      "SELECT culprit, suite, outcome, revert_pr, original_pr, record, at FROM reverts WHERE repo = $1 ORDER BY at DESC LIMIT $2",
+      [repo, limit],
+    );
+    return rows.rows.map((r) => ({ ...toRevertFact(r), reason: r.record.reason, summary: r.record.summary, at: r.at.toISOString() }));
+  }
+
+  /** The repository's newest flaky verdicts, at most `limit`. */
+  async recentFlakes(repo: string, limit = 100): Promise<{ suite: string; sha: string; tests: string[]; at: string }[]> {
+    const rows = await this.q.query<{ suite: string; sha: string; tests: string[]; at: Date }>(
+      `SELECT suite, sha, ARRAY(SELECT jsonb_array_elements_text(decision->'tests')) AS tests, at FROM verdicts
+       WHERE repo = $1 AND type = 'flaky' ORDER BY at DESC LIMIT $2`,
+      [repo, limit],
+    );
+    return rows.rows.map((r) => ({ suite: r.suite, sha: r.sha, tests: r.tests, at: r.at.toISOString() }));
+  }
+
   /** Verdicts recorded, by type and kind (the verdicts table holds one row per decision, not per run). */
   async verdictCounts(): Promise<{ type: string; kind: string; count: number }[]> {
     const rows = await this.q.query<{ type: string; kind: string | null; count: string }>(

@@ -66,3 +66,7 @@ export function withDecisionLink(request: OutgoingRequest, publicUrl: string): P
     return { details_url: decisionUrl(publicUrl, repo, request.head_sha) };
   return null;
 }
+
+export function ledgerPath(repo: string): string {
+  return `${repoPath(repo)}/ledger`;
+}

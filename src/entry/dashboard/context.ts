@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { CountedQueue } from "../../adapters/metrics.js";
 import type { DashboardStore } from "../../adapters/store/dashboard.js";
 import type { Ledger } from "../../adapters/store/ledger.js";
 import type { SheriffConfig } from "../../model/config.js";
@@ -16,6 +17,8 @@ export interface DashboardOptions {
   oauth: OAuthClient | null;
   sessions: SessionCodec;
   log: Pick<Logger, "warn" | "error">;
+  /** The queues whose depths the ledger page shows (the same as /metrics). */
+  queues?: CountedQueue[];
 }
 
 /** What a page handler returns: a page body and title, or a redirect. */

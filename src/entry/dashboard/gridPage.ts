@@ -1,6 +1,6 @@
 import { CELL_LABELS, type CellState, type Grid, type GridCell } from "../../core/dashboard/grid.js";
 import { gridQuery, type GridFilters } from "../../core/dashboard/filters.js";
-import { benchmarkPath, commitPath, repoPath } from "../../core/dashboard/links.js";
+import { benchmarkPath, commitPath, ledgerPath, repoPath } from "../../core/dashboard/links.js";
 import { shortSha } from "../../model/sha.js";
 import { html, type Html } from "./html.js";
 
@@ -107,7 +107,8 @@ export function renderGrid(input: {
         : html`<span class="muted">oldest reached</span>`
     }
   </p>`;
-  return html`${filterForm(repo, filters, input.allSuites)}${input.note ? html`<p class="muted">${input.note}</p>` : ""}${legend()}
+  return html`<p><a href="${ledgerPath(repo)}">ledger: reverts, flaky tests, queues</a></p>
+    ${filterForm(repo, filters, input.allSuites)}${input.note ? html`<p class="muted">${input.note}</p>` : ""}${legend()}
     <table class="grid">
       <thead>
         ${header}

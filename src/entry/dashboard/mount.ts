@@ -65,6 +65,7 @@ export function appPages(input: {
     oauth,
     sessions: new SessionCodec(settings.SHERIFF_SESSION_SECRET ?? input.sessionSecret),
     log: input.log,
+    queues: input.runtime.queues.all,
   });
   return combineHandlers(dashboard, metricsHandler(input.runtime.metrics));
 }

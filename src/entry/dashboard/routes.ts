@@ -11,6 +11,7 @@ import { authorizeUrl, exchangeCode } from "./github.js";
 import { html, page } from "./html.js";
 import { cookie, readCookies, SESSION_COOKIE, SESSION_TTL_MS, STATE_COOKIE, type Session } from "./session.js";
 import { benchmarkPage, commitPage, gridPage, homePage } from "./pages.js";
+import { ledgerPage } from "./ledgerPage.js";
 import type { DashboardOptions, PageResult, RepoContext } from "./context.js";
 
 export type { DashboardOptions } from "./context.js";
@@ -20,6 +21,7 @@ const ownerName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/);
 const ROUTES: { pattern: RegExp; page: (options: DashboardOptions, ctx: RepoContext, params: string[]) => Promise<PageResult> }[] = [
   { pattern: /^\/([^/]+)\/([^/]+)\/?$/, page: gridPage },
   { pattern: /^\/([^/]+)\/([^/]+)\/commit\/([0-9a-f]{4,40})$/, page: (o, c, p) => commitPage(o, c, p[0]!) },
+  { pattern: /^\/([^/]+)\/([^/]+)\/ledger$/, page: ledgerPage },
   { pattern: /^\/([^/]+)\/([^/]+)\/bench\/([^/]+)$/, page: (o, c, p) => benchmarkPage(o, c, decodeURIComponent(p[0]!)) },
 ];
 

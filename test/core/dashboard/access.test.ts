@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decidePageAccess, safeReturnPath } from "../../../src/core/dashboard/access.js";
 import { commitSelection, gridQuery } from "../../../src/core/dashboard/filters.js";
+import { ledgerView } from "../../../src/core/dashboard/ledgerView.js";
 import { parseConfig } from "../../../src/model/configFile.js";
 
 describe("decidePageAccess", () => {
@@ -53,5 +54,32 @@ describe("commitSelection", () => {
 
   it("writes a page's query string without empty filters", () => {
     expect(gridQuery({ branch: "main", author: "", before: 120, limit: 50 })).toBe("?branch=main&before=120&limit=50");
+  });
+});
+
+describe("ledgerView", () => {
+  it("counts outcomes and ranks flaky tests by how many verdicts named them, keeping each one's newest", () => {
+    const at = (h: number) => `2026-12-0${h}T00:00:00.000Z`;
+    const view = ledgerView({
+      reverts: [
+        { culprit: "a", suite: "s", outcome: "pr-opened", reason: "", at: at(3) },
+        { culprit: "b", suite: "s", outcome: "commented", reason: "", at: at(2) },
+        { culprit: "c", suite: "s", outcome: "pr-opened", reason: "", at: at(1) },
+      ],
+      flakes: [
+        { suite: "smoke", sha: "x3", tests: ["warm"], at: at(3) },
+        { suite: "smoke", sha: "x2", tests: ["warm", "cold"], at: at(2) },
+        { suite: "attn", sha: "x1", tests: ["warm"], at: at(1) },
+      ],
+    });
+    expect(view.outcomes).toEqual([
+      { outcome: "pr-opened", count: 2 },
+      { outcome: "commented", count: 1 },
+    ]);
+    expect(view.flakyTests.map((t) => [t.suite, t.test, t.times, t.lastSha])).toEqual([
+      ["smoke", "warm", 2, "x3"],
+      ["smoke", "cold", 1, "x2"],
+      ["attn", "warm", 1, "x1"],
+    ]);
   });
 });

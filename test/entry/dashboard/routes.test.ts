@@ -65,6 +65,7 @@ beforeAll(async () => {
     oauth: { clientId: "Iv1.test", clientSecret: "secret", webUrl: "http://github.test" },
     sessions,
     log: { warn: () => undefined, error: () => undefined },
+    queues: [{ name: "gpu", getJobCounts: async () => ({ waiting: 3, active: 1 }) }],
   });
   server = createServer((req, res) => void handler(req, res).then((handled) => handled || res.writeHead(404).end()));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -141,6 +142,19 @@ describe("the benchmark page", () => {
     const script = await fetch(`${base}/sheriff/assets/chart.umd.min.js`);
     expect(script.headers.get("content-type")).toMatch(/javascript/);
     expect(await script.text()).toContain("Chart");
+  });
+});
+
+describe("the ledger page", () => {
+  it("lists the culprits acted on with their outcome, the flaky tests and the queues' depths", async () => {
+    const { status, text } = await get("/sheriff/gpu-team/flash-kernels/ledger");
+    expect(status).toBe(200);
+    expect(text).toContain('<span class="tag">pr-opened: 1</span>');
+    expect(text).toMatch(
+      /<tr data-outcome="pr-opened"><td><a class="sha"[^>]*>[0-9a-f]{7}<\/a><\/td><td>half<\/td><td>pr-opened<\/td><td>#5<\/td><td>#7<\/td><td>autoRevert is on<\/td>/,
+    );
+    expect(text).toContain("<td>smoke</td><td><code>smoke</code></td><td>1</td>");
+    expect(text).toContain("<tr><td>gpu</td><td>3</td><td>1</td><td>0</td><td>0</td></tr>");
   });
 });
 

@@ -1,0 +1,80 @@
+import { ledgerView } from "../../core/dashboard/ledgerView.js";
+import { commitPath } from "../../core/dashboard/links.js";
+import { shortSha } from "../../model/sha.js";
+import type { DashboardOptions, PageResult, RepoContext } from "./context.js";
+import { html } from "./html.js";
+
+const SHOWN = 100;
+const QUEUE_STATES = ["waiting", "active", "delayed", "failed"] as const;
+
+/** Reverts with their outcomes, the tests that flaked most, and the queues' depths now. */
+export async function ledgerPage(options: DashboardOptions, ctx: RepoContext): Promise<PageResult> {
+  const [reverts, flakes, depths] = await Promise.all([
+    options.store.recentReverts(ctx.repo, SHOWN),
+    options.store.recentFlakes(ctx.repo, SHOWN),
+    Promise.all((options.queues ?? []).map(async (q) => ({ name: q.name, counts: await q.getJobCounts(...QUEUE_STATES) }))),
+  ]);
+  const view = ledgerView({ reverts, flakes });
+  const link = (sha: string, suite?: string) => html`<a class="sha" href="${commitPath(ctx.repo, sha, suite)}">${shortSha(sha)}</a>`;
+  return {
+    title: `${ctx.repo} · ledger`,
+    body: html`<h1>Ledger</h1>
+      <h2>Culprits acted on (newest ${SHOWN})</h2>
+      <p>${view.outcomes.map((o) => html`<span class="tag">${o.outcome}: ${o.count}</span> `)}</p>
+      <table class="reverts">
+        <tr>
+          <th>culprit</th>
+          <th>suite</th>
+          <th>outcome</th>
+          <th>PR</th>
+          <th>revert PR</th>
+          <th>why</th>
+          <th>at</th>
+        </tr>
+        ${reverts.map(
+          (r) =>
+            html`<tr data-outcome="${r.outcome}">
+              <td>${link(r.culprit, r.suite)}</td>
+              <td>${r.suite}</td>
+              <td>${r.outcome}</td>
+              <td>${r.originalPr ? `#${r.originalPr}` : ""}</td>
+              <td>${r.revertPr ? `#${r.revertPr}` : ""}</td>
+              <td>${r.reason}</td>
+              <td class="muted landed">${r.at.slice(0, 16).replace("T", " ")}</td>
+            </tr>`,
+        )}
+      </table>
+      <h2>Flaky tests (in the newest ${SHOWN} flaky verdicts)</h2>
+      <table class="flaky">
+        <tr>
+          <th>suite</th>
+          <th>test</th>
+          <th>verdicts</th>
+          <th>last at</th>
+        </tr>
+        ${view.flakyTests.map(
+          (t) =>
+            html`<tr>
+              <td>${t.suite}</td>
+              <td><code>${t.test}</code></td>
+              <td>${t.times}</td>
+              <td>${link(t.lastSha, t.suite)}</td>
+            </tr>`,
+        )}
+      </table>
+      <h2>Queues now</h2>
+      <table class="queues">
+        <tr>
+          <th>queue</th>
+          ${QUEUE_STATES.map((s) => html`<th>${s}</th>`)}
+        </tr>
+        ${depths.map(
+          (d) =>
+            html`<tr>
+              <td>${d.name}</td>
+              ${QUEUE_STATES.map((s) => html`<td>${d.counts[s] ?? 0}</td>`)}
+            </tr>`,
+        )}
+      </table>`,
+  };
+}

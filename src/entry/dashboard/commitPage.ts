@@ -174,6 +174,14 @@ export function renderCommit(input: { repo: string; commit: ChainCommit & { bran
         </tr>`,
     )}
   </table>`;
+  // A grid cell links to #suite-<name>: the suite's verdict, or else its first result here.
+  const anchored = new Set<string>();
+  const reached = new Set(view.verdicts.map((v) => v.suite));
+  for (const run of view.runs)
+    if (!reached.has(run.suite)) {
+      reached.add(run.suite);
+      anchored.add(run.jobId);
+    }
   return html`<h1 class="commit-title">${commit.title}</h1>
     <p>
       <code>${commit.sha}</code> by ${commit.author} on ${commit.branch} (#${commit.seq} on the chain) · parent
@@ -183,7 +191,7 @@ export function renderCommit(input: { repo: string; commit: ChainCommit & { bran
     <h2>Jobs</h2>
     ${view.jobs.length ? jobs : html`<p class="muted">No job ran at this commit.</p>`}
     <h2>Results</h2>
-    ${view.runs.map((r, i) => runSection(repo, r, i))}
+    ${view.runs.map((r, i) => html`${anchored.has(r.jobId) ? html`<a id="suite-${r.suite}"></a>` : ""}${runSection(repo, r, i)}`)}
     <h2>Timeline</h2>
     ${timeline}`;
 }

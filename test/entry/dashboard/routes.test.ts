@@ -124,6 +124,9 @@ describe("the commit page", () => {
     );
     expect(text).toContain("pr-opened: revert PR #7");
     expect(text).toContain('<script src="/sheriff/assets/chart.umd.min.js">');
+    const tidy = await get(`/sheriff/gpu-team/flash-kernels/commit/${sha("tidy")}`);
+    expect(tidy.text.match(/id="suite-half"/g)).toHaveLength(1);
+    expect(tidy.text).toMatch(/<a id="suite-half"><\/a><section class="run" data-job="half\.[0-9a-f]{12}\.landed\.0">/);
   });
 
   it("is 404 for a commit Sheriff never saw", async () => {

@@ -26,11 +26,16 @@ COPY_GBS = 3000.0          # replaced by the measured copy bandwidth below
 HBM_DATASHEET_GBS = {"H200": 4800.0, "H100": 3350.0}
 # prefill variants timed (SK_ATTN_VARIANT) besides the default: BENCH_ATTN_VARIANTS=1,2,3,4,5
 EXTRA_VARIANTS = [v for v in os.environ.get("BENCH_ATTN_VARIANTS", "").split(",") if v]
+# decode configurations timed besides the default, "label:KEY=V,KEY=V;label2:...": KEY is an
+# environment variable of the library (SK_DECODE_VARIANT, SK_DECODE_CHUNK) or NUM_SPLITS
+# (forced num_splits: even shares per sequence)
+EXTRA_DECODE = [(f"ours_{lbl}", dict(kv.split("=") for kv in spec.split(",") if kv))
+                for lbl, spec in (x.split(":", 1) for x in os.environ.get("BENCH_DECODE_EXTRA", "").split(";") if x)]
 
 
 def default_variant(D, max_q):
     """The library's default prefill variant on Hopper (attention.cu default_variant_sm90)."""
-    return "4" if D == 64 else "5" if D == 128 else "1"
+    return "5" if D == 128 else "4"
 
 
 def seqlens(gen, B, nominal):
@@ -190,10 +195,13 @@ def bench_attention(lib, gen, results, quick=False):
             variants = [("ours", {})]
             if packable:
                 variants += [("ours_decode_v0_unpacked", {"SK_DECODE_VARIANT": "0"}), ("ours_decode_v11_3stage", {"SK_DECODE_VARIANT": "11"})]
+            variants += EXTRA_DECODE
         for label, fn, env in [(lbl, ours, e) for lbl, e in variants] + [(lbl, f, {}) for lbl, f in refs]:
             try:
-                os.environ.update(env)
+                os.environ.update({k_: v_ for k_, v_ in env.items() if k_ != "NUM_SPLITS"})
+                p.num_splits = int(env.get("NUM_SPLITS", 0))
                 s = time_fn(lib, fn)
+                p.num_splits = 0
                 for e in env:
                     os.environ.pop(e, None)
                 s["tflops"] = flops / (s["median_us"] * 1e-6) / 1e12
@@ -204,6 +212,7 @@ def bench_attention(lib, gen, results, quick=False):
                     s["env"] = dict(env)
                 row[label] = s
             except Exception as e:  # noqa: BLE001
+                p.num_splits = 0
                 for e_ in env:
                     os.environ.pop(e_, None)
                 row[label] = {"error": f"{type(e).__name__}: {str(e)[:200]}"}
@@ -389,14 +398,16 @@ def markdown(results):
                  f"{fmt(r['speedup_vs_varlen_attn_fa2'],2)} | {fmt(r.get('speedup_vs_cudnn_padded'),2)} | {fmt(g(r['ours'],'spread'),3)} |")
     L += ["", "## Decode (one query per sequence), bf16; FA2 gets the same keys contiguous (seqused_k rows: FA2 with seqused_k)", "",
           "Bytes = q + out + K/V of the used keys once per KV head (what must be read); GB/s on those bytes.", "",
-          "| shape | ours us | ours GB/s | of copy BW | FA2 us | FA2 GB/s | ours/FA2 | unpacked (v0) us | 3-stage (v11) us |",
-          "|---|---|---|---|---|---|---|---|---|"]
+          "| shape | ours us | ours GB/s | of copy BW | FA2 us | FA2 GB/s | ours/FA2 | unpacked (v0) us | 3-stage (v11) us | "
+          + " | ".join(f"{lbl[5:]} us" for lbl, _ in EXTRA_DECODE) + " |",
+          "|---|---|---|---|---|---|---|---|---|" + "---|" * len(EXTRA_DECODE)]
     for r in results["attention"]:
         if not r["decode"]:
             continue
         L.append(f"| {r['shape']} | {fmt(g(r['ours'],'median_us'),0)} | {fmt(g(r['ours'],'GBps'),0)} | {fmt(r.get('ours_frac_of_copy'),2)} | "
                  f"{fmt(g(r['varlen_attn_fa2'],'median_us'),0)} | {fmt(g(r['varlen_attn_fa2'],'GBps'),0)} | {fmt(r['speedup_vs_varlen_attn_fa2'],2)} | "
-                 f"{fmt(g(r.get('ours_decode_v0_unpacked'),'median_us'),0)} | {fmt(g(r.get('ours_decode_v11_3stage'),'median_us'),0)} |")
+                 f"{fmt(g(r.get('ours_decode_v0_unpacked'),'median_us'),0)} | {fmt(g(r.get('ours_decode_v11_3stage'),'median_us'),0)} |"
+                 + "".join(f" {fmt(g(r.get(lbl),'median_us'),0)} |" for lbl, _ in EXTRA_DECODE))
     L += ["", "## Conversions (n = 2^28 or 2^28-8, bytes = 6 n)", "", "| op | ours GB/s | torch GB/s | ours/torch | ours/copy |", "|---|---|---|---|---|"]
     for r in results["convert"]:
         L.append(f"| {r['op']} | {r['ours_GBps']:.0f} | {r['torch_GBps']:.0f} | {r['speedup_vs_torch']:.2f} | {r['fraction_of_copy']:.2f} |")

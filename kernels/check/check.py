@@ -286,6 +286,18 @@ def check_attention(lib, quick=False):
         ("bf16 d128 decode GQA 12/4 (G=3, not packed)", dict(B=4, H=12, Hk=4, D=128, dtype=bf, lq=[1] * 4, lk=seqlens(gc, 4, 500), page_size=16, cpu_ref=True)),
         ("bf16 d128 prefill GQA 32/8 causal paged 64", dict(B=3, H=32, Hk=8, D=128, dtype=bf, lq=[100, 257, 31], lk=[300, 257, 500], causal=True, page_size=64, cpu_ref=True)),
         ("bf16 d256 prefill GQA 16/4 causal 2x~700", dict(B=2, H=16, Hk=4, D=256, dtype=bf, lq=[700, 650], lk=[700, 650], causal=True)),
+        # d256 prefill on wgmma (variant 4 on Hopper): paged 16, Lq < Lk, windows; the mma.sync kernel (1) kept checked
+        ("bf16 d256 prefill GQA 8/2 causal paged 16 Lq<Lk", dict(B=3, H=8, Hk=2, D=256, dtype=bf, lq=[100, 300, 17], lk=[400, 300, 90], causal=True, page_size=16, cpu_ref=True)),
+        ("f16 d256 prefill window(100,20) seqused", dict(B=2, H=4, Hk=4, D=256, dtype=torch.float16, lq=[260, 64], lk=[300, 200], used=[290, 130], wl=100, wr=20, cpu_ref=True)),
+        ("bf16 d256 4x~1024 H8 full", dict(B=4, H=8, Hk=8, D=256, dtype=bf, lq=None, lk=None)),
+        ("bf16 d256 prefill causal mma.sync (v1)", dict(B=3, H=8, Hk=2, D=256, dtype=bf, lq=[100, 300, 17], lk=[400, 300, 90], causal=True, cpu_ref=True, env={"SK_ATTN_VARIANT": "1"})),
+        # decode splits as chunks of equal key length (ragged lengths, empty and one-key sequences)
+        ("bf16 d128 decode GQA 32/8 paged 16 ragged long (chunked splits)", dict(B=6, H=32, Hk=8, D=128, dtype=bf, lq=[1] * 6, lk=[5000, 300, 2600, 64, 4100, 1], page_size=16)),
+        ("bf16 d128 decode GQA 32/8 paged 16 seqused chunk 4", dict(B=5, H=32, Hk=8, D=128, dtype=bf, lq=[1] * 5, lk=[900, 700, 64, 300, 1000], used=[850, 1, 64, 0, 999], page_size=16, cpu_ref=True, env={"SK_DECODE_CHUNK": "4"})),
+        ("f16 d64 decode GQA 16/4 Lq=2 causal paged 32 chunk 1", dict(B=3, H=16, Hk=4, D=64, dtype=torch.float16, lq=[2, 1, 2], lk=[700, 129, 40], causal=True, page_size=32, cpu_ref=True, env={"SK_DECODE_CHUNK": "1"})),
+        ("bf16 d128 decode GQA 32/8 paged 16 seqused 2-warp (v12)", dict(B=5, H=32, Hk=8, D=128, dtype=bf, lq=[1] * 5, lk=[900, 700, 64, 300, 1000], used=[850, 1, 64, 0, 999], page_size=16, cpu_ref=True, env={"SK_DECODE_VARIANT": "12"})),
+        ("bf16 d256 decode GQA 32/8 Lq=4 causal paged 16 2-warp (v12)", dict(B=3, H=32, Hk=8, D=256, dtype=bf, lq=[4, 1, 4], lk=[600, 300, 40], causal=True, page_size=16, cpu_ref=True, env={"SK_DECODE_VARIANT": "12"})),
+        ("bf16 d128 decode GQA 32/8 paged 48 3-stage chunk 2", dict(B=4, H=32, Hk=8, D=128, dtype=bf, lq=[1] * 4, lk=[1000, 500, 48, 333], page_size=48, cpu_ref=True, env={"SK_DECODE_VARIANT": "11", "SK_DECODE_CHUNK": "2"})),
     ]
     cases += more
     for name, kw in cases:

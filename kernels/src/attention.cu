@@ -17,11 +17,11 @@ static int default_prefill_variant(int D) { return D == 128 ? 2 : 1; }
 // Hopper (CC 9.0, sm_90a image): the wgmma kernels (bench v9-v11): d64 64-key
 // tiles (4, 109 registers, 2 CTAs/SM); d128 64-key tiles capped at 128
 // registers for 2 CTAs/SM (5), faster than 3 and 4 on every d128 shape.
+// d256 64-key tiles (4: 1 CTA/SM, 193 KB smem).
 static int default_variant_sm90(int D, int max_q) {
   (void)max_q;
-  if (D == 64) return 4;
   if (D == 128) return 5;
-  return default_prefill_variant(D);
+  return 4;
 }
 
 static int sm_count() {
@@ -72,22 +72,23 @@ extern "C" SK_API int sk_varlen_attn_fwd(const sk_attn_params* p, void* stream_)
   const int D = p->head_dim;
   // variant: 0 decode kernel (warps split keys) for short queries; otherwise
   // the prefill kernel (1: 2 m-tiles x 4 warps, 2: 1 m-tile x 8 warps).
-  // 3/4: wgmma (Hopper sm_90a) with 128/64-key tiles, head dims 64 and 128 only.
-  // SK_ATTN_VARIANT=1|2|3|4 overrides the prefill choice (benchmarking); 3/4
+  // 3/4/5: wgmma (Hopper sm_90a) with 128/64-key tiles (3: d64/d128; 5: d128, 2 CTAs/SM).
+  // SK_ATTN_VARIANT=1|2|3|4|5 overrides the prefill choice (benchmarking); 3/4/5
   // fall back to the default where wgmma is unavailable.
   // Decode with GQA (G = H / H_kv dividing 16, G > 1): the packed decode kernel
   // (10), whose 16 rows are (position, head of the group) pairs, so K/V are read
-  // once per KV head; SK_DECODE_VARIANT=0|10|11 overrides (11 = 3 K/V stages).
+  // once per KV head; d256 takes 32-key tiles on 2 warps (12: 72 KB of shared memory,
+  // 3 CTAs/SM, where 10 needs 136 KB and runs 1). SK_DECODE_VARIANT=0|10|11|12
+  // overrides (11 = 3 K/V stages; 12 on d128/d256).
   const int G = p->num_heads / p->num_heads_kv;
   const bool packable = G > 1 && G <= 16 && 16 % G == 0;
-  int variant = p->max_seqlen_q <= 16 ? (packable ? 10 : 0)
-                : (D != 256 && sk_attn::wgmma_supported()) ? default_variant_sm90(D, p->max_seqlen_q)
-                                                           : default_prefill_variant(D);
+  int variant = p->max_seqlen_q <= 16 ? (packable ? (D == 256 ? 12 : 10) : 0)
+                : sk_attn::wgmma_supported() ? default_variant_sm90(D, p->max_seqlen_q) : default_prefill_variant(D);
   if (p->max_seqlen_q <= 16) {
     const char* dv = std::getenv("SK_DECODE_VARIANT");
     if (dv && dv[0]) {
       const int v = std::atoi(dv);
-      if (v == 0 || ((v == 10 || v == 11) && packable)) variant = v;
+      if (v == 0 || ((v == 10 || v == 11 || (v == 12 && D != 64)) && packable)) variant = v;
     }
   }
   const bool decode = variant == 0 || variant >= 10;
@@ -95,7 +96,8 @@ extern "C" SK_API int sk_varlen_attn_fwd(const sk_attn_params* p, void* stream_)
     const char* ev = std::getenv("SK_ATTN_VARIANT");
     if (ev && ev[0] >= '1' && ev[0] <= '5') variant = ev[0] - '0';
     if (variant == 5 && D != 128) variant = 4;
-    if (variant >= 3 && !(D != 256 && sk_attn::wgmma_supported())) variant = default_prefill_variant(D);
+    if (variant == 3 && D == 256) variant = 4;
+    if (variant >= 3 && !sk_attn::wgmma_supported()) variant = default_prefill_variant(D);
   }
   const int bm = D == 64 ? sk_attn::block_m_64(variant) : D == 128 ? sk_attn::block_m_128(variant) : sk_attn::block_m_256(variant);
   const int bn = D == 64 ? sk_attn::block_n_64(variant) : D == 128 ? sk_attn::block_n_128(variant) : sk_attn::block_n_256(variant);
@@ -104,17 +106,26 @@ extern "C" SK_API int sk_varlen_attn_fwd(const sk_attn_params* p, void* stream_)
   if (p->num_splits > 0) {
     splits = p->num_splits;
   } else if (decode) {
-    // decode is bound by reading K/V: many CTAs (>= 8 per SM over the launch) even
-    // out the ragged key lengths and the last wave; each split keeps >= 4 tiles.
+    // decode is bound by reading K/V: many CTAs (>= 8 per SM over the launch) keep the
+    // last wave short. Splits are chunks of equal key length (the last one of a sequence
+    // shorter), so ragged key lengths give CTAs of equal work; a chunk keeps >= 4 tiles.
     const int qp = variant >= 10 ? bm / G : bm;
     const int64_t blocks = (int64_t)((p->max_seqlen_q + qp - 1) / qp) * (variant >= 10 ? p->num_heads_kv : p->num_heads) * p->batch;
     const int ktiles = (p->max_seqlen_k + bn - 1) / bn;
     const int64_t target = 8LL * sm_count();
+    int chunk = 0;
     if (blocks < target && ktiles >= 8) {
       int64_t s = (target + blocks - 1) / blocks;
       s = std::min<int64_t>(s, ktiles / 4);
       s = std::min<int64_t>(s, 64);
-      splits = (int)std::max<int64_t>(s, 1);
+      chunk = (int)((ktiles + s - 1) / s);
+    }
+    const char* dc = std::getenv("SK_DECODE_CHUNK");  // benchmarking: key tiles per split, 0 = none
+    if (dc && dc[0]) chunk = std::max(0, std::atoi(dc));
+    if (chunk > 0) {
+      chunk = std::max(chunk, (ktiles + 127) / 128);
+      splits = (ktiles + chunk - 1) / chunk;
+      if (splits > 1) a.split_tiles = chunk;
     }
   } else {
     const int64_t blocks = (int64_t)((p->max_seqlen_q + bm - 1) / bm) * p->num_heads * p->batch;

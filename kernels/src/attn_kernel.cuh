@@ -12,6 +12,8 @@
 //  * PACK (decode, GQA): one CTA per KV head; its 16 query rows are the pairs
 //    (query position, head of the group), so K/V are read once per KV head.
 //  * STAGES: K/V tiles in flight (cp.async groups), 2 = double buffering.
+//  * Paged decode: the CTA's page-table entries are staged in shared memory, so
+//    issuing a tile's copies never waits on a global page-table read.
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -36,6 +38,7 @@ struct Args {
   float scale_log2;
   int wl, wr;               // window (causal folded into wr = 0), -1 unbounded
   int num_splits;           // 1 = no split
+  int split_tiles;          // > 0: split s covers key tiles [s, s + 1) * split_tiles; 0: even shares
   float* o_part;            // [splits, total_q, H, D]
   float* lse_part;          // [splits, H, total_q]
 };
@@ -51,7 +54,7 @@ __device__ __forceinline__ int2 key_tiles_n(const Args& a, int m_start, int BM, 
   if (a.wr >= 0) n_hi = min(Lk, min(Lq, m_start + BM) - 1 + off + a.wr + 1);
   int t_lo = n_lo / BN, t_hi = n_hi > n_lo ? (n_hi + BN - 1) / BN : t_lo;
   if (a.num_splits > 1) {
-    const int per = (t_hi - t_lo + a.num_splits - 1) / a.num_splits;
+    const int per = a.split_tiles > 0 ? a.split_tiles : (t_hi - t_lo + a.num_splits - 1) / a.num_splits;
     const int s_lo = t_lo + split * per;
     t_hi = min(t_hi, s_lo + per);
     t_lo = min(s_lo, t_hi);
@@ -181,11 +184,11 @@ __device__ __forceinline__ void load_rows(uint16_t* s, const uint16_t* base_flat
   }
 }
 
-// K and V tile rows together (same rows, same page lookups): as load_rows, but
-// each row's global offset is computed once for both tensors.
-template <class C>
-__device__ __forceinline__ void load_kv(uint16_t* sk, uint16_t* sv, const Args& a, int b, int row0, int nrows_valid,
-                                        int kvh, int tid, int cuk_b) {
+// K and V tile rows together (same rows, same page lookups): as load_rows, but each row's
+// global offset is computed once for both tensors. page_of(j) = page of key row j (paged KV).
+template <class C, class PageOf>
+__device__ __forceinline__ void load_kv(uint16_t* sk, uint16_t* sv, const Args& a, int row0, int nrows_valid, int kvh,
+                                        int tid, int cuk_b, PageOf page_of) {
   constexpr int CPR = C::D / 8;
   constexpr int RSTEP = C::NT / CPR;
   constexpr int ITERS = C::BN / RSTEP;
@@ -195,13 +198,7 @@ __device__ __forceinline__ void load_kv(uint16_t* sk, uint16_t* sv, const Args& 
   const bool full = nrows_valid >= C::BN;
   const int64_t col = (int64_t)kvh * C::D + ch * 8;
   if (!a.page_table || (a.page_size % C::BN) == 0) {
-    int64_t row_base;
-    if (a.page_table) {
-      const int page = __ldg(a.page_table + (int64_t)b * a.max_pages + row0 / a.page_size);
-      row_base = (int64_t)page * a.page_size + row0 % a.page_size;
-    } else {
-      row_base = (int64_t)cuk_b + row0;
-    }
+    const int64_t row_base = a.page_table ? (int64_t)page_of(row0) * a.page_size + row0 % a.page_size : (int64_t)cuk_b + row0;
     const int64_t o0 = (row_base + r0) * rstride + col;
 #pragma unroll
     for (int i = 0; i < ITERS; ++i) {
@@ -212,7 +209,6 @@ __device__ __forceinline__ void load_kv(uint16_t* sk, uint16_t* sv, const Args& 
       cp_async16(sv + C::koff(r, ch * 8), valid ? (const void*)(a.v + o) : (const void*)a.v, valid);
     }
   } else {
-    const int* pt = a.page_table + (int64_t)b * a.max_pages;
 #pragma unroll
     for (int i = 0; i < ITERS; ++i) {
       const int r = r0 + i * RSTEP;
@@ -220,8 +216,7 @@ __device__ __forceinline__ void load_kv(uint16_t* sk, uint16_t* sv, const Args& 
       int64_t o = 0;
       if (valid) {
         const int j = row0 + r;
-        const int page = __ldg(pt + j / a.page_size);
-        o = ((int64_t)page * a.page_size + j % a.page_size) * rstride + col;
+        o = ((int64_t)page_of(j) * a.page_size + j % a.page_size) * rstride + col;
       }
       cp_async16(sk + C::koff(r, ch * 8), a.k + o, valid);
       cp_async16(sv + C::koff(r, ch * 8), a.v + o, valid);
@@ -275,11 +270,31 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
       cp_async16(sQ + swz<D>(r, ch * 8), g, valid);
     }
   }
+  // Paged decode stages the CTA's page-table entries in shared memory, PGW at a time: a
+  // page-table read from global memory would queue behind the K/V copies in flight and
+  // stall the next tile's copies. Prefill reads each tile's entries just before its copies.
+  constexpr int PGW = C::WSPLIT ? 256 : 1;
+  __shared__ int sPg[PGW];
+  const int* pt = a.page_table ? a.page_table + (int64_t)b * a.max_pages : nullptr;
+  int pg_lo = 0;  // page index (within the sequence) held in sPg[0]
+  // every thread, uniformly: before copying tile t, stage the window holding its pages if needed
+  auto stage_pages = [&](int t) {
+    if (!C::WSPLIT || !a.page_table) return;
+    const int last = (min((t + 1) * BN, Lk) - 1) / a.page_size;
+    if (t > t_lo && last < pg_lo + PGW) return;
+    pg_lo = t * BN / a.page_size;
+    for (int i = tid; i < PGW; i += NT) sPg[i] = pg_lo + i < a.max_pages ? __ldg(pt + pg_lo + i) : 0;
+    __syncthreads();  // earlier reads of sPg ended before the barrier that closed their iteration
+  };
+  auto page_of = [&](int j) { return C::WSPLIT ? sPg[j / a.page_size - pg_lo] : __ldg(pt + j / a.page_size); };
   // prologue: tiles t_lo .. t_lo + S - 2, one cp.async group each (Q joins the first)
 #pragma unroll
   for (int st = 0; st < S - 1; ++st) {
     const int t = t_lo + st;
-    if (t < t_hi) load_kv<C>(sK + st * BN * D, sV + st * BN * D, a, b, t * BN, min(BN, Lk - t * BN), kvh, tid, cuk_b);
+    if (t < t_hi) {
+      stage_pages(t);
+      load_kv<C>(sK + st * BN * D, sV + st * BN * D, a, t * BN, min(BN, Lk - t * BN), kvh, tid, cuk_b, page_of);
+    }
     cp_commit();
   }
 
@@ -302,7 +317,8 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
       const int tn = t + S - 1;  // refills the buffer of tile t - 1 (freed by the barrier ending that iteration)
       if (tn < t_hi) {
         const int nb = (it + S - 1) % S;
-        load_kv<C>(sK + nb * BN * D, sV + nb * BN * D, a, b, tn * BN, min(BN, Lk - tn * BN), kvh, tid, cuk_b);
+        stage_pages(tn);
+        load_kv<C>(sK + nb * BN * D, sV + nb * BN * D, a, tn * BN, min(BN, Lk - tn * BN), kvh, tid, cuk_b, page_of);
       }
     }
     cp_commit();

@@ -54,6 +54,19 @@ __device__ __forceinline__ void wg_rs(float* d, const uint32_t* a, uint64_t db) 
   if constexpr (N == 64) { if constexpr (BF16) wgmma_rs_n64_bf16(d, a, db, 1); else wgmma_rs_n64_f16(d, a, db, 1); }
   else { static_assert(N == 128, "N"); if constexpr (BF16) wgmma_rs_n128_bf16(d, a, db, 1); else wgmma_rs_n128_f16(d, a, db, 1); }
 }
+// O[:, 0:D) += P V for one 16-key step; D = 256 as two n128 halves (columns 0-127 are
+// accumulator chunks 0-15, columns 128-255 chunks 16-31; V panels 2-3 start 2 panels in).
+template <int D, int BN, bool BF16>
+__device__ __forceinline__ void wg_pv(float* o, const uint32_t* pa, uint32_t v_addr) {
+  constexpr uint32_t lbo = BN * 64 * 2;
+  if constexpr (D <= 128) {
+    wg_rs<D, BF16>(o, pa, desc_mn(v_addr, lbo));
+  } else {
+    static_assert(D == 256, "D");
+    wg_rs<128, BF16>(o, pa, desc_mn(v_addr, lbo));
+    wg_rs<128, BF16>(o + 64, pa, desc_mn(v_addr + 2 * lbo, lbo));
+  }
+}
 
 template <class C, bool BF16>
 __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd_wg(const Args a) {
@@ -196,8 +209,7 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd_wg(const Args a) {
     wg_fence();
 #pragma unroll
     for (int k2 = 0; k2 < BN / 16; ++k2) {
-      const uint64_t dv = desc_mn(aV + (buf * BN * D + k2 * 16 * 64) * 2, BN * 64 * 2);
-      wg_rs<D, BF16>(&o[0][0], pa[k2], dv);
+      wg_pv<D, BN, BF16>(&o[0][0], pa[k2], aV + (buf * BN * D + k2 * 16 * 64) * 2);
     }
     wg_commit();
     wg_wait0();

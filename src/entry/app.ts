@@ -61,6 +61,7 @@ export function sheriffApp(deps: PipelineDeps, hooks: SheriffHooks = {}): Applic
         type: "actions-run",
         repo: repoRef(repository, installation.id),
         runId: run.id,
+        runAttempt: run.run_attempt,
         headSha: run.head_sha,
       });
     });

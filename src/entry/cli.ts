@@ -58,6 +58,7 @@ async function start(): Promise<void> {
   await probot.ready();
   const deps = pipelineDeps(runtime, probot, settings);
   const services = await startAppServices(deps, { concurrency: controlConcurrency(settings) });
+  await deps.queues.scheduleReconciliation(settings.SHERIFF_RECONCILE_MINUTES * 60_000);
   await probot.load(sheriffApp(deps, services.hooks));
   const webhookPath = process.env.WEBHOOK_PATH ?? DEFAULT_WEBHOOK_PATH;
   // Probot's default when none is set, so both check the same secret.

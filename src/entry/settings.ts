@@ -28,6 +28,8 @@ const settingsSchema = z.object({
   SHERIFF_PARALLEL_PROBES: z.coerce.number().int().min(1).max(64).default(1),
   SHERIFF_INTAKE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_CONCURRENCY.intake),
   SHERIFF_ANALYSIS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_CONCURRENCY.analysis),
+  /** How often every watched branch's head on GitHub is compared with the ledger's, to take in pushes whose webhook was lost. */
+  SHERIFF_RECONCILE_MINUTES: z.coerce.number().min(1).default(10),
   SHERIFF_FOLLOW_UP_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_CONCURRENCY.followUp),
   SHERIFF_GPUS: z.string().optional(),
   /** Where people reach this app (e.g. https://sheriff.example.com): the dashboard's address in links Sheriff posts and for the sign-in redirect. */

@@ -63,7 +63,7 @@ export function commandActions(deps: PipelineDeps): CommandActions {
         repo: facts.repo,
         suite: ctx.category ?? "manual",
         culprit: facts.mergeSha,
-        configSha: (await deps.ledger.head(repoKey(facts.repo), facts.repo.branch)) ?? facts.mergeSha,
+        configSha: (await deps.ledger.configSha(repoKey(facts.repo), facts.repo.branch)) ?? facts.mergeSha,
         requestedBy: ctx.requestedBy,
         reason: ctx.reason,
       });
@@ -115,7 +115,7 @@ export function commandActions(deps: PipelineDeps): CommandActions {
         type: "analyze",
         repo: facts.repo,
         suite: ctx.suite,
-        configSha: (await deps.ledger.head(key, facts.repo.branch)) ?? sha,
+        configSha: (await deps.ledger.configSha(key, facts.repo.branch)) ?? sha,
       });
       return `\`${ctx.suite}\` is rebaselined at ${shortSha(sha)}: later timings are compared with this level. Reason recorded: ${quoteLine(ctx.reason)}`;
     },

@@ -8,6 +8,7 @@ import { refreshCheckRun } from "./checkRun.js";
 import type { PipelineDeps } from "./deps.js";
 import { followUpPush, preparePush, recordPush, storedFollowUp } from "./intake.js";
 import { collectActionsRun } from "./actionsRun.js";
+import { reconcileBranches } from "./reconcile.js";
 import { rerunSuites } from "./rerun.js";
 import { revertCulprit } from "./revert.js";
 import { formatZodIssues } from "../model/zod.js";
@@ -15,8 +16,8 @@ import { formatZodIssues } from "../model/zod.js";
 /**
  * How long a push waits in its worker slot for the earlier pushes of its branch. Long: jobs are
  * fetched in queue order, so the head of a lane is normally running and the wait is one intake per
- * push ahead. Giving slots up early would let later pushes fill them while the head waits outside;
- * only a head that is stuck (retrying after a failure) makes the others let go.
+ * push ahead. Giving slots up early would let later pushes fill them while the head waits outside.
+ * A push that fails leaves the lane at once, so no branch waits on a push being retried.
  */
 const INTAKE_TURN_MS = 60_000;
 /** When to look again at an analysis whose suite was being analyzed: by then that run has usually served it. */
@@ -60,6 +61,8 @@ export async function processControlJob(deps: PipelineDeps, data: unknown): Prom
       return collectActionsRun(deps, job);
     case "rerun":
       return rerunSuites(deps, job.repo, job.sha, job.suites);
+    case "reconcile":
+      return reconcileBranches(deps);
   }
 }
 
@@ -74,18 +77,27 @@ export async function processIntakeJob(deps: PipelineDeps, job: Job, token?: str
   const id = job.id!;
   let followUp = storedFollowUp(job.data);
   if (!followUp) {
-    const prepared = await preparePush(deps, push);
-    if (prepared.kind === "done") {
-      await deps.queues.intakeDone(push, id);
-      return prepared.outcome;
+    try {
+      const prepared = await preparePush(deps, push);
+      if (prepared.kind === "done") {
+        await deps.queues.intakeDone(push, id);
+        return prepared.outcome;
+      }
+      if (!(await deps.queues.intakeTurn(push, id, INTAKE_TURN_MS))) return later(job, token, 1000);
+      followUp = await recordPush(deps, push, prepared);
+      await job.updateData({ ...push, followUp });
+    } catch (err) {
+      // The branch's later pushes go ahead meanwhile: each is measured against the ledger's tip, so
+      // the first of them records this push's commits too, and this one, retried, finds them there.
+      if (!(err instanceof DelayedError)) await deps.queues.intakeDone(push, id);
+      throw err;
     }
-    if (!(await deps.queues.intakeTurn(push, id, INTAKE_TURN_MS))) return later(job, token, 1000);
-    followUp = await recordPush(deps, push, prepared);
-    await job.updateData({ ...push, followUp });
   }
   await deps.queues.intakeDone(push, id);
   const { notes, queued, uncovered } = followUp;
-  await deps.queues.addFollowUp({ type: "follow-up", repo: push.repo, after: push.after, notes, queued, uncovered }, id);
+  if (notes.length + queued.length + uncovered.length > 0) {
+    await deps.queues.addFollowUp({ type: "follow-up", repo: push.repo, after: push.after, notes, queued, uncovered }, id);
+  }
   return followUp.outcome;
 }
 

@@ -5,12 +5,12 @@ import { reportConfigError, upsertCheckRun } from "../adapters/github/checks.js"
 import { listPushCommits, type ListingLimits } from "../adapters/github/commits.js";
 import { isWatchedBranch } from "../core/landed.js";
 import { planLandedJobs, toLandedCommit } from "../core/plan.js";
-import type { SheriffConfig } from "../model/config.js";
+import { CONFIG_PATH, type SheriffConfig } from "../model/config.js";
 import type { CommitInfo } from "../model/commit.js";
 import type { LandedCommit } from "../model/engine.js";
 import { pushFollowUpSchema, type IntakeJob, type PushFollowUp } from "../model/jobs.js";
 import { shaSchema } from "../model/sha.js";
-import { commitInfos, git, landedCommits } from "../adapters/git/git.js";
+import { commitInfos, firstParents, git, landedCommits } from "../adapters/git/git.js";
 import { summarizeUncovered } from "../core/summary.js";
 import type { PipelineDeps } from "./deps.js";
 import { dispatchJob } from "./dispatch.js";
@@ -54,6 +54,8 @@ export type PreparedPush =
   | {
       kind: "ready";
       config: SheriffConfig;
+      /** The commit whose config governs the branch: the pushed head, or the default branch's for another branch. */
+      configSha: string;
       /** Where the pushed commits start: `before`, or after a force push the merge base. */
       base: string | null;
       commits: LandedCommit[];
@@ -71,11 +73,32 @@ export async function preparePush(deps: PipelineDeps, job: IntakeJob): Promise<P
   const log = deps.log.child({ delivery: job.deliveryId, repo: key, sha: job.after });
   const { octokit, token } = await deps.access.forInstallation(repo.installationId);
 
+  // Another branch is governed by the default branch's config, which was reviewed on its way
+  // there: a branch's own unreviewed config cannot make it watched, nor choose what a GPU host runs.
+  if (repo.branch !== job.defaultBranch) {
+    const governing = await defaultBranchConfig(deps, octokit, job);
+    if (governing.lookup.kind !== "ok") {
+      return done({ kind: "ignored", reason: `no valid .github/sheriff.yml on the default branch ${job.defaultBranch}` });
+    }
+    const config = governing.lookup.config;
+    if (!isWatchedBranch({ branch: repo.branch, defaultBranch: job.defaultBranch }, config)) {
+      return done({ kind: "ignored", reason: `branch ${repo.branch} is not watched` });
+    }
+    const listing = (await listByApi(deps, octokit, job)) ?? (await listByMirror(deps, job, token));
+    return ready(config, governing.sha, listing);
+  }
+
+  // In the steady state the config at `before` is cached from the push before: listing first then
+  // shows whether this push could have changed it, and most pushes need no read of it.
+  const before = job.before && !job.forced ? deps.configs.peek(`${key}@${job.before}`) : undefined;
+  const early = before ? { listing: await listByApi(deps, octokit, job) } : null;
+  const unchanged = early?.listing && !early.listing.infos.some((c) => c.files.includes(CONFIG_PATH));
   // The same cache as the analyses at this head, which read the config next.
-  const lookup = await deps.configs.lookup(`${key}@${job.after}`, () => readConfig(octokit, repo.owner, repo.repo, job.after));
+  const lookup = await deps.configs.lookup(`${key}@${job.after}`, () =>
+    unchanged ? before! : readConfig(octokit, repo.owner, repo.repo, job.after),
+  );
   if (lookup.kind === "missing") return done({ kind: "ignored", reason: "no .github/sheriff.yml at the pushed commit" });
   if (lookup.kind === "invalid") {
-    if (repo.branch !== job.defaultBranch) return done({ kind: "ignored", reason: "invalid config on a branch that is not the default" });
     log.warn({ issues: lookup.error.issues }, "invalid Sheriff config");
     await reportConfigError(octokit, repo, job.after, lookup.error.message);
     await deps.ledger.note(key, { kind: "config-error", sha: job.after, text: lookup.error.message });
@@ -85,8 +108,26 @@ export async function preparePush(deps: PipelineDeps, job: IntakeJob): Promise<P
   if (!isWatchedBranch({ branch: repo.branch, defaultBranch: job.defaultBranch }, config)) {
     return done({ kind: "ignored", reason: `branch ${repo.branch} is not watched` });
   }
-  const listing = (await listByApi(deps, octokit, job)) ?? (await listByMirror(deps, job, token));
-  return { kind: "ready", config, ...listing, commits: listing.infos.map((info) => toLandedCommit(info, config)) };
+  const listing = (early ? early.listing : await listByApi(deps, octokit, job)) ?? (await listByMirror(deps, job, token));
+  return ready(config, job.after, listing);
+}
+
+function ready(config: SheriffConfig, configSha: string, listing: Listing): PreparedPush {
+  return { kind: "ready", config, configSha, ...listing, commits: listing.infos.map((info) => toLandedCommit(info, config)) };
+}
+
+/** The config at the default branch's head: the head the ledger planned from, else GitHub's. */
+async function defaultBranchConfig(
+  deps: PipelineDeps,
+  octokit: Octokit,
+  job: IntakeJob,
+): Promise<{ sha: string; lookup: Awaited<ReturnType<typeof readConfig>> }> {
+  const { owner, repo } = job.repo;
+  const key = repoKey(job.repo);
+  const sha =
+    (await deps.ledger.head(key, job.defaultBranch)) ??
+    (await octokit.rest.repos.getBranch({ owner, repo, branch: job.defaultBranch })).data.commit.sha;
+  return { sha, lookup: await deps.configs.lookup(`${key}@${sha}`, () => readConfig(octokit, owner, repo, sha)) };
 }
 
 function done(outcome: IntakeOutcome): PreparedPush {
@@ -126,29 +167,92 @@ async function listByMirror(deps: PipelineDeps, job: IntakeJob, token: string): 
   return { base, infos: await commitInfos(mirror, shas), listedBy: "mirror" };
 }
 
+type ReadyPush = Extract<PreparedPush, { kind: "ready" }>;
+
+type AlignedPush =
+  /** The ledger already holds the push and later ones (a redelivery, or a retry overtaken by a later push). */
+  | { kind: "stale" }
+  /** `missed`: commits between the ledger's tip and the push's `before` that no earlier push recorded. */
+  | { kind: "ready"; push: ReadyPush; forced: boolean; missed: number };
+
+/**
+ * The push measured against what the ledger holds rather than against its own `before`: after a
+ * lost webhook or an intake that gave up, the commits between the ledger's tip and `before` would
+ * otherwise never be recorded, and the commit after them would be blamed for what they broke.
+ * Then the range is listed again from the tip, through the mirror (any number of commits).
+ */
+async function againstLedger(deps: PipelineDeps, job: IntakeJob, prepared: ReadyPush): Promise<AlignedPush> {
+  const { repo } = job;
+  const key = repoKey(repo);
+  const tip = await deps.ledger.head(key, repo.branch);
+  const asPushed: AlignedPush = { kind: "ready", push: prepared, forced: job.forced, missed: 0 };
+  if (tip === null || tip === job.before) return asPushed;
+  if ((await deps.ledger.seqOf(key, repo.branch, job.after)) !== null) return tip === job.after ? asPushed : { kind: "stale" };
+
+  const { token } = await deps.access.forInstallation(repo.installationId);
+  const mirror = await deps.cache.syncBranch(repo.owner, repo.repo, repo.cloneUrl, repo.branch, { token }, job.after);
+  const base = await latestRecordedAncestor(deps, job, mirror);
+  const infos = await commitInfos(mirror, await landedCommits(mirror, base, job.after));
+  const pushed = new Set(prepared.infos.map((i) => i.sha));
+  return {
+    kind: "ready",
+    push: { ...prepared, base, infos, commits: infos.map((info) => toLandedCommit(info, prepared.config)), listedBy: "mirror" },
+    // The chain past `base` left the branch in a force push Sheriff never took in.
+    forced: base !== tip,
+    missed: infos.filter((i) => !pushed.has(i.sha)).length,
+  };
+}
+
+/** First-parent ancestors of a head looked up in the ledger per batch: usually the first batch holds the tip. */
+const ANCESTOR_BATCH = 500;
+
+/**
+ * The newest first-parent ancestor of the pushed head that the ledger's chain holds: where the
+ * branch and the chain part. Found through the head's own history, so it needs nothing that left
+ * the branch (the mirror may never have seen a force-pushed-away tip).
+ */
+async function latestRecordedAncestor(deps: PipelineDeps, job: IntakeJob, mirror: string): Promise<string | null> {
+  const key = repoKey(job.repo);
+  for (let skip = 0; ; skip += ANCESTOR_BATCH) {
+    const batch = await firstParents(mirror, job.after, skip, ANCESTOR_BATCH);
+    if (batch.length === 0) return null;
+    const found = await deps.ledger.latestInChain(key, job.repo.branch, batch);
+    if (found) return found;
+  }
+}
+
 /**
  * What must follow the pushes before it, in the branch's turn: a force push's cut of the chain,
  * the commits (one transaction), the head, and the GPU jobs. Safe to run twice for the same push.
  */
-export async function recordPush(
-  deps: PipelineDeps,
-  job: IntakeJob,
-  prepared: Extract<PreparedPush, { kind: "ready" }>,
-): Promise<IntakeFollowUp> {
+export async function recordPush(deps: PipelineDeps, job: IntakeJob, prepared: ReadyPush): Promise<IntakeFollowUp> {
   const { repo } = job;
   const key = repoKey(repo);
-  const { config, commits, infos } = prepared;
   const notes: IntakeFollowUp["notes"] = [];
+  const aligned = await againstLedger(deps, job, prepared);
+  if (aligned.kind === "stale") {
+    deps.log.info({ repo: key, sha: job.after }, "push already taken in before later ones: nothing to do");
+    return { notes, queued: [], uncovered: [], outcome: { kind: "ignored", reason: "already taken in, and the branch moved on since" } };
+  }
+  const { config, commits, infos } = aligned.push;
+  if (aligned.missed > 0) {
+    const text = `${aligned.missed} commit(s) landed that no push Sheriff took in had brought; recorded now`;
+    notes.push({ kind: "reconciled", sha: job.after, text });
+    deps.log.warn({ repo: key, sha: job.after, missed: aligned.missed }, "landed commits missing from the ledger taken in");
+  }
   let rewritten: string[] = [];
-  if (job.forced) {
-    rewritten = await deps.ledger.truncateChain(key, repo.branch, prepared.base);
+  if (aligned.forced) {
+    rewritten = await deps.ledger.truncateChain(key, repo.branch, aligned.push.base);
     notes.push({ kind: "history-rewritten", sha: job.after, text: `force push: ${rewritten.length} commit(s) left the branch` });
     deps.log.warn({ repo: key, sha: job.after, dropped: rewritten }, "history rewritten by a force push");
   }
 
   const firstSight = !(await deps.ledger.hasChain(key, repo.branch));
   const newCommits = await deps.ledger.recordCommits(key, repo.branch, commits);
-  await deps.ledger.setHead(key, repo.branch, job.after);
+  await deps.ledger.setHead(key, repo.branch, job.after, {
+    source: { repo, repoId: job.repoId, defaultBranch: job.defaultBranch },
+    configSha: aligned.push.configSha,
+  });
   // The first push Sheriff sees runs every suite at its head: later results need a baseline.
   const jobs = firstSight
     ? config.suites.map((s) => ({ sha: job.after, suite: s.name, purpose: "landed" as const, attempt: 0 }))
@@ -169,7 +273,7 @@ export async function recordPush(
     uncovered: commits.flatMap((c, i) =>
       c.suites.length === 0 && !queued.includes(c.sha) ? [{ sha: c.sha, files: infos[i]!.files.length }] : [],
     ),
-    outcome: { kind: "planned", commits: commits.length, newCommits, jobs: jobs.length, rewritten, listedBy: prepared.listedBy },
+    outcome: { kind: "planned", commits: commits.length, newCommits, jobs: jobs.length, rewritten, listedBy: aligned.push.listedBy },
   };
 }
 

@@ -18,6 +18,6 @@ export async function acceptResult(ledger: Ledger, queues: Queues, repo: RepoRef
       text: `${run.job.purpose} #${run.job.attempt}: ${run.result.status}, ${run.result.tests.filter((t) => t.outcome !== "pass" && t.outcome !== "skip").length} failing of ${run.result.tests.length}`,
     });
   }
-  const configSha = (await ledger.head(key, repo.branch)) ?? run.job.sha;
+  const configSha = (await ledger.configSha(key, repo.branch)) ?? run.job.sha;
   await queues.addControl({ type: "analyze", repo, suite: run.job.suite, configSha, sha: run.job.sha });
 }

@@ -112,6 +112,8 @@ export const actionsRunJobSchema = z.object({
   type: z.literal("actions-run"),
   repo: repoRefSchema,
   runId: z.number().int(),
+  /** A re-run of the workflow is a new attempt of the same run, with results of its own. */
+  runAttempt: z.number().int().min(1).optional(),
   headSha: shaSchema,
 });
 export type ActionsRunJob = z.infer<typeof actionsRunJobSchema>;
@@ -127,11 +129,16 @@ export const rerunJobSchema = z.object({
 });
 export type RerunJob = z.infer<typeof rerunJobSchema>;
 
+/** A round of comparing every watched branch's head on GitHub with the ledger's (scheduled, not asked for). */
+export const reconcileJobSchema = z.object({ type: z.literal("reconcile") });
+export type ReconcileJob = z.infer<typeof reconcileJobSchema>;
+
 export const controlJobSchema = z.discriminatedUnion("type", [
   intakeJobSchema,
   analyzeJobSchema,
   revertJobSchema,
   actionsRunJobSchema,
   rerunJobSchema,
+  reconcileJobSchema,
 ]);
 export type ControlJob = z.infer<typeof controlJobSchema>;

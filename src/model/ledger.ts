@@ -1,3 +1,5 @@
+import { z } from "zod";
+import { repoRefSchema } from "./repo.js";
 import type { FlakyDecision, LandedCommit, RegressionDecision } from "./engine.js";
 import { type JobRequest } from "./jobs.js";
 
@@ -61,4 +63,20 @@ export interface CommandRecord {
   status: string;
   reply?: string;
   at: string;
+}
+
+/** Where a watched branch is read from GitHub again: what an intake job needs besides its two shas. */
+export const branchSourceSchema = z.object({
+  repo: repoRefSchema,
+  repoId: z.number().int(),
+  defaultBranch: z.string(),
+});
+export type BranchSource = z.infer<typeof branchSourceSchema>;
+
+export interface WatchedBranch {
+  repo: string;
+  branch: string;
+  /** The head the ledger's chain ends at. */
+  head: string;
+  source: BranchSource;
 }

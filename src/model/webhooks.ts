@@ -36,6 +36,8 @@ export const workflowRunPayloadSchema = z.object({
     id: z.number().int(),
     name: z.string().nullish(),
     head_sha: shaSchema,
+    /** 1 for the first run, then one more for each re-run of it. */
+    run_attempt: z.number().int().min(1).default(1),
     status: z.string().nullish(),
     conclusion: z.string().nullish(),
     display_title: z.string().nullish(),

@@ -10,6 +10,7 @@ import { controlJobId, gpuJobId, Queues } from "../../src/adapters/queue/queues.
 import { Ledger } from "../../src/adapters/store/ledger.js";
 import { decide } from "../../src/core/verdict/engine.js";
 import { startControlWorkers, type ControlWorkers } from "../../src/flows/controlWorker.js";
+import { reconcileBranches } from "../../src/flows/reconcile.js";
 import type { PipelineDeps } from "../../src/flows/deps.js";
 import type { IntakeJob } from "../../src/model/jobs.js";
 import type { RepoRef } from "../../src/model/repo.js";
@@ -36,8 +37,10 @@ let ref: RepoRef;
 const cleanups: (() => Promise<void> | void)[] = [];
 /** Each check-run request, with the GPU jobs in the queue when it was made. */
 const checkRunCalls: CheckRunCall[] = [];
+/** The commit of each config read from GitHub. */
+const configReads: string[] = [];
 /** Requests failing on purpose: the first one matching is answered with an error, then removed. */
-const failNext: { method: string; url: RegExp }[] = [];
+const failNext: { method: string; url: RegExp; ref?: string; status?: number }[] = [];
 
 beforeEach(async () => {
   h = await harness();
@@ -52,11 +55,14 @@ beforeEach(async () => {
   const workDir = mkdtempSync(join(tmpdir(), "sheriff-intake-"));
   const queues = new Queues(store);
   h.app.hook.before("request", async (options) => {
-    const at = failNext.findIndex((f) => f.method === options.method && f.url.test(options.url));
+    const at = failNext.findIndex(
+      (f) => f.method === options.method && f.url.test(options.url) && (!f.ref || (options as { ref?: string }).ref === f.ref),
+    );
     if (at >= 0) {
-      failNext.splice(at, 1);
-      throw Object.assign(new Error(`injected failure of ${options.method} ${options.url}`), { status: 502 });
+      const [failure] = failNext.splice(at, 1);
+      throw Object.assign(new Error(`injected failure of ${options.method} ${options.url}`), { status: failure!.status ?? 502 });
     }
+    if (/contents/.test(options.url)) configReads.push((options as { ref?: string }).ref ?? "");
     if (!/check-runs/.test(options.url)) return;
     const sha =
       (options as { head_sha?: string }).head_sha ?? (await checkRunSha(Number((options as { check_run_id?: number }).check_run_id)));
@@ -89,6 +95,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   cleanups.length = 0;
   checkRunCalls.length = 0;
+  configReads.length = 0;
   failNext.length = 0;
 });
 
@@ -169,6 +176,12 @@ describe("intake listing", () => {
     expect(bySha.get(docs)).toEqual(expect.arrayContaining([jobOf(one, "alpha"), jobOf(two, "beta")]));
     expect((await deps.ledger.checkRunId(KEY, docs)) !== null).toBe(true);
     expect(await landedNotes(docs)).toHaveLength(1);
+
+    // The config was read at the first push only: the second left the file alone. A push changing it reads it again.
+    expect(configReads).toEqual([root]);
+    const tuned = await commit("Tune the config", { ".github/sheriff.yml": `${CONFIG}# tuned\n` });
+    await pushAndTakeIn(two, tuned);
+    expect(configReads).toEqual([root, tuned]);
   });
 
   it("falls back to the mirror when the API fails, and lists a force push through the API with its merge base", async () => {
@@ -219,5 +232,121 @@ describe("intake listing", () => {
     expect((await deps.ledger.jobsAt(KEY, first)).map((j) => j.job.suite)).toEqual(["alpha"]);
     expect(await deps.ledger.checkRunId(KEY, first)).not.toBeNull();
     expect(await landedNotes(first)).toHaveLength(1);
+  });
+
+  it("records the commits of pushes Sheriff never took in when the next push comes, and blames none of them on it", async () => {
+    const root = (await h.git(wc, "rev-parse", "HEAD")).trim();
+    await pushAndTakeIn(null, root);
+    // Landed while Sheriff was away: pushed to GitHub, its webhook never taken in.
+    const missed = await commit("Break alpha", { "alpha/a.cu": "bad\n" });
+    const docs = await commit("Docs", { "docs/notes.md": "n\n" });
+    await h.git(wc, "push", "-q", "origin", "HEAD:main");
+    const next = await commit("Tune beta", { "beta/b.cu": "1\n" });
+    expect(await pushAndTakeIn(docs, next)).toMatchObject({ kind: "planned", commits: 3, newCommits: 3, jobs: 2, listedBy: "mirror" });
+    expect(await chain()).toEqual([
+      [root, ["alpha"]],
+      [missed, ["alpha"]],
+      [docs, []],
+      [next, ["beta"]],
+    ]);
+    expect((await deps.ledger.jobsAt(KEY, missed)).map((j) => j.job.suite)).toEqual(["alpha"]);
+    const notes = await deps.ledger.timelineAt(KEY, [next]);
+    expect(notes.find((n) => n.kind === "reconciled")?.text).toMatch(/^2 commit\(s\) landed/);
+
+    // The lost push, redelivered or retried now, finds its commits recorded and the branch moved on.
+    expect(await pushAndTakeIn(root, docs)).toMatchObject({ kind: "ignored", reason: expect.stringMatching(/already taken in/) });
+    expect(await chain()).toHaveLength(4);
+    expect(await landedNotes(missed)).toHaveLength(1);
+  });
+
+  it("cuts the chain where a force push Sheriff never took in rewrote the branch", async () => {
+    const root = (await h.git(wc, "rev-parse", "HEAD")).trim();
+    await pushAndTakeIn(null, root);
+    const dropped = await commit("Dropped", { "alpha/a.cu": "1\n" });
+    await pushAndTakeIn(root, dropped);
+    await h.git(wc, "reset", "-q", "--hard", root);
+    const replacement = await commit("Replacement", { "beta/b.cu": "1\n" });
+    await h.git(wc, "push", "-q", "--force", "origin", "HEAD:main");
+    const next = await commit("Next", { "alpha/a.cu": "2\n" });
+    expect(await pushAndTakeIn(replacement, next)).toMatchObject({ kind: "planned", rewritten: [dropped], commits: 2 });
+    expect(await chain()).toEqual([
+      [root, ["alpha"]],
+      [replacement, ["beta"]],
+      [next, ["alpha"]],
+    ]);
+  });
+
+  it("lets a branch's later pushes go ahead while a failed push waits for its retry", async () => {
+    const root = (await h.git(wc, "rev-parse", "HEAD")).trim();
+    await pushAndTakeIn(null, root);
+    // The first push changes the config, so it has to read it.
+    const first = await commit("First", { "alpha/a.cu": "1\n", ".github/sheriff.yml": `${CONFIG}# tuned\n` });
+    await h.git(wc, "push", "-q", "origin", "HEAD:main");
+    const second = await commit("Second", { "beta/b.cu": "1\n" });
+    await h.git(wc, "push", "-q", "origin", "HEAD:main");
+
+    // It cannot read it (an answer the client does not retry); its own retry comes seconds later.
+    failNext.push({ method: "GET", url: /\/contents\//, ref: first, status: 422 });
+    await deps.queues.addControl(intake(root, first));
+    await deps.queues.addControl(intake(first, second));
+    expect(await completed(intake(first, second))).toMatchObject({ kind: "planned", commits: 2 });
+    expect(await deps.queues.intake.getJobState(controlJobId(intake(root, first)))).not.toBe("completed");
+    expect(await completed(intake(root, first))).toMatchObject({ kind: "ignored" });
+    expect(await chain()).toEqual([
+      [root, ["alpha"]],
+      [first, ["alpha"]],
+      [second, ["beta"]],
+    ]);
+    expect(failNext).toEqual([]);
+  });
+
+  it("takes in a push whose webhook never came at the next reconciliation round", async () => {
+    const root = (await h.git(wc, "rev-parse", "HEAD")).trim();
+    await pushAndTakeIn(null, root);
+    expect(await reconcileBranches(deps)).toEqual({ checked: 1, behind: 0, failed: 0 });
+
+    const lost = await commit("Tune alpha", { "alpha/a.cu": "1\n" });
+    const last = await commit("Tune beta", { "beta/b.cu": "1\n" });
+    await h.git(wc, "push", "-q", "origin", "HEAD:main");
+    expect(await reconcileBranches(deps)).toEqual({ checked: 1, behind: 1, failed: 0 });
+    expect(await completed(intake(root, last))).toMatchObject({ kind: "planned", commits: 2, jobs: 2 });
+    expect(await chain()).toEqual([
+      [root, ["alpha"]],
+      [lost, ["alpha"]],
+      [last, ["beta"]],
+    ]);
+    expect(await reconcileBranches(deps)).toEqual({ checked: 1, behind: 0, failed: 0 });
+  });
+
+  it("governs another branch by the default branch's config, never by the branch's own", async () => {
+    const root = (await h.git(wc, "rev-parse", "HEAD")).trim();
+    await pushAndTakeIn(null, root);
+    const onRelease = (before: string, after: string): IntakeJob => ({ ...intake(before, after), repo: { ...ref, branch: "release" } });
+    const takeIn = async (job: IntakeJob) => {
+      await deps.queues.addControl(job);
+      return completed(job);
+    };
+
+    // An unreviewed branch names itself watched and swaps a suite's command: ignored, nothing queued.
+    await h.git(wc, "checkout", "-q", "-b", "release");
+    const hostile = CONFIG.replace('command: "true", paths: ["alpha/**"]', 'command: "cat $PRIVATE_KEY_PATH", paths: ["alpha/**"]');
+    const own = await commit("Watch me", { ".github/sheriff.yml": `branches: [main, release]\n${hostile}`, "alpha/a.cu": "r\n" });
+    await h.git(wc, "push", "-q", "origin", "HEAD:release");
+    expect(await takeIn(onRelease(root, own))).toMatchObject({ kind: "ignored", reason: "branch release is not watched" });
+    expect(await deps.ledger.hasChain(KEY, "release")).toBe(false);
+
+    // Once main's reviewed config watches it, it is taken in with main's suites.
+    await h.git(wc, "checkout", "-q", "main");
+    const reviewed = await commit("Watch release", { ".github/sheriff.yml": `branches: [main, release]\n${CONFIG}` });
+    await pushAndTakeIn(root, reviewed);
+    await h.git(wc, "checkout", "-q", "release");
+    const next = await commit("Tune alpha on release", { "alpha/a.cu": "r2\n" });
+    await h.git(wc, "push", "-q", "origin", "HEAD:release");
+    expect(await takeIn(onRelease(own, next))).toMatchObject({ kind: "planned" });
+    const queued = await deps.queues.gpu.getJobs(["waiting", "prioritized"]);
+    const alpha = queued.filter((j) => j.data.repo.branch === "release" && j.data.suite.name === "alpha");
+    expect(alpha.length).toBeGreaterThan(0);
+    for (const job of alpha) expect(job.data.suite).toMatchObject({ kind: "command", command: "true" });
+    expect(await deps.ledger.configSha(KEY, "release")).toBe(reviewed);
   });
 });

@@ -55,4 +55,38 @@ describe("parseConfig", () => {
   it("names the line of a YAML syntax error", () => {
     expect(() => parseConfig("suites:\n  - name: a\n   kind: [unclosed")).toThrowError(/YAML syntax at line \d/);
   });
+
+  it("turns a YAML alias bomb into a config error instead of expanding it", () => {
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${"abcdefghi"[i]}: &${"abcdefghi"[i]} [${Array(9)
+          .fill(`*${"abcdefghi"[i - 1]}`)
+          .join(", ")}]`,
+      );
+    const started = Date.now();
+    expect(() => parseConfig(`${levels.join("\n")}\nsuites: []\n`)).toThrowError(ConfigError);
+    expect(() => parseConfig(`${levels.join("\n")}\nsuites: []\n`)).toThrowError(/YAML aliases/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("keeps the message of thousands of invalid suites small enough for a check run", () => {
+    const suites = Array.from({ length: 3_000 }, (_, i) => `  - { name: s${i}, kind: nope, paths: ["k/**"] }`);
+    const error = (() => {
+      try {
+        parseConfig(`suites:\n${suites.join("\n")}\n`);
+      } catch (err) {
+        return err as ConfigError;
+      }
+      throw new Error("parsed");
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.issues.length).toBeGreaterThan(1_000);
+    expect(error.message.length).toBeLessThan(16_000);
+    expect(error.message).toMatch(/and \d+ more$/);
+  });
+
+  it("refuses a file far larger than any config before parsing it", () => {
+    expect(() => parseConfig(`# ${"x".repeat(300 * 1024)}\nsuites: []\n`)).toThrowError(/bytes, more than/);
+  });
 });

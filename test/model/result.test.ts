@@ -60,6 +60,16 @@ describe("summarizeCommit", () => {
     expect(s.text).toContain("Flaky, not reverted for: `smoke: smoke`.");
   });
 
+  it("never shows a commit green without data", () => {
+    const lost = summarizeCommit([], [], [], [], [], ["half-precision"]);
+    expect(lost).toMatchObject({ conclusion: "neutral", title: "No result for 1 suite(s)" });
+    expect(lost.text).toContain("| `half-precision` | no result recorded");
+    expect(summarizeCommit([], [], [])).toMatchObject({ conclusion: "neutral", title: "No suite has run at this commit" });
+    const oneLost = summarizeCommit([run("pass")], [], [], [], [], ["half-precision", "index-reduce"]);
+    expect(oneLost).toMatchObject({ conclusion: "neutral", title: "No result for 1 suite(s)" });
+    expect(summarizeCommit([run("pass")], [], [], [], [], ["half-precision"]).conclusion).toBe("success");
+  });
+
   it("lists suites still queued", () => {
     expect(summarizeCommit([], ["index-reduce"], []).text).toContain("| `index-reduce` | queued |");
   });

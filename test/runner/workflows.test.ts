@@ -26,6 +26,16 @@ describe("workflow files", () => {
     );
     const problems = await lintWorkflows([bad]);
     expect(problems.length).toBeGreaterThanOrEqual(2);
+    expect(problems).toContainEqual(
+      expect.objectContaining({ kind: "pin", line: 7, message: expect.stringMatching(/actions\/checkout@v4/) }),
+    );
+  });
+
+  it("names every action of another repository by a full commit sha", () => {
+    const text = readFileSync(join(ROOT, "workflows/post-land-gpu.yml"), "utf8");
+    const used = [...text.matchAll(/uses:\s*(\S+)/g)].map((m) => m[1]!);
+    expect(used.length).toBeGreaterThanOrEqual(3);
+    for (const action of used) expect(action).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
   });
 
   it("takes what Sheriff dispatches and uploads what Sheriff collects", () => {

@@ -190,6 +190,12 @@ export async function landedCommits(dir: string, before: string | null, after: s
   return out.split("\n").filter(Boolean);
 }
 
+/** `count` first-parent ancestors of `head` (itself first), newest first, after skipping the newest `skip`. */
+export async function firstParents(dir: string, head: string, skip: number, count: number): Promise<string[]> {
+  const out = await git(["rev-list", "--first-parent", `--skip=${skip}`, `--max-count=${count}`, head], { cwd: dir });
+  return out.split("\n").filter(Boolean);
+}
+
 const FIELD = "\u001f";
 const RECORD = "\u001e";
 /** Commits described per git process: bounds one process's output, not how many are described. */
@@ -210,6 +216,8 @@ export async function commitInfos(dir: string, shas: readonly string[]): Promise
         "--no-walk=unsorted",
         "--stdin",
         "--diff-merges=first-parent",
+        // A rename is a deletion and an addition: a suite matching either path is touched.
+        "--no-renames",
         "--name-only",
         `--format=${RECORD}%H${FIELD}%P${FIELD}%an${FIELD}%ae${FIELD}%B${FIELD}`,
       ],

@@ -17,6 +17,19 @@ export interface GitHubAccess {
 
 const TOKEN_REUSE_MS = 50 * 60 * 1000;
 
+/**
+ * How long a GitHub request may go unanswered before it fails: a hung request would otherwise
+ * hold its flow (and its worker slot) forever; failed, its job is retried later.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Every request of the client without a signal of its own is aborted after `ms`. */
+function abortAfter(octokit: Octokit, ms: number): void {
+  octokit.hook.before("request", (options) => {
+    options.request = { ...options.request, signal: options.request?.signal ?? AbortSignal.timeout(ms) };
+  });
+}
+
 type ClientClass = new (options: Record<string, unknown>) => Octokit;
 
 /**
@@ -27,6 +40,7 @@ type ClientClass = new (options: Record<string, unknown>) => Octokit;
 function installationClient(appOctokit: object, token: string, baseUrl: string | undefined, hooks: ClientHooks): Octokit {
   const Client = appOctokit.constructor as ClientClass;
   const octokit = new Client({ auth: { token }, ...(baseUrl ? { baseUrl } : {}) });
+  abortAfter(octokit, hooks.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
   hooks.decorate?.(octokit);
   return octokit;
 }
@@ -34,6 +48,8 @@ function installationClient(appOctokit: object, token: string, baseUrl: string |
 /** Sees every installation client as it is made: metrics count its responses, links are added to what it posts. */
 export interface ClientHooks {
   decorate?: (octokit: Octokit) => void;
+  /** REQUEST_TIMEOUT_MS unless set. */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -59,7 +75,10 @@ export function probotAccess(probot: Probot, baseUrl: string | undefined, hooks:
       // Asked through the app's own client: it carries the configured base URL (GitHub Enterprise,
       // the stand-in), which the auth strategy's built-in token request would not use.
       const appOctokit = await probot.auth();
-      const { data } = await appOctokit.rest.apps.createInstallationAccessToken({ installation_id: installationId });
+      const { data } = await appOctokit.rest.apps.createInstallationAccessToken({
+        installation_id: installationId,
+        request: { signal: AbortSignal.timeout(hooks.requestTimeoutMs ?? REQUEST_TIMEOUT_MS) },
+      });
       const token = data.token;
       const access = { token, octokit: installationClient(appOctokit, token, baseUrl, hooks) };
       cache.set(installationId, { access, until: Date.now() + TOKEN_REUSE_MS });

@@ -19,8 +19,8 @@ export interface ListingLimits {
 
 /**
  * The first-parent commits in (before, after], oldest first, with the files each changed against
- * its first parent, as `landedCommits` and `commitInfo` read them from a mirror: one compare and
- * one request per commit.
+ * its first parent, as `landedCommits` and `commitInfo` read them from a mirror: one compare, and
+ * one request per commit when there is more than one.
  */
 export async function listPushCommits(
   octokit: Octokit,
@@ -37,7 +37,12 @@ export async function listPushCommits(
   if (!comparison.merge_base_commit) return { kind: "incomplete", reason: "no merge base" };
   const chain = firstParentChain(comparison.commits, after);
   if (chain.length > limits.maxCommits) return { kind: "incomplete", reason: `${chain.length} commits, more than ${limits.maxCommits}` };
-  const files = await mapLimited(chain, limits.concurrency, (c) => changedFiles(octokit, owner, repo, c));
+  // One commit on its first parent, the merge base: the comparison's files are that commit's own.
+  const [only] = chain;
+  const files =
+    chain.length === 1 && only!.parents[0]?.sha === comparison.merge_base_commit.sha && comparison.files
+      ? [comparison.files]
+      : await mapLimited(chain, limits.concurrency, (c) => changedFiles(octokit, owner, repo, c));
   const cut = chain.find((_, i) => files[i]!.length >= FILES_PER_RESPONSE);
   if (cut) return { kind: "incomplete", reason: `${cut.sha} changed ${FILES_PER_RESPONSE} files or more` };
   return { kind: "listed", mergeBase: comparison.merge_base_commit.sha, commits: chain.map((c, i) => toCommitInfo(c, files[i]!)) };

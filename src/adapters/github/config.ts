@@ -53,6 +53,11 @@ export class ConfigCache {
     return loading;
   }
 
+  /** The lookup at `key` if it is cached (or being loaded); nothing is read. */
+  peek(key: string): Promise<ConfigLookup> | undefined {
+    return this.entries.get(key);
+  }
+
   /** A valid config at `key`; when none is cached, `load` reads it (and throws when there is none). */
   async get(key: string, load: () => Promise<SheriffConfig>): Promise<SheriffConfig> {
     const found = await this.lookup(key, async () => ({ kind: "ok", config: await load() }));

@@ -1,20 +1,6 @@
 import type { Octokit } from "@octokit/rest";
 import { type RepoRef } from "../../model/repo.js";
 
-export interface PullSummary {
-  number: number;
-  title: string;
-  author: string;
-  merged: boolean;
-}
-
-/** The merged PR that landed `sha`, through GitHub's commit-to-PR association. */
-export async function pullForCommit(octokit: Octokit, repo: RepoRef, sha: string): Promise<PullSummary | null> {
-  const { data } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner: repo.owner, repo: repo.repo, commit_sha: sha });
-  const pr = data.find((p) => p.merged_at) ?? data[0];
-  return pr ? { number: pr.number, title: pr.title, author: pr.user?.login ?? "", merged: Boolean(pr.merged_at) } : null;
-}
-
 /** The open PR from `head` into the branch, if an earlier attempt opened one. */
 export async function openPullFrom(octokit: Octokit, repo: RepoRef, head: string): Promise<number | null> {
   const existing = await octokit.rest.pulls.list({
@@ -41,9 +27,4 @@ export async function openPull(octokit: Octokit, repo: RepoRef, pr: { head: stri
 
 export async function addLabel(octokit: Octokit, repo: RepoRef, issue: number, label: string): Promise<void> {
   await octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: issue, labels: [label] });
-}
-
-export async function comment(octokit: Octokit, repo: RepoRef, issue: number, body: string): Promise<number> {
-  const { data } = await octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: issue, body });
-  return data.id;
 }

@@ -37,6 +37,7 @@ export function gpuJobId(repo: Pick<RepoRef, "owner" | "repo">, job: JobRequest)
 }
 
 export function controlJobId(job: ControlJob): string {
+  if (job.type === "reconcile") return "reconcile";
   const repo = `${job.repo.owner}/${job.repo.repo}`;
   switch (job.type) {
     case "intake":
@@ -44,7 +45,7 @@ export function controlJobId(job: ControlJob): string {
     case "revert":
       return safeId(`revert.${repo}.${job.culprit}${job.requestedBy ? `.by.${job.requestedBy}` : ""}`);
     case "actions-run":
-      return safeId(`actions-run.${repo}.${job.runId}`);
+      return safeId(`actions-run.${repo}.${job.runId}.${job.runAttempt ?? 1}`);
     case "rerun":
       return safeId(`rerun.${repo}.${job.sha}.${job.requestId}`);
     case "analyze":
@@ -70,6 +71,17 @@ export interface PendingAnalysis {
 }
 
 const FINISHED = new Set(["completed", "failed", "unknown"]);
+
+/**
+ * Adds a job under its deterministic id. BullMQ ignores an add whose id it still holds, which keeps
+ * a redelivered webhook from doing its work twice; but a job that failed for good is asked for
+ * again (a redelivery, a re-run), so it is replaced and runs once more rather than staying lost.
+ */
+async function addAgainIfFailed(queue: Queue, job: ControlJob, id: string): Promise<void> {
+  const existing = await queue.getJob(id);
+  if (existing && (await existing.isFailed())) await existing.remove();
+  await queue.add(job.type, job, { ...RETRY, jobId: id });
+}
 
 /** The queues a Sheriff process talks to, all under the deployment's Redis prefix. */
 export class Queues {
@@ -103,7 +115,7 @@ export class Queues {
     switch (job.type) {
       case "intake": {
         await this.lanes.join(intakeLane(job.repo), id);
-        await this.intake.add(job.type, job, { ...RETRY, jobId: id });
+        await addAgainIfFailed(this.intake, job, id);
         // A redelivery of a push already taken in: BullMQ ignored the add, so its lane place must go too.
         if (FINISHED.has(await this.intake.getJobState(id))) await this.lanes.leave(intakeLane(job.repo), id);
         return;
@@ -113,7 +125,7 @@ export class Queues {
         await this.analysis.add(job.type, job, { ...RETRY, jobId: id });
         return;
       default:
-        await this.control.add(job.type, job, { ...RETRY, jobId: id });
+        await addAgainIfFailed(this.control, job, id);
     }
   }
 
@@ -127,6 +139,19 @@ export class Queues {
 
   async intakeDone(job: IntakeJob, id: string): Promise<void> {
     await this.lanes.leave(intakeLane(job.repo), id);
+  }
+
+  /**
+   * Reconciliation every `everyMs`, the first round at once: one schedule in Redis, however many
+   * app processes ask for it, so one round runs per period.
+   */
+  async scheduleReconciliation(everyMs: number): Promise<void> {
+    const job: ControlJob = { type: "reconcile" };
+    await this.control.upsertJobScheduler(
+      "reconcile",
+      { every: everyMs, immediately: true },
+      { name: job.type, data: job, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+    );
   }
 
   /** The follow-up of one intake job: one per push, however often the intake job is retried. */

@@ -1,6 +1,17 @@
 import type pg from "pg";
 import type { RegressionDecision, FlakyDecision, LandedCommit, Rebaseline, RunRecord } from "../../model/engine.js";
-import type { StoredCommit, JobState, JobRecord, VerdictRecord, RevertRecord, TimelineEntry, CommandRecord } from "../../model/ledger.js";
+import {
+  branchSourceSchema,
+  type BranchSource,
+  type CommandRecord,
+  type JobRecord,
+  type JobState,
+  type RevertRecord,
+  type StoredCommit,
+  type TimelineEntry,
+  type VerdictRecord,
+  type WatchedBranch,
+} from "../../model/ledger.js";
 import type { SuiteResult } from "../../model/result.js";
 import { type JobRequest, jobId } from "../../model/jobs.js";
 import { transaction, type Database } from "./database.js";
@@ -207,6 +218,15 @@ export class Ledger {
       sha,
     ]);
     return row.rows[0] ? Number(row.rows[0].seq) : null;
+  }
+
+  /** Of `shas`, the one latest in the branch's chain; null when none of them is in it. */
+  async latestInChain(repo: string, branch: string, shas: readonly string[]): Promise<string | null> {
+    const row = await this.q.query<{ sha: string }>(
+      "SELECT sha FROM commits WHERE repo = $1 AND branch = $2 AND sha = ANY($3::text[]) ORDER BY seq DESC LIMIT 1",
+      [repo, branch, shas],
+    );
+    return row.rows[0]?.sha ?? null;
   }
 
   /** Whether the branch has any recorded commit (a first push runs every suite). */
@@ -517,12 +537,41 @@ export class Ledger {
     return rows.rows.map((r) => ({ suite: r.suite, sha: r.sha, reason: r.reason, by: r.by_login, at: r.at.toISOString() }));
   }
 
-  /** The branch head Sheriff last planned from; its config governs later analyses. */
-  async setHead(repo: string, branch: string, sha: string): Promise<void> {
+  /**
+   * The branch head Sheriff last planned from, and the commit whose config governs the branch's
+   * analyses (the head itself on the default branch). With `source`, also where the branch is read
+   * from GitHub again, for the periodic reconciliation.
+   */
+  async setHead(repo: string, branch: string, sha: string, also: { source?: BranchSource; configSha?: string } = {}): Promise<void> {
     await this.q.query(
-      "INSERT INTO branches (repo, branch, head) VALUES ($1, $2, $3) ON CONFLICT (repo, branch) DO UPDATE SET head = EXCLUDED.head",
-      [repo, branch, sha],
+      `INSERT INTO branches (repo, branch, head, source, config_sha) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (repo, branch) DO UPDATE SET head = EXCLUDED.head,
+         source = COALESCE(EXCLUDED.source, branches.source), config_sha = EXCLUDED.config_sha`,
+      [repo, branch, sha, also.source ? JSON.stringify(also.source) : null, also.configSha ?? null],
     );
+  }
+
+  /** The commit whose config governs the branch's analyses: its head unless another commit was named. */
+  async configSha(repo: string, branch: string): Promise<string | null> {
+    const rows = await this.q.query<{ sha: string | null }>(
+      "SELECT COALESCE(config_sha, head) AS sha FROM branches WHERE repo = $1 AND branch = $2",
+      [repo, branch],
+    );
+    return rows.rows[0]?.sha ?? null;
+  }
+
+  /** A page of the branches with a known source, in (repo, branch) order after `after`. */
+  async watchedBranches(after: { repo: string; branch: string } | null, limit: number): Promise<WatchedBranch[]> {
+    const rows = await this.q.query<{ repo: string; branch: string; head: string; source: unknown }>(
+      `SELECT repo, branch, head, source FROM branches
+       WHERE source IS NOT NULL AND head IS NOT NULL AND (repo, branch) > ($1, $2)
+       ORDER BY repo, branch LIMIT $3`,
+      [after?.repo ?? "", after?.branch ?? "", limit],
+    );
+    return rows.rows.flatMap((r) => {
+      const source = branchSourceSchema.safeParse(r.source);
+      return source.success ? [{ repo: r.repo, branch: r.branch, head: r.head, source: source.data }] : [];
+    });
   }
 
   async head(repo: string, branch: string): Promise<string | null> {

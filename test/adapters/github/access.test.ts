@@ -92,4 +92,20 @@ describe("probotAccess", () => {
     await expect(access.appSlug()).rejects.toThrow("GET /app returned no slug");
     expect(await access.appSlug()).toBe("sheriff");
   });
+
+  it("fails a request GitHub leaves unanswered instead of waiting for ever", async () => {
+    expectToken(API, INSTALLATION, "ghs_slow");
+    nock(API).get("/repos/gpu-team/flash-kernels").delay(5_000).reply(200, { id: 1 });
+    const access = probotAccess(probot(), undefined, { requestTimeoutMs: 200 });
+    const { octokit } = await access.forInstallation(INSTALLATION);
+    const started = Date.now();
+    await expect(octokit.rest.repos.get({ owner: "gpu-team", repo: "flash-kernels" })).rejects.toThrow(/abort|timeout/i);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("gives up on a token request GitHub leaves unanswered", async () => {
+    nock(API).post(`/app/installations/${INSTALLATION}/access_tokens`).delay(5_000).reply(201, { token: "ghs_late" });
+    const access = probotAccess(probot(), undefined, { requestTimeoutMs: 200 });
+    await expect(access.forInstallation(INSTALLATION)).rejects.toThrow(/abort|timeout/i);
+  });
 });

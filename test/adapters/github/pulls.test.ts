@@ -1,6 +1,7 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { addLabel, comment, openPull, openPullFrom, pullForCommit } from "../../../src/adapters/github/pulls.js";
+import { addLabel, openPull, openPullFrom } from "../../../src/adapters/github/pulls.js";
+import { landingPull } from "../../../src/adapters/github/revertFacts.js";
 import type { RepoRef } from "../../../src/model/repo.js";
 import { API, blockNetwork, sha, testOctokit, takeUncalledMocks } from "../support.js";
 
@@ -23,6 +24,7 @@ function pullJson(number: number, merged: boolean, login: string | null = "alice
     user: login ? { login, type: "User" } : null,
     head: { ref: `feature-${number}`, sha: sha(`head-${number}`) },
     base: { ref: "main" },
+    labels: [{ name: "sheriff-no-revert" }],
   };
 }
 
@@ -33,12 +35,18 @@ afterEach(() => {
   expect(pending, "every expected GitHub call was made").toEqual([]);
 });
 
-describe("pullForCommit", () => {
+describe("landingPull", () => {
   it("prefers the merged PR among those associated with the commit", async () => {
     const scope = nock(API)
       .get(`${PATH}/commits/${sha("c1")}/pulls`)
       .reply(200, [pullJson(7, false, "bob"), pullJson(12, true, "alice")]);
-    expect(await pullForCommit(testOctokit(), REPO, sha("c1"))).toEqual({ number: 12, title: "PR 12", author: "alice", merged: true });
+    expect(await landingPull(testOctokit(), REPO, sha("c1"))).toEqual({
+      number: 12,
+      title: "PR 12",
+      author: "alice",
+      labels: ["sheriff-no-revert"],
+      mergedAt: "2025-03-01T10:00:00Z",
+    });
     expect(scope.isDone()).toBe(true);
   });
 
@@ -46,14 +54,14 @@ describe("pullForCommit", () => {
     nock(API)
       .get(`${PATH}/commits/${sha("c1")}/pulls`)
       .reply(200, [pullJson(7, false, null), pullJson(8, false)]);
-    expect(await pullForCommit(testOctokit(), REPO, sha("c1"))).toEqual({ number: 7, title: "PR 7", author: "", merged: false });
+    expect(await landingPull(testOctokit(), REPO, sha("c1"))).toMatchObject({ number: 7, title: "PR 7", author: "", mergedAt: null });
   });
 
   it("is null for a commit pushed straight to the branch", async () => {
     nock(API)
       .get(`${PATH}/commits/${sha("c1")}/pulls`)
       .reply(200, []);
-    expect(await pullForCommit(testOctokit(), REPO, sha("c1"))).toBeNull();
+    expect(await landingPull(testOctokit(), REPO, sha("c1"))).toBeNull();
   });
 });
 
@@ -73,7 +81,7 @@ describe("openPullFrom", () => {
   });
 });
 
-describe("openPull, addLabel and comment", () => {
+describe("openPull and addLabel", () => {
   it("opens a PR into the watched branch and returns its number", async () => {
     const scope = nock(API)
       .post(`${PATH}/pulls`, { base: "main", head: "sheriff/revert-abc", title: 'Revert "Faster fwd"', body: "Sheriff found ..." })
@@ -92,16 +100,8 @@ describe("openPull, addLabel and comment", () => {
     expect(scope.isDone()).toBe(true);
   });
 
-  it("comments and returns the comment's id", async () => {
-    const scope = nock(API)
-      .post(`${PATH}/issues/12/comments`, { body: "Reverted in #32." })
-      .reply(201, { id: 2_001_234_567, body: "Reverted in #32." });
-    expect(await comment(testOctokit(), REPO, 12, "Reverted in #32.")).toBe(2_001_234_567);
-    expect(scope.isDone()).toBe(true);
-  });
-
   it("lets GitHub's errors through", async () => {
-    nock(API).post(`${PATH}/issues/12/comments`).reply(403, { message: "Resource not accessible by integration" });
-    await expect(comment(testOctokit(), REPO, 12, "hi")).rejects.toMatchObject({ status: 403 });
+    nock(API).post(`${PATH}/issues/12/labels`).reply(403, { message: "Resource not accessible by integration" });
+    await expect(addLabel(testOctokit(), REPO, 12, "sheriff:revert")).rejects.toMatchObject({ status: 403 });
   });
 });

@@ -1,4 +1,4 @@
-import { Worker } from "bullmq";
+import { UnrecoverableError, Worker } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   ANALYSIS_QUEUE,
@@ -136,6 +136,41 @@ describe("control jobs", () => {
     expect(queues.control.name).toBe(CONTROL_QUEUE);
   });
 
+  it("run a job asked for again once it failed for good, and ignore one that completed", async () => {
+    const run: ControlJob = { type: "actions-run", repo: REPO, runId: 7, headSha: sha("c1") };
+    const rerun: ControlJob = { type: "rerun", repo: REPO, sha: sha("c1"), suites: [], requestId: "check:12" };
+    await queues.addControl(run);
+    await queues.addControl(rerun);
+    const worker = new Worker(
+      CONTROL_QUEUE,
+      async (job) => {
+        if (job.data.type === "actions-run") throw new UnrecoverableError("GitHub answered 502");
+        return "done";
+      },
+      { connection: store.redis, prefix: store.prefix },
+    );
+    const settled = () => queues.control.getJobCounts("failed", "completed");
+    const finished = async () => Object.values(await settled()).reduce((a, b) => a + b, 0);
+    for (let i = 0; i < 200 && (await finished()) < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await worker.close();
+    expect(await settled()).toEqual({ failed: 1, completed: 1 });
+
+    await queues.addControl(run);
+    await queues.addControl(rerun);
+    expect(await queues.control.getJobState(controlJobId(run))).toBe("waiting");
+    expect(await queues.control.getJobState(controlJobId(rerun))).toBe("completed");
+    expect((await queues.control.getJob(controlJobId(run)))!.attemptsMade).toBe(0);
+  });
+
+  it("keep one reconciliation schedule however many processes ask for it, its first round queued at once", async () => {
+    await queues.scheduleReconciliation(600_000);
+    await queues.scheduleReconciliation(600_000);
+    const schedulers = await queues.control.getJobSchedulers();
+    expect(schedulers.map((s) => [s.key, s.every])).toEqual([["reconcile", 600_000]]);
+    const waiting = await queues.control.getJobs(["waiting", "delayed"]);
+    expect(waiting.map((j) => j.data)).toEqual([{ type: "reconcile" }]);
+  });
+
   it("name each kind of job after what it is for", () => {
     const tag = `gpu-team/flash-kernels`;
     expect(controlJobId(intake())).toBe(`intake.${tag}.${sha("c0")}.${sha("c1")}`);
@@ -144,7 +179,10 @@ describe("control jobs", () => {
     expect(controlJobId(revert)).toBe(`revert.${tag}.${sha("c2")}`);
     expect(controlJobId({ ...revert, requestedBy: "alice" })).toBe(`revert.${tag}.${sha("c2")}.by.alice`);
     expect(controlJobId({ type: "actions-run", repo: REPO, runId: 9_876_543_210, headSha: sha("c1") })).toBe(
-      `actions-run.${tag}.9876543210`,
+      `actions-run.${tag}.9876543210.1`,
+    );
+    expect(controlJobId({ type: "actions-run", repo: REPO, runId: 9_876_543_210, runAttempt: 2, headSha: sha("c1") })).toBe(
+      `actions-run.${tag}.9876543210.2`,
     );
     expect(controlJobId({ type: "rerun", repo: REPO, sha: sha("c1"), suites: [], requestId: "check:12" })).toBe(
       `rerun.${tag}.${sha("c1")}.check_12`,

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -348,5 +349,33 @@ describe("intake listing", () => {
     expect(alpha.length).toBeGreaterThan(0);
     for (const job of alpha) expect(job.data.suite).toMatchObject({ kind: "command", command: "true" });
     expect(await deps.ledger.configSha(KEY, "release")).toBe(reviewed);
+  });
+
+  it("records every commit of a push of 2,100", async () => {
+    const root = (await h.git(wc, "rev-parse", "HEAD")).trim();
+    await pushAndTakeIn(null, root);
+    const stream: string[] = [];
+    for (let i = 1; i <= 2_100; i++) {
+      const message = `Tune alpha ${i}`;
+      stream.push(
+        "commit refs/heads/main",
+        `mark :${i}`,
+        `committer Alice <alice@example.com> ${1_700_000_000 + i} +0000`,
+        `data ${message.length}`,
+        message,
+        i === 1 ? `from ${root}` : `from :${i - 1}`,
+        "M 100644 inline alpha/a.cu",
+        `data ${String(i).length + 1}`,
+        `${i}`,
+      );
+    }
+    execFileSync("git", ["fast-import", "--quiet"], { cwd: wc, input: `${stream.join("\n")}\n` });
+    await h.git(wc, "reset", "-q", "--hard", "main");
+    const head = (await h.git(wc, "rev-parse", "HEAD")).trim();
+    expect(await pushAndTakeIn(root, head)).toMatchObject({ kind: "planned", commits: 2_100, newCommits: 2_100, jobs: 1 });
+    const recorded = await deps.ledger.chain(KEY, "main");
+    expect(recorded).toHaveLength(2_101);
+    expect(recorded.at(-1)).toMatchObject({ sha: head, title: "Tune alpha 2100", suites: ["alpha"] });
+    expect(recorded[1]!.title).toBe("Tune alpha 1");
   });
 });

@@ -25,7 +25,12 @@ export const ANALYSIS_QUEUE = "analysis";
 export const FOLLOW_UP_QUEUE = "follow-up";
 export const GPU_QUEUE = "gpu";
 
-const RETRY: JobsOptions = { attempts: 5, backoff: { type: "exponential", delay: 2000 }, removeOnComplete: 1000, removeOnFail: 5000 };
+/**
+ * Control work outlasts a GitHub or database outage: twelve attempts from 2 s apart doubling to about
+ * an hour apart, some two and a quarter hours in all, before a job fails for good (and even then a
+ * redelivery or the next reconciliation asks for it again). Every flow is safe to run again.
+ */
+const RETRY: JobsOptions = { attempts: 12, backoff: { type: "exponential", delay: 2000 }, removeOnComplete: 1000, removeOnFail: 5000 };
 
 /** BullMQ forbids ':' in custom ids; ours are built from names and shas only. */
 function safeId(id: string): string {

@@ -124,7 +124,7 @@ describe("control jobs", () => {
     const job = await queues.intake.getJob(controlJobId(intake()));
     expect(job?.name).toBe("intake");
     expect(job?.data).toEqual(intake());
-    expect(job?.opts).toMatchObject({ attempts: 5, backoff: { type: "exponential", delay: 2000 } });
+    expect(job?.opts).toMatchObject({ attempts: 12, backoff: { type: "exponential", delay: 2000 } });
     expect(queues.intake.name).toBe(INTAKE_QUEUE);
   });
 

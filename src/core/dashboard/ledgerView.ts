@@ -7,6 +7,8 @@ import type { RevertOutcome } from "../../model/ledger.js";
 export interface LedgerInput {
   reverts: { culprit: string; suite: string; outcome: RevertOutcome; revertPr?: number; originalPr?: number; reason: string; at: string }[];
   flakes: { suite: string; sha: string; tests: string[]; at: string }[];
+  /** Sheriff's revert PRs as GitHub has them now. */
+  revertPulls: { number: number; state: "open" | "merged" | "closed" }[];
 }
 
 export interface FlakyTestRow {
@@ -21,6 +23,8 @@ export interface FlakyTestRow {
 export interface LedgerView {
   outcomes: { outcome: RevertOutcome; count: number }[];
   flakyTests: FlakyTestRow[];
+  /** Of Sheriff's revert PRs that were decided: merged ones are right, ones closed unmerged count against it. */
+  precision: { merged: number; closedUnmerged: number; open: number; ratio: number | null };
 }
 
 export function ledgerView(input: LedgerInput): LedgerView {
@@ -35,7 +39,16 @@ export function ledgerView(input: LedgerInput): LedgerView {
       if (row) row.times++;
       else tests.set(key, { suite: flake.suite, test, times: 1, lastSha: flake.sha, lastAt: flake.at });
     }
+  const count = (state: string) => input.revertPulls.filter((p) => p.state === state).length;
+  const merged = count("merged");
+  const closedUnmerged = count("closed");
   return {
+    precision: {
+      merged,
+      closedUnmerged,
+      open: count("open"),
+      ratio: merged + closedUnmerged > 0 ? merged / (merged + closedUnmerged) : null,
+    },
     outcomes: [...outcomes].map(([outcome, count]) => ({ outcome, count })).sort((a, b) => b.count - a.count),
     flakyTests: [...tests.values()].sort((a, b) => b.times - a.times || b.lastAt.localeCompare(a.lastAt)),
   };

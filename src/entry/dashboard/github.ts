@@ -4,6 +4,7 @@ import type { GitHubAccess } from "../../adapters/github/access.js";
 import { readConfig } from "../../adapters/github/config.js";
 import { httpStatusOf } from "../../adapters/github/httpStatus.js";
 import type { SheriffConfig } from "../../model/config.js";
+import { REVERT_LABEL } from "../../flows/revert.js";
 
 /** What the dashboard asks GitHub: a repository's visibility and config, and what a signed-in person may read. */
 export interface DashboardGitHub {
@@ -13,6 +14,13 @@ export interface DashboardGitHub {
   canRead(userToken: string, owner: string, repo: string): Promise<boolean>;
   /** The signed-in user's login (GET /user). */
   userLogin(userToken: string): Promise<string>;
+  /** Sheriff's newest revert PRs (by their label) and whether each was merged, closed unmerged or is open. */
+  revertPulls(owner: string, repo: string): Promise<RevertPullState[]>;
+}
+
+export interface RevertPullState {
+  number: number;
+  state: "open" | "merged" | "closed";
 }
 
 const FACTS_TTL_MS = 60_000;
@@ -40,6 +48,11 @@ export function dashboardGitHub(options: {
 }): DashboardGitHub {
   const facts = new TtlCache<{ private: boolean; config: SheriffConfig | null } | null>();
   const reads = new TtlCache<boolean>();
+  const pulls = new TtlCache<RevertPullState[]>();
+  const installationOf = async (owner: string, repo: string) => {
+    const app = await options.appClient();
+    return (await options.access.forInstallation((await app.rest.apps.getRepoInstallation({ owner, repo })).data.id)).octokit;
+  };
   const userClient = (token: string) => new Octokit({ auth: token, ...(options.apiUrl ? { baseUrl: options.apiUrl } : {}) });
   return {
     repoFacts(owner, repo, ref) {
@@ -68,6 +81,18 @@ export function dashboardGitHub(options: {
           if (status === 404 || status === 403 || status === 401) return false;
           throw err;
         }
+      });
+    },
+    revertPulls(owner, repo) {
+      return pulls.get(`${owner}/${repo}`, async () => {
+        // One request: the issues list carries each PR's merge time.
+        const octokit = await installationOf(owner, repo);
+        const { data } = await octokit.rest.issues.listForRepo({ owner, repo, labels: REVERT_LABEL, state: "all", per_page: 100 });
+        return data.flatMap((issue): RevertPullState[] =>
+          issue.pull_request
+            ? [{ number: issue.number, state: issue.pull_request.merged_at ? "merged" : issue.state === "closed" ? "closed" : "open" }]
+            : [],
+        );
       });
     },
     async userLogin(userToken) {

@@ -9,18 +9,25 @@ const QUEUE_STATES = ["waiting", "active", "delayed", "failed"] as const;
 
 /** Reverts with their outcomes, the tests that flaked most, and the queues' depths now. */
 export async function ledgerPage(options: DashboardOptions, ctx: RepoContext): Promise<PageResult> {
-  const [reverts, flakes, depths] = await Promise.all([
+  const [reverts, flakes, revertPulls, depths] = await Promise.all([
     options.store.recentReverts(ctx.repo, SHOWN),
     options.store.recentFlakes(ctx.repo, SHOWN),
+    options.github.revertPulls(ctx.owner, ctx.name),
     Promise.all((options.queues ?? []).map(async (q) => ({ name: q.name, counts: await q.getJobCounts(...QUEUE_STATES) }))),
   ]);
-  const view = ledgerView({ reverts, flakes });
+  const view = ledgerView({ reverts, flakes, revertPulls });
+  const pullState = new Map(revertPulls.map((p) => [p.number, p.state]));
+  const { precision } = view;
   const link = (sha: string, suite?: string) => html`<a class="sha" href="${commitPath(ctx.repo, sha, suite)}">${shortSha(sha)}</a>`;
   return {
     title: `${ctx.repo} · ledger`,
     body: html`<h1>Ledger</h1>
       <h2>Culprits acted on (newest ${SHOWN})</h2>
       <p>${view.outcomes.map((o) => html`<span class="tag">${o.outcome}: ${o.count}</span> `)}</p>
+      <p class="precision">
+        Precision ${precision.ratio === null ? "–" : `${(precision.ratio * 100).toFixed(0)}%`}: of Sheriff's last ${revertPulls.length}
+        revert PRs, ${precision.merged} merged, ${precision.closedUnmerged} closed unmerged (counted against it), ${precision.open} open.
+      </p>
       <table class="reverts">
         <tr>
           <th>culprit</th>
@@ -38,7 +45,7 @@ export async function ledgerPage(options: DashboardOptions, ctx: RepoContext): P
               <td>${r.suite}</td>
               <td>${r.outcome}</td>
               <td>${r.originalPr ? `#${r.originalPr}` : ""}</td>
-              <td>${r.revertPr ? `#${r.revertPr}` : ""}</td>
+              <td>${r.revertPr ? `#${r.revertPr} ${pullState.get(r.revertPr) ?? ""}` : ""}</td>
               <td>${r.reason}</td>
               <td class="muted landed">${r.at.slice(0, 16).replace("T", " ")}</td>
             </tr>`,

@@ -58,7 +58,11 @@ describe("commitSelection", () => {
 });
 
 describe("ledgerView", () => {
-  it("counts outcomes and ranks flaky tests by how many verdicts named them, keeping each one's newest", () => {
+  it("has no precision before any revert PR was decided", () => {
+    expect(ledgerView({ reverts: [], flakes: [], revertPulls: [{ number: 1, state: "open" }] }).precision.ratio).toBeNull();
+  });
+
+  it("counts outcomes, Sheriff's precision on decided revert PRs, and ranks flaky tests by how many verdicts named them", () => {
     const at = (h: number) => `2026-12-0${h}T00:00:00.000Z`;
     const view = ledgerView({
       reverts: [
@@ -71,7 +75,15 @@ describe("ledgerView", () => {
         { suite: "smoke", sha: "x2", tests: ["warm", "cold"], at: at(2) },
         { suite: "attn", sha: "x1", tests: ["warm"], at: at(1) },
       ],
+      revertPulls: [
+        { number: 1, state: "merged" },
+        { number: 2, state: "merged" },
+        { number: 3, state: "merged" },
+        { number: 4, state: "closed" },
+        { number: 5, state: "open" },
+      ],
     });
+    expect(view.precision).toEqual({ merged: 3, closedUnmerged: 1, open: 1, ratio: 0.75 });
     expect(view.outcomes).toEqual([
       { outcome: "pr-opened", count: 2 },
       { outcome: "commented", count: 1 },

@@ -41,6 +41,13 @@ const github: DashboardGitHub = {
   async userLogin(token) {
     return token.replace("token-of-", "");
   },
+  async revertPulls() {
+    return [
+      { number: 7, state: "merged" },
+      { number: 3, state: "closed" },
+      { number: 9, state: "merged" },
+    ];
+  },
 };
 
 function signedIn(login: string): Record<string, string> {
@@ -153,8 +160,9 @@ describe("the ledger page", () => {
     const { status, text } = await get("/sheriff/gpu-team/flash-kernels/ledger");
     expect(status).toBe(200);
     expect(text).toContain('<span class="tag">pr-opened: 1</span>');
+    expect(text).toContain("Precision 67%: of Sheriff's last 3 revert PRs, 2 merged, 1 closed unmerged (counted against it), 0 open.");
     expect(text).toMatch(
-      /<tr data-outcome="pr-opened"><td><a class="sha"[^>]*>[0-9a-f]{7}<\/a><\/td><td>half<\/td><td>pr-opened<\/td><td>#5<\/td><td>#7<\/td><td>autoRevert is on<\/td>/,
+      /<tr data-outcome="pr-opened"><td><a class="sha"[^>]*>[0-9a-f]{7}<\/a><\/td><td>half<\/td><td>pr-opened<\/td><td>#5<\/td><td>#7 merged<\/td><td>autoRevert is on<\/td>/,
     );
     expect(text).toContain("<td>smoke</td><td><code>smoke</code></td><td>1</td>");
     expect(text).toContain("<tr><td>gpu</td><td>3</td><td>1</td><td>0</td><td>0</td></tr>");

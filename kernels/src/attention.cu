@@ -144,8 +144,7 @@ extern "C" SK_API int sk_varlen_attn_fwd(const sk_attn_params* p, void* stream_)
     const size_t obytes = (size_t)splits * p->total_q * p->num_heads * D * sizeof(float);
     const size_t lbytes = (size_t)splits * p->num_heads * p->total_q * sizeof(float);
     SK_CUDA_TRY(cudaMallocAsync(&ws, obytes + lbytes, stream));
-    a.o_part = (float*)ws;
-    a.lse_part = (float*)((char*)ws + obytes);
+    a.o_part = (float*)ws;  // lse partials follow (lse_part)
   }
   int st;
   if (D == 64) st = sk_attn::launch<64>(a, bf16, variant, p->max_seqlen_q, p->batch, stream);

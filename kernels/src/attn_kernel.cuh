@@ -39,9 +39,15 @@ struct Args {
   int wl, wr;               // window (causal folded into wr = 0), -1 unbounded
   int num_splits;           // 1 = no split
   int split_tiles;          // > 0: split s covers key tiles [s, s + 1) * split_tiles; 0: even shares
-  float* o_part;            // [splits, total_q, H, D]
-  float* lse_part;          // [splits, H, total_q]
+  float* o_part;            // [splits, total_q, H, D], then the lse partials [splits, H, total_q]
 };
+
+// lse partials of split-KV, right after the O partials in the workspace (one pointer fewer in
+// Args: a larger argument struct cost the d128 wgmma kernel a register spill)
+template <int D>
+__device__ __forceinline__ float* lse_part(const Args& a) {
+  return a.o_part + (int64_t)a.num_splits * a.total_q * a.H * D;
+}
 
 // Key tiles [x, y) of BN keys that an m-block of BM query rows starting at m_start attends to:
 // the sliding window (aligned bottom-right, Lk - Lq) clips the range, then split-KV takes this
@@ -482,7 +488,7 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
       const int64_t row = (int64_t)(q0 + i);
       if (a.num_splits > 1) {
         a.o_part[(((int64_t)split * a.total_q + row) * a.H + hh) * D + c] = val;
-        if (c == 0) a.lse_part[((int64_t)split * a.H + hh) * a.total_q + row] = lse;
+        if (c == 0) lse_part<D>(a)[((int64_t)split * a.H + hh) * a.total_q + row] = lse;
       } else {
         if constexpr (BF16) {
           __nv_bfloat16 x = __float2bfloat16_rn(val);
@@ -513,7 +519,7 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd(const Args a) {
           for (int dt = 0; dt < D / 8; ++dt)
             *reinterpret_cast<float2*>(op + dt * 8 + (lane & 3) * 2) =
                 make_float2(o[mt][dt][2 * hr] * inv, o[mt][dt][2 * hr + 1] * inv);
-          if ((lane & 3) == 0) a.lse_part[((int64_t)split * a.H + h) * a.total_q + row] = lse;
+          if ((lane & 3) == 0) lse_part<D>(a)[((int64_t)split * a.H + h) * a.total_q + row] = lse;
         } else {
           // stage the bf16/f16 row into sQ (free after the loop) for coalesced stores
 #pragma unroll
@@ -546,14 +552,14 @@ __global__ void __launch_bounds__(128) attn_combine(const Args a) {
   const int64_t row = gw / a.H;
   const int h = (int)(gw % a.H);
   float mx = -CUDART_INF_F;
-  for (int s = 0; s < a.num_splits; ++s) mx = fmaxf(mx, a.lse_part[((int64_t)s * a.H + h) * a.total_q + row]);
+  for (int s = 0; s < a.num_splits; ++s) mx = fmaxf(mx, lse_part<D>(a)[((int64_t)s * a.H + h) * a.total_q + row]);
   const float mu = mx == -CUDART_INF_F ? 0.f : mx;
   float wsum = 0.f;
   float acc[D / 32];
 #pragma unroll
   for (int k = 0; k < D / 32; ++k) acc[k] = 0.f;
   for (int s = 0; s < a.num_splits; ++s) {
-    const float ls = a.lse_part[((int64_t)s * a.H + h) * a.total_q + row];
+    const float ls = lse_part<D>(a)[((int64_t)s * a.H + h) * a.total_q + row];
     const float w = __expf(ls - mu);
     if (ls == -CUDART_INF_F) continue;
     wsum += w;

@@ -241,7 +241,7 @@ __global__ void __launch_bounds__(C::NT, C::MINB) attn_fwd_wg(const Args a) {
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt)
         *reinterpret_cast<float2*>(op + dt * 8 + (lane & 3) * 2) = make_float2(o[dt][2 * hr] * inv, o[dt][2 * hr + 1] * inv);
-      if ((lane & 3) == 0) a.lse_part[((int64_t)split * a.H + h) * a.total_q + row] = lse;
+      if ((lane & 3) == 0) lse_part<D>(a)[((int64_t)split * a.H + h) * a.total_q + row] = lse;
     } else {
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt)

@@ -111,6 +111,12 @@ describe("the dashboard in a browser, after the demo day", () => {
     await expect(verdict.locator("h2").textContent()).resolves.toBe("Regression (correctness) in half-precision");
     await expect(verdict.locator("table td", { hasText: "bisect" }).count()).resolves.toBeGreaterThan(0);
     await shoot(page, "dashboard-commit.png");
+
+    // The ledger reads the revert PRs' states from GitHub: the day's three are still open.
+    await page.goto(`${world.dashboardUrl}/${OWNER}/${REPO}/ledger`);
+    const precision = (await page.locator("p.precision").textContent())?.replace(/\s+/g, " ");
+    expect(precision).toContain("of Sheriff's last 3 revert PRs, 0 merged, 0 closed unmerged (counted against it), 3 open");
+    await expect(page.locator('tr[data-outcome="pr-opened"]').count()).resolves.toBe(3);
     await context.close();
   }, 120_000);
 

@@ -3,6 +3,7 @@ import { readConfig } from "../adapters/github/config.js";
 import { type AnalyzeJob } from "../model/jobs.js";
 import { ENGINE_CARRY_FORMAT, type Decision, type EngineCapabilities, type EngineCarry, type EngineInput } from "../model/engine.js";
 import { advanceWindow } from "../core/verdict/window.js";
+import { hostOfRun } from "../core/verdict/hosts.js";
 import type { EngineWindowRecord } from "../adapters/store/ledger.js";
 import type { PipelineDeps } from "./deps.js";
 import { refreshCheckRun } from "./checkRun.js";
@@ -60,7 +61,9 @@ export async function engineInput(deps: PipelineDeps, repo: RepoRef, config: She
     deps.ledger.declaredCulprits(key, suiteName),
   ]);
   const pending = active.map((j) => j.job);
-  const input = { suite, commits, runs, pending, rebaselines, declared, parallelism: deps.parallelism, capabilities };
+  // The fleet as the window's results name it: with two hosts, a failure must be seen on both before blame.
+  const hosts = [...new Set(runs.flatMap((r) => hostOfRun(r) ?? []))].sort();
+  const input = { suite, commits, runs, pending, rebaselines, declared, parallelism: deps.parallelism, capabilities, hosts };
   return { input: carry ? { ...input, carry } : input, window, settings };
 }
 

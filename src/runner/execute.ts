@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import type { SuiteConfig } from "../model/config.js";
 import type { GpuJob } from "../model/jobs.js";
 import { git, type GitAuth, type RepoCache } from "../adapters/git/git.js";
@@ -75,7 +76,7 @@ function cherryPickFailed(job: GpuJob, sha: string, picks: string[], message: st
       },
     ],
     benchmarks: [],
-    environment: { commit: sha, executor: "cherry-pick" },
+    environment: { commit: sha, host: hostname(), executor: "cherry-pick" },
   };
 }
 

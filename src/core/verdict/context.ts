@@ -17,6 +17,11 @@ export interface SuiteContext {
   runsAt: Map<string, RunRecord[]>;
   /** `ab` runs by `abKey(suspect state, baseline state)`, in input order. */
   abRuns: Map<string, RunRecord[]>;
+  /**
+   * Each half of the `ab` runs of a commit against its own parent, by the state it measured: a
+   * boundary check runs culprit and parent in one job, and the tests of both halves are evidence.
+   */
+  parentAbHalves: Map<string, RunRecord[]>;
   /** Jobs in flight per state (same keys as `runsAt`). */
   pendingAt: Map<string, JobRequest[]>;
   /** Non-`ab` runs by commit, whatever was cherry-picked onto it: what a commit was seen to do in any state. */
@@ -47,6 +52,8 @@ export function buildContext(input: EngineInput): SuiteContext {
   const indexOf = new Map(input.commits.map((c, i) => [c.sha, i] as const));
   const runsAt = new Map<string, RunRecord[]>();
   const abRuns = new Map<string, RunRecord[]>();
+  const parentAbHalves = new Map<string, RunRecord[]>();
+  const parentOf = new Map(input.commits.map((c) => [c.sha, c.parent] as const));
   const pendingAt = new Map<string, JobRequest[]>();
   const jobsAt = new Map<string, JobRequest[]>();
   const anyRunsAt = new Map<string, RunRecord[]>();
@@ -60,8 +67,19 @@ export function buildContext(input: EngineInput): SuiteContext {
     // A quarantined host's results say nothing about the code; its job ids stay used all the same.
     if (quarantines.length && discounted(run, quarantines)) continue;
     const state = stateKey(run.job.sha, run.job.cherryPicks);
-    if (run.job.purpose === "ab") push(abRuns, abKey(state, stateKey(run.job.baselineSha ?? "", run.job.baselineCherryPicks)), run);
-    else {
+    if (run.job.purpose === "ab") {
+      const baseState = stateKey(run.job.baselineSha ?? "", run.job.baselineCherryPicks);
+      push(abRuns, abKey(state, baseState), run);
+      const baselineSha = run.job.baselineSha;
+      if (run.baselineResult && baselineSha !== undefined && baselineSha === parentOf.get(run.job.sha)) {
+        push(parentAbHalves, state, run);
+        const half: JobRequest = { ...run.job, sha: baselineSha };
+        delete half.cherryPicks;
+        delete half.baselineCherryPicks;
+        if (run.job.baselineCherryPicks) half.cherryPicks = run.job.baselineCherryPicks;
+        push(parentAbHalves, baseState, { job: half, result: run.baselineResult });
+      }
+    } else {
       push(runsAt, state, run);
       push(anyRunsAt, run.job.sha, run);
     }
@@ -79,6 +97,7 @@ export function buildContext(input: EngineInput): SuiteContext {
     indexOf,
     runsAt,
     abRuns,
+    parentAbHalves,
     pendingAt,
     known,
     jobsAt,
@@ -104,6 +123,12 @@ export function stateKey(sha: string, picks?: string[]): string {
 
 function samePicks(a: string[] | undefined, b: string[] | undefined): boolean {
   return stateKey("", a) === stateKey("", b);
+}
+
+/** Plain runs of a state plus the halves of its boundary checks against (or as) a parent. */
+export function testRunsOf(ctx: SuiteContext, sha: string, picks?: string[]): RunRecord[] {
+  const halves = ctx.parentAbHalves.get(stateKey(sha, picks));
+  return halves ? [...runsOf(ctx, sha, picks), ...halves] : runsOf(ctx, sha, picks);
 }
 
 /** Runs observing `sha`'s own state, or with `picks` cherry-picked onto it. */

@@ -1,28 +1,10 @@
-import { MAX_SKIPS, nextBisectStep, suspectsInRange, type BisectPosition } from "../culprit/bisect.js";
-import {
-  anyRunsOf,
-  checkpoints,
-  hasPending,
-  maskWindows,
-  picksAt,
-  runsOf,
-  type MaskWindow,
-  type Requests,
-  type SuiteContext,
-} from "./context.js";
-import { FlakeHistory, MAX_RUNS_PER_COMMIT, streakNeeded } from "./flakes.js";
+import { suspectsInRange } from "../culprit/bisect.js";
+import { checkpoints, hasPending, maskWindows, runsOf, type Requests, type SuiteContext, anyRunsOf } from "./context.js";
+import { FlakeHistory, MAX_RUNS_PER_COMMIT } from "./flakes.js";
 import { hostsNeeded, hostsToAvoid } from "./hosts.js";
-import {
-  classifyNewFailures,
-  countOutcomes,
-  failingHosts,
-  failingIn,
-  firstMessage,
-  INCOMPLETE_RUN,
-  mixedIn,
-  passingIn,
-  runVerdict,
-} from "./tests.js";
+import { tooFlakyReport } from "./reports.js";
+import { searchCulprits, type Anchor } from "./search.js";
+import { classifyNewFailures, countOutcomes, failingHosts, failingIn, INCOMPLETE_RUN, passingIn, regularRuns } from "./tests.js";
 import type { Decision, LandedCommit, RunRecord } from "../../model/engine.js";
 import { shaTag } from "../../model/sha.js";
 
@@ -34,13 +16,6 @@ import { shaTag } from "../../model/sha.js";
  * a new failure is investigated; the walk stops there until that investigation concludes, so
  * one open question at a time per suite and later evidence never races an earlier verdict.
  */
-
-export interface Anchor {
-  index: number;
-  sha: string;
-  broken: Set<string>;
-}
-
 /** A checkpoint where a test was last seen passing. */
 export interface LastPass {
   index: number;
@@ -161,7 +136,7 @@ function appear(runs: RunRecord[], reported: number, lastSeen: Map<string, numbe
  * investigations, and a flake in one must not open a fresh investigation at an already-settled commit.
  */
 export function regularFailures(runs: RunRecord[]): Set<string> {
-  return failingIn(runs.filter((r) => r.job.purpose === "landed" || r.job.purpose === "baseline"));
+  return failingIn(regularRuns(runs));
 }
 
 /**
@@ -192,19 +167,6 @@ function brokenAgain(ctx: SuiteContext, test: string, passIndex: number | undefi
   return windows.some((w) => w.revert > anchorIndex);
 }
 
-/**
- * Declared culprits in the range that were reverted by its end and hid `tests` while they were
- * live: they crashed every run, or broke one of the tests themselves. Inside such a window the
- * branch's own state says nothing about a second break, so the search measures those commits
- * with the revert cherry-picked on top instead.
- */
-function hidingWindows(ctx: SuiteContext, fromIndex: number, toIndex: number, tests: string[]): MaskWindow[] {
-  return maskWindows(ctx, fromIndex, toIndex, (c) => {
-    const fails = failingIn(anyRunsOf(ctx, c.sha));
-    return fails.has(INCOMPLETE_RUN) || tests.some((test) => fails.has(test));
-  });
-}
-
 interface Investigation {
   waiting: boolean;
   decisions: Decision[];
@@ -230,7 +192,18 @@ function investigate(
   const tooFlaky = open.filter((test) => history.failuresNeeded(test, retries, flakeRisk) === undefined);
   // Held as broken, like a pre-existing failure, until it passes again: reported once, not at every checkpoint.
   if (tooFlaky.length)
-    return { waiting: false, decisions: [tooFlakyReport(ctx, anchor, checkpoint, tooFlaky, history)], deterministic: tooFlaky };
+    return {
+      waiting: false,
+      decisions: [
+        tooFlakyReport(
+          ctx,
+          tooFlaky,
+          { from: ctx.commits[anchor.index] ?? checkpoint, fromIndex: anchor.index, to: checkpoint, toIndex: checkpointIndex },
+          history,
+        ),
+      ],
+      deterministic: tooFlaky,
+    };
   const needed = Math.max(retries + 1, ...open.map((test) => history.failuresNeeded(test, retries, flakeRisk)!));
   const reason = `new failure of ${newFails.join(", ")} at ${shaTag(checkpoint.sha)}: retry here and at last good ${shaTag(anchor.sha)}`;
   // Confirming runs go to other hosts than the ones that failed, so a broken machine cannot confirm itself.
@@ -293,251 +266,4 @@ function investigate(
   decisions.push(...search.decisions);
   if (search.waiting) return { ...waiting, decisions };
   return done();
-}
-
-/** A test whose flake rate no streak within `MAX_RUNS_PER_COMMIT` runs can outvote: reported, never reverted for. */
-function tooFlakyReport(ctx: SuiteContext, anchor: Anchor, checkpoint: LandedCommit, tests: string[], history: FlakeHistory): Decision {
-  const rates = tests.map((test) => `${test} ${(history.flakeRate(test)! * 100).toFixed(0)}%`).join(", ");
-  return {
-    type: "report",
-    suite: ctx.name,
-    kind: "too-flaky",
-    sha: checkpoint.sha,
-    tests,
-    summary: `${tests.join(", ")} failed at ${shaTag(checkpoint.sha)} but flake${tests.length > 1 ? "" : "s"} too often to judge (${rates} of runs): no ${MAX_RUNS_PER_COMMIT} failures in a row would make a break more likely than chance at flakeRisk ${ctx.suite.thresholds.flakeRisk}; quarantine the test until it is fixed`,
-    range: {
-      from: anchor.sha,
-      to: checkpoint.sha,
-      suspects: suspectsInRange(ctx.commits, anchor.index, ctx.indexOf.get(checkpoint.sha)!, ctx.name).length,
-    },
-  };
-}
-
-interface SearchInput {
-  id: string;
-  anchor: Anchor;
-  checkpoint: LandedCommit;
-  checkpointIndex: number;
-  /** Commit indexes of the suite-touching commits in (anchor, checkpoint]. */
-  suspects: number[];
-  tests: string[];
-  /** Failing runs the suspect `checkpoint` needed before the search; the culprit is blamed on one more. */
-  needed: number;
-  history: FlakeHistory;
-}
-
-interface SearchResult {
-  waiting: boolean;
-  decisions: Decision[];
-}
-
-/** One pass of the search: the tests still unexplained and the reverted windows that hide them. */
-interface SearchRound {
-  ctx: SuiteContext;
-  input: SearchInput;
-  tests: string[];
-  windows: MaskWindow[];
-}
-
-/**
- * Bisects for the earliest commit that breaks any of `tests`, declares it, then searches
- * after it for whatever tests it did not break (two culprits in one range). The last suspect
- * also carries the evidence of `checkpoint` itself, whose state it shares.
- */
-function searchCulprits(ctx: SuiteContext, requests: Requests, input: SearchInput): SearchResult {
-  const decisions: Decision[] = [];
-  let remaining = input.tests;
-  let start = 0;
-  let lastGood = input.anchor.sha;
-  while (remaining.length && start < input.suspects.length) {
-    const tests = remaining;
-    const round: SearchRound = { ctx, input, tests, windows: hidingWindows(ctx, input.anchor.index, input.checkpointIndex, tests) };
-    const { positions, badCounts } = bisectPositions(round, start, decisions);
-    if (positions.filter((p) => p.state === "skip").length > MAX_SKIPS) break;
-    const step = nextBisectStep(positions, ctx.parallelism);
-    // Unmeasurable commits hide the boundary: blaming any one of them would be a guess.
-    if (step.kind === "none" || step.kind === "ambiguous") break;
-    if (step.kind === "wait") return { waiting: true, decisions };
-    if (step.kind === "probe") {
-      requestBisectProbes(round, requests, start, step.positions);
-      return { waiting: true, decisions };
-    }
-    const hi = start + step.hi;
-    const culprit = suspectAt(round, hi);
-    const culpritRuns = runsAtPosition(round, hi);
-    const badRuns = culpritRuns.filter((r) => runVerdict(r, tests) === "bad");
-    // What the range itself shows of the tests' flakiness (commits where they both passed and
-    // failed) raises the streak: a flaky test's break needs as long a one at the boundary as at the suspect.
-    const needed = neededInRange(round, start, input.needed);
-    if (needed === undefined) {
-      decisions.push(tooFlakyReport(ctx, input.anchor, input.checkpoint, tests, input.history));
-      break;
-    }
-    // The boundary: the culprit fails as often as the suspect had to, on two hosts where the fleet
-    // has two, and the search ends with one run more than the suspect needed (a culprit found at
-    // the suspect itself runs there once more).
-    const failures = badCounts.slice(step.hi).reduce((a, b) => a + b, 0);
-    const hosts = failingHosts(badRuns, tests);
-    const fewHosts = hosts.length < hostsNeeded(ctx.fleet);
-    if (badRuns.length < Math.max(2, needed) || failures < needed + 1 || fewHosts) {
-      requestBoundaryRepeat(round, requests, hi, fewHosts ? hostsToAvoid(ctx.fleet, hosts) : undefined);
-      return { waiting: true, decisions };
-    }
-    if (step.lo >= 0) lastGood = suspectAt(round, start + step.lo).sha;
-    const broken = tests.filter((test) => failingIn(badRuns).has(test));
-    if (!ctx.declared.has(culprit.sha))
-      decisions.push(correctnessRegression(round, culprit, lastGood, broken, badRuns, culpritRuns.length));
-    remaining = remaining.filter((test) => !broken.includes(test));
-    start = hi + 1;
-    lastGood = culprit.sha;
-  }
-  return { waiting: false, decisions };
-}
-
-function suspectAt(round: SearchRound, position: number): LandedCommit {
-  return round.ctx.commits[round.input.suspects[position]!]!;
-}
-
-/** The reverts to cherry-pick when measuring the suspect at `position` (under a hiding window). */
-function picksAtPosition(round: SearchRound, position: number): string[] | undefined {
-  return picksAt(round.windows, round.input.suspects[position]!);
-}
-
-/** The suspect's runs; the last suspect also counts the checkpoint's runs when it measures the same state. */
-function runsAtPosition(round: SearchRound, position: number): RunRecord[] {
-  const { ctx, input } = round;
-  const sha = suspectAt(round, position).sha;
-  const picks = picksAtPosition(round, position);
-  const own = runsOf(ctx, sha, picks);
-  return position === input.suspects.length - 1 && !picks && sha !== input.checkpoint.sha
-    ? [...own, ...runsOf(ctx, input.checkpoint.sha)]
-    : own;
-}
-
-function cherryPickOptions(round: SearchRound, position: number): { cherryPicks?: string[] } {
-  const picks = picksAtPosition(round, position);
-  return picks ? { cherryPicks: picks } : {};
-}
-
-function cherryPickNote(round: SearchRound, position: number): string {
-  const picks = picksAtPosition(round, position);
-  return picks ? ` with ${picks.map(shaTag).join(", ")} cherry-picked` : "";
-}
-
-/**
- * The bisection state of every suspect from `start` on, and its failing-run count (index
- * position - start, for the evidence the boundary needs). Records a flaky decision for each
- * commit where one of the tests both passed and failed.
- */
-function bisectPositions(round: SearchRound, start: number, decisions: Decision[]): { positions: BisectPosition[]; badCounts: number[] } {
-  const { ctx, input, tests } = round;
-  const positions: BisectPosition[] = [];
-  const badCounts: number[] = [];
-  for (let position = start; position < input.suspects.length; position++) {
-    const runs = runsAtPosition(round, position);
-    const verdicts = runs.map((r) => runVerdict(r, tests));
-    badCounts.push(verdicts.filter((v) => v === "bad").length);
-    const mixed = mixedIn(runs).filter((test) => tests.includes(test));
-    if (mixed.length) {
-      decisions.push({
-        type: "flaky",
-        suite: ctx.name,
-        sha: suspectAt(round, position).sha,
-        tests: mixed,
-        summary: `${mixed.join(", ")} both passed and failed at one commit during bisection`,
-      });
-    }
-    positions.push({
-      state: positionState(runs, verdicts),
-      pending: hasPending(ctx, suspectAt(round, position).sha, picksAtPosition(round, position)),
-    });
-  }
-  return { positions, badCounts };
-}
-
-function positionState(runs: RunRecord[], verdicts: ReturnType<typeof runVerdict>[]): BisectPosition["state"] {
-  // A deterministic break never passes, so one pass clears a commit even if the test also flaked there.
-  if (verdicts.includes("good")) return "good";
-  if (verdicts.includes("bad")) return "bad";
-  // A commit whose runs never reach the tests (an earlier crash culprit) cannot say where the break is.
-  const crashed = runs.length > 0 && runs.every((r) => r.result.status !== "completed");
-  return crashed || runs.length >= 2 ? "skip" : "unknown";
-}
-
-function requestBisectProbes(round: SearchRound, requests: Requests, start: number, probePositions: number[]): void {
-  const { input, tests } = round;
-  for (const probe of probePositions) {
-    const position = start + probe;
-    requests.add(
-      suspectAt(round, position).sha,
-      "bisect",
-      `bisect ${tests.join(", ")} between ${shaTag(input.anchor.sha)} and ${shaTag(input.checkpoint.sha)}${cherryPickNote(round, position)}`,
-      input.id,
-      cherryPickOptions(round, position),
-    );
-  }
-}
-
-/** Not enough failures at the boundary yet: one more run there (away from `avoidHosts`), unless one is already queued. */
-function requestBoundaryRepeat(round: SearchRound, requests: Requests, position: number, avoidHosts?: string[]): void {
-  const culprit = suspectAt(round, position);
-  if (hasPending(round.ctx, culprit.sha, picksAtPosition(round, position))) return;
-  requests.add(
-    culprit.sha,
-    "bisect",
-    `repeat at the boundary ${shaTag(culprit.sha)}${cherryPickNote(round, position)}`,
-    round.input.id,
-    cherryPickOptions(round, position),
-    avoidHosts,
-  );
-}
-
-/**
- * The streak the search's boundary needs: the suspect's, or longer where the range's own commits
- * caught one of the tests flaking (its failures there join the history's); undefined when too flaky to judge.
- */
-function neededInRange(round: SearchRound, start: number, suspectNeeded: number): number | undefined {
-  const { ctx, input, tests } = round;
-  const { retries, flakeRisk } = ctx.suite.thresholds;
-  let needed = suspectNeeded;
-  for (const test of tests) {
-    const seen = { runs: 0, intermittent: 0 };
-    for (let position = start; position < input.suspects.length; position++) {
-      const { fails, passes } = countOutcomes(runsAtPosition(round, position), test);
-      if (!passes || !fails) continue;
-      seen.runs += fails + passes;
-      seen.intermittent += fails;
-    }
-    if (!seen.intermittent) continue;
-    const streak = streakNeeded(input.history.flakeRateWith(test, seen), retries, flakeRisk);
-    if (streak === undefined) return undefined;
-    needed = Math.max(needed, streak);
-  }
-  return needed;
-}
-
-function correctnessRegression(
-  round: SearchRound,
-  culprit: LandedCommit,
-  lastGood: string,
-  broken: string[],
-  badRuns: RunRecord[],
-  runCount: number,
-): Decision {
-  const { ctx, input, windows } = round;
-  const masked = windows.length
-    ? `, measuring commits under reverted ${windows.map((w) => shaTag(ctx.commits[w.culprit]!.sha)).join(", ")} with the revert cherry-picked`
-    : "";
-  return {
-    type: "regression",
-    suite: ctx.name,
-    kind: "correctness",
-    culprit: culprit.sha,
-    lastGood,
-    failingTests: broken.map((name) => ({ name, message: firstMessage(badRuns, name) })),
-    benchmarks: [],
-    summary: `${shaTag(culprit.sha)} "${culprit.title}" breaks ${broken.join(", ")}: failed ${badRuns.length}/${runCount} runs, passed at ${shaTag(lastGood)}; searched ${input.suspects.length} suite commits after ${shaTag(input.anchor.sha)}${masked}`,
-    investigation: input.id,
-    range: { from: input.anchor.sha, to: input.checkpoint.sha, suspects: input.suspects.length },
-  };
 }

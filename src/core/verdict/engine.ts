@@ -18,10 +18,10 @@ import { shaTag } from "../../model/sha.js";
  * tested: a revert restores the good state, and measuring that state right away keeps a new
  * regression landing soon after from cancelling out, unseen, against the revert.
  *
- * `flaky` decisions are re-derived from the whole history on every call, like everything
- * else; the caller reports each (suite, sha, tests) once. Regressions are filtered by `declared`.
- * With `input.carry` the walks resume where the carry left them (see `window.ts`), so the
- * flaky decisions of commits before the correctness walk's resume point are not repeated.
+ * `flaky` and `report` decisions are re-derived from the whole history on every call, like
+ * everything else; the caller tells each once. Regressions are filtered by `declared`. With
+ * `input.carry` the walks resume where the carry left them (see `window.ts`), so the flaky
+ * decisions and reports of checkpoints before the correctness walk's resume point are not repeated.
  */
 export const decide: DecisionEngine = (input) => evaluate(input).decisions;
 
@@ -53,7 +53,14 @@ export function evaluate(input: EngineInput, watch: (ctx: SuiteContext) => WalkO
   const seen = new Set<string>();
   const unique: Decision[] = [];
   for (const d of verdicts) {
-    const key = d.type === "regression" ? `r:${d.culprit}` : d.type === "flaky" ? `f:${d.sha}:${d.tests.join(",")}` : "";
+    const key =
+      d.type === "regression"
+        ? `r:${d.culprit}`
+        : d.type === "flaky"
+          ? `f:${d.sha}:${d.tests.join(",")}`
+          : d.type === "report"
+            ? `p:${d.kind}:${d.sha}:${d.tests.join(",")}`
+            : "";
     if (seen.has(key)) continue;
     seen.add(key);
     unique.push(d);

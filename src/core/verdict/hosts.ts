@@ -7,10 +7,9 @@ import type { HostQuarantine, RunRecord } from "../../model/engine.js";
  * blames a commit only once its failures were seen on two hosts.
  */
 
-/** The machine a run names: its host, else its executor (older results), else nothing. */
+/** The machine a run names, if it names one (`executor` says what ran the suite, not where). */
 export function hostOfRun(run: RunRecord): string | undefined {
-  const env = run.result.environment;
-  return env.host ?? env.executor;
+  return run.result.environment.host;
 }
 
 /** How many hosts a failure must be seen on before it is blamed on a commit: two where the fleet has two. */

@@ -53,6 +53,11 @@ export function mixedIn(runs: RunRecord[]): string[] {
   return [...passingIn(runs)].filter((t) => fails.has(t));
 }
 
+/** Landed and baseline runs: the ones that decide what is new at a checkpoint (retries and probes are evidence). */
+export function regularRuns(runs: RunRecord[]): RunRecord[] {
+  return runs.filter((r) => r.job.purpose === "landed" || r.job.purpose === "baseline");
+}
+
 /** Distinct hosts among the runs that failed any of `tests`. */
 export function failingHosts(runs: RunRecord[], tests: string[]): string[] {
   const out = new Set<string>();

@@ -115,7 +115,8 @@ function flakesBefore(ctx: SuiteContext, input: EngineInput, index: number): Cor
  * The latest checkpoint index each walk may resume at (correctness) or settle through
  * (performance) without a job still to come below it. A job asked for or in flight at a commit
  * changes its runs; a `landed` or `baseline` one, or a revert or rebaseline still to measure,
- * changes what fails there; an `ab` one only changes what the performance walk reads.
+ * changes what fails there; an `ab` one changes what the performance walk reads, and, against the
+ * commit's parent, what the correctness search sees at the parent too.
  */
 function settledBounds(evaluation: Evaluation, input: EngineInput): { correctness: number; performance: number } {
   const { ctx, requests } = evaluation;
@@ -125,8 +126,11 @@ function settledBounds(evaluation: Evaluation, input: EngineInput): { correctnes
     const index = ctx.indexOf.get(job.sha);
     if (index === undefined) continue;
     performance = Math.min(performance, index - 1);
+    // An `ab` job of a commit against its parent is also a correctness boundary check of both.
+    const parentCheck = job.purpose === "ab" && job.baselineSha === ctx.commits[index]!.parent;
     if (job.purpose !== "ab")
       correctness = Math.min(correctness, job.purpose === "landed" || job.purpose === "baseline" ? index - 1 : index);
+    else if (parentCheck) correctness = Math.min(correctness, index - 1);
   }
   for (const c of unmeasuredReverts(ctx, input)) correctness = Math.min(correctness, ctx.indexOf.get(c.sha)! - 1);
   for (const r of ctx.rebaselines) {

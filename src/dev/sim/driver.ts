@@ -2,9 +2,21 @@ import type { SuiteConfig } from "../../model/config.js";
 import { planLandedJobs } from "../../core/plan.js";
 import { decide } from "../../core/verdict/engine.js";
 import { type Decision, type DecisionEngine, type EngineInput, type RunRecord } from "../../model/engine.js";
-import { DEFAULT_OPTIONS, SUITE, planStream, shaFor, synthesize, type PlannedCommit, type SimCommit, type SimOptions } from "./model.js";
+import {
+  DEFAULT_OPTIONS,
+  SUITE,
+  iso,
+  planStream,
+  shaFor,
+  synthesize,
+  type PlannedCommit,
+  type SimCommit,
+  type SimOptions,
+} from "./model.js";
 import { Rng } from "./prng.js";
 import { fastFailMinutes, fleetHosts, hostOf } from "./fleet.js";
+import { hostHealth } from "../../core/verdict/hostHealth.js";
+import type { HostQuarantine } from "../../model/engine.js";
 import { summarize, type SimulationReport } from "./metrics.js";
 import { SimHistory } from "./history.js";
 import type { QueuedJob, SimTrace } from "./trace.js";
@@ -19,6 +31,11 @@ import { revertTitle } from "../../model/revertCommit.js";
  * commit is tested, which is the situation bisection exists for. Like the app, it keeps only the
  * window of history the engine still needs (`SimHistory`), so a long stream costs linear time.
  */
+
+/** Runs of the fleet the host health check reads: its recent past. */
+const HEALTH_RUNS = 300;
+/** Canary jobs number their attempts from here, clear of the engine's own. */
+const CANARY_ATTEMPTS = 10_000;
 
 type EventBody =
   | { at: number; kind: "push"; commits: PlannedCommit[] }
@@ -60,6 +77,8 @@ export function simulate(
   const reverts = new Map<string, number>();
   const flaky = new Set<string>();
   const reports = new Map<string, SimTrace["reports"][number]>();
+  const quarantines: HostQuarantine[] = [];
+  let canaries = 0;
   let shaCounter = 0;
   let now = 0;
 
@@ -103,7 +122,7 @@ export function simulate(
     return commit;
   };
 
-  const enqueue = (job: JobRequest, investigation?: string, avoidHosts?: string[]): void => {
+  const enqueue = (job: JobRequest, investigation?: string, avoidHosts?: string[], onlyHost?: string): void => {
     const id = jobId(job);
     if (jobs.has(id)) return;
     if (job.purpose === "landed") {
@@ -117,8 +136,9 @@ export function simulate(
         }
       }
     }
-    jobs.set(id, { job, investigation, queuedAt: now, ...(avoidHosts ? { avoidHosts } : {}) });
-    history.pending.set(id, job);
+    jobs.set(id, { job, investigation, queuedAt: now, ...(avoidHosts ? { avoidHosts } : {}), ...(onlyHost ? { onlyHost } : {}) });
+    // A canary is the fleet's job, not the suite's: the engine neither waits for it nor counts on its result.
+    if (!onlyHost) history.pending.set(id, job);
     queue.push(id);
   };
 
@@ -126,7 +146,13 @@ export function simulate(
     for (let g = 0; g < gpus.length; g++) {
       if (gpus[g] !== undefined || queue.length === 0) continue;
       // A job that checks failures stays off the hosts that produced them, as the app's queue routes it.
-      const allowed = (id: string) => !jobs.get(id)!.avoidHosts?.includes(hostOf(g, o));
+      // A quarantined host runs only its canaries; a canary runs only there.
+      const host = hostOf(g, o);
+      const quarantined = quarantines.some((q) => q.host === host && q.to === undefined);
+      const allowed = (id: string) => {
+        const q = jobs.get(id)!;
+        return q.onlyHost ? q.onlyHost === host : !quarantined && !q.avoidHosts?.includes(host);
+      };
       const investigation = queue.findIndex((id) => jobs.get(id)!.job.purpose !== "landed" && allowed(id));
       const pick = investigation >= 0 ? investigation : queue.findIndex(allowed);
       if (pick < 0) continue;
@@ -142,10 +168,31 @@ export function simulate(
     }
   };
 
+  // Per-host health across the fleet's recent runs, as the app keeps it across suites.
+  const checkHosts = (): void => {
+    for (const d of hostHealth({ runs: history.runs.slice(-HEALTH_RUNS), quarantines, now: iso(now) })) {
+      if (d.type === "quarantine") quarantines.push({ host: d.host, from: iso(now) });
+      else if (d.type === "readmit") quarantines.find((q) => q.host === d.host && q.to === undefined)!.to = iso(now);
+      else if (![...jobs.values()].some((q) => q.onlyHost === d.host && q.startedAt === undefined)) {
+        const { baselineSha: _b, baselineCherryPicks: _p, ...job } = d.run.job;
+        enqueue({ ...job, purpose: "retry", attempt: CANARY_ATTEMPTS + ++canaries }, undefined, undefined, d.host);
+      }
+    }
+  };
+
   const callEngine = (): void => {
+    checkHosts();
     // A GPU that a queued job is about to take is not free for an extra probe.
     const free = Math.max(1, gpus.filter((g) => g === undefined).length - queue.length);
-    const base = { suite, rebaselines: [], parallelism: free, capabilities: { cherryPick: o.cherryPick }, hosts: fleetHosts(o) };
+    const admitted = fleetHosts(o).filter((h) => !quarantines.some((q) => q.host === h && q.to === undefined));
+    const base = {
+      suite,
+      rebaselines: [],
+      parallelism: free,
+      capabilities: { cherryPick: o.cherryPick },
+      hosts: admitted,
+      ...(quarantines.length ? { quarantines: quarantines.map((q) => ({ ...q })) } : {}),
+    };
     const input = history.windowed(base);
     const decisions = engine(input);
     onCall?.({ input, decisions, full: () => history.full(base), windowLength: history.windowLength() });
@@ -199,6 +246,7 @@ export function simulate(
     reverts,
     flaky,
     reports: [...reports.values()],
+    quarantines,
     endedAt: now,
   };
 }

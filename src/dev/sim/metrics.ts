@@ -56,6 +56,9 @@ export interface FleetFigures {
   lost: number;
   /** Reports by kind (gave up, outside the globs, fixed forward, too flaky, drift). */
   reports: Record<ReportKind, number>;
+  /** Hosts quarantined by their health, and how many of those were re-admitted after clean canaries. */
+  quarantines: number;
+  readmitted: number;
   /** Land to revert of found slowdowns (minutes): what a mixed fleet delays. */
   slowdownMinutesToRevert: { median: number; p90: number } | null;
 }
@@ -257,6 +260,8 @@ function fleetFigures(t: SimTrace, index: Map<string, number>, culprits: Culprit
     reported: culprits.filter((c) => c.reported).length,
     lost: culprits.filter((c) => !c.found && !c.reported && expected(c)).length,
     reports,
+    quarantines: t.quarantines.length,
+    readmitted: t.quarantines.filter((q) => q.to !== undefined).length,
     slowdownMinutesToRevert: slowTimes.length ? { median: quantile(slowTimes, 0.5), p90: quantile(slowTimes, 0.9) } : null,
   };
 }

@@ -210,7 +210,7 @@ export function shaFor(n: number, seed: number): string {
 
 const EPOCH = Date.parse("2026-11-25T00:00:00Z");
 
-function iso(minutes: number): string {
+export function iso(minutes: number): string {
   return new Date(EPOCH + Math.round(minutes * 60_000)).toISOString();
 }
 

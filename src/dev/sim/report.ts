@@ -154,6 +154,8 @@ export interface ClassSummary {
   unneededReverts: number;
   gaveUp: number;
   reports: number;
+  quarantines: number;
+  readmitted: number;
   flakyReports: number;
   gpuJobs: number;
   jobsPerCulprit: number | null;
@@ -182,6 +184,8 @@ export function summarizeClass(name: string, what: string, reports: SimulationRe
     unneededReverts: sum((r) => r.fleet.unneededReverts),
     gaveUp: sum((r) => r.fleet.reports["gave-up"]),
     reports: sum((r) => Object.values(r.fleet.reports).reduce((a, b) => a + b, 0)),
+    quarantines: sum((r) => r.fleet.quarantines),
+    readmitted: sum((r) => r.fleet.readmitted),
     flakyReports: sum((r) => r.flakyReports),
     gpuJobs: sum((r) => r.gpuJobs.total),
     jobsPerCulprit: jobs.length ? jobs.reduce((a, b) => a + b, 0) / jobs.length : null,
@@ -199,6 +203,7 @@ export function classTable(classes: ClassSummary[]): string {
     "reverted after a fix",
     "gave-up reports",
     "all reports",
+    "hosts quarantined (re-admitted)",
     "flaky reports",
     "GPU jobs",
     "jobs/culprit",
@@ -214,6 +219,7 @@ export function classTable(classes: ClassSummary[]): string {
     String(c.unneededReverts),
     String(c.gaveUp),
     String(c.reports),
+    `${c.quarantines} (${c.readmitted})`,
     String(c.flakyReports),
     String(c.gpuJobs),
     f1(c.jobsPerCulprit),

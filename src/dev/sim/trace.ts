@@ -1,4 +1,4 @@
-import type { RegressionDecision, ReportDecision, RunRecord } from "../../model/engine.js";
+import type { HostQuarantine, RegressionDecision, ReportDecision, RunRecord } from "../../model/engine.js";
 import type { SimCommit, SimOptions } from "./model.js";
 import { type JobRequest } from "../../model/jobs.js";
 
@@ -9,6 +9,8 @@ export interface QueuedJob {
   queuedAt: number;
   startedAt?: number;
   gpu?: number;
+  /** A canary: it runs on this (quarantined) host only. */
+  onlyHost?: string;
   /** Hosts the engine asked it to stay off. */
   avoidHosts?: string[];
   /** Its GPU's fast-failing fault ended it early. */
@@ -25,5 +27,7 @@ export interface SimTrace {
   flaky: Set<string>;
   /** Each report once (suite, kind, sha), when it was first made. */
   reports: { decision: ReportDecision; at: number }[];
+  /** Hosts quarantined by their health, and when re-admitted. */
+  quarantines: HostQuarantine[];
   endedAt: number;
 }

@@ -137,13 +137,16 @@ describe("correctness", () => {
     expect(once.flaky[0]?.tests).toEqual([INCOMPLETE_RUN]);
   });
 
-  it("never probes or blames a commit that does not touch the suite", () => {
+  it("never bisects or blames a commit that does not touch the suite, and checks the culprit's parent", () => {
     const touches = (i: number) => i % 2 === 0;
+    // Odd commits touch no suite path, and commit 5 is the one that breaks t_a.
     const d = drive({ commits: history(12, touches), landed: [0, 10], behave: breaksFrom(5) });
-    expect(
-      d.jobs.every((j) => j.purpose === "landed" || j.purpose === "retry" || touches(Number.parseInt(j.sha.slice(0, 12), 16) - 1)),
-    ).toBe(true);
-    expect(d.regressions[0]?.culprit).toBe(sha(6));
+    const index = (s: string) => Number.parseInt(s.slice(0, 12), 16) - 1;
+    const untouched = d.jobs.filter((j) => j.purpose !== "landed" && j.purpose !== "retry" && !touches(index(j.sha)));
+    // Only the parent of the suite commit found, 6, is run: it fails, so 6 is innocent.
+    expect(untouched.map((j) => index(j.sha))).toEqual([5]);
+    expect(d.regressions).toEqual([]);
+    expect(d.reports.map((r) => [r.kind, r.sha])).toEqual([["outside-globs", sha(5)]]);
   });
 
   it("reports a failure with no suite commit in range as environment, not a regression", () => {
@@ -230,5 +233,39 @@ describe("idempotence", () => {
     const input = { suite: SUITE, commits, runs: d.runs, pending: [], rebaselines: [], declared: [], parallelism: 1 };
     expect(decide(input).filter((x) => x.type === "regression")).toHaveLength(1);
     expect(decide({ ...input, declared: [sha(5)] }).filter((x) => x.type === "regression")).toEqual([]);
+  });
+});
+
+describe("before blaming", () => {
+  it("checks the culprit's parent in the same job where commits no glob matches lie before it, and reports a break among them", () => {
+    // Commits 2-4 touch no suite path; commit 3 breaks t_a. The next suite commit, 5, is innocent.
+    const touches = (i: number) => i < 2 || i > 4;
+    const d = drive({ commits: history(8, touches), landed: [0, 7], behave: breaksFrom(3) });
+    expect(d.regressions).toEqual([]);
+    expect(d.reports).toEqual([expect.objectContaining({ kind: "outside-globs", sha: sha(4), tests: ["t_a"] })]);
+    expect(d.reports[0]!.summary).toMatch(/k\/\*\*/);
+    // The same stream with the break in suite commit 5: its parent passes, and 5 is blamed.
+    const real = drive({ commits: history(8, touches), landed: [0, 7], behave: breaksFrom(5) });
+    expect(real.regressions.map((r) => r.culprit)).toEqual([sha(5)]);
+    expect(real.jobs.filter((j) => j.purpose === "ab" && j.sha === sha(5) && j.baselineSha === sha(4))).toHaveLength(1);
+  });
+
+  it("reports a break fixed forward at a later checkpoint instead of reverting it", () => {
+    // 3 breaks t_a; 9 fixes it (not a revert); the landed run at 10 passes before the search ends.
+    const d = drive({ commits: history(11), landed: [0, 7, 10], behave: (i) => ({ fail: i >= 3 && i < 9 ? ["t_a"] : [] }) });
+    expect(d.regressions).toEqual([]);
+    expect(d.reports).toEqual([expect.objectContaining({ kind: "fixed-forward", sha: sha(3), tests: ["t_a"] })]);
+  });
+
+  it("ends a search it cannot finish with a gave-up report naming the range", () => {
+    // Every commit from 2 to 7 crashes (a crash nobody reverted); t_b broke somewhere under it.
+    const d = drive({
+      commits: history(10),
+      landed: [0, 9],
+      behave: (i) => (i >= 2 && i < 8 ? { status: "crashed" } : { fail: i >= 8 ? ["t_b"] : [] }),
+    });
+    expect(d.regressions.filter((r) => r.failingTests.some((t) => t.name === "t_b"))).toEqual([]);
+    const gaveUp = d.reports.filter((r) => r.kind === "gave-up");
+    expect(gaveUp).toEqual([expect.objectContaining({ sha: sha(9), range: expect.objectContaining({ from: sha(0), to: sha(9) }) })]);
   });
 });

@@ -297,6 +297,10 @@ def check_attention(lib, quick=False):
         ("f16 d64 decode GQA 16/4 Lq=2 causal paged 32 chunk 1", dict(B=3, H=16, Hk=4, D=64, dtype=torch.float16, lq=[2, 1, 2], lk=[700, 129, 40], causal=True, page_size=32, cpu_ref=True, env={"SK_DECODE_CHUNK": "1"})),
         ("bf16 d128 decode GQA 32/8 paged 16 seqused 2-warp (v12)", dict(B=5, H=32, Hk=8, D=128, dtype=bf, lq=[1] * 5, lk=[900, 700, 64, 300, 1000], used=[850, 1, 64, 0, 999], page_size=16, cpu_ref=True, env={"SK_DECODE_VARIANT": "12"})),
         ("bf16 d256 decode GQA 32/8 Lq=4 causal paged 16 2-warp (v12)", dict(B=3, H=32, Hk=8, D=256, dtype=bf, lq=[4, 1, 4], lk=[600, 300, 40], causal=True, page_size=16, cpu_ref=True, env={"SK_DECODE_VARIANT": "12"})),
+        # one split over > 256 pages: the shared-memory page window is refilled mid-sequence
+        ("bf16 d128 decode GQA 32/8 paged 16 one split (page window refill)", dict(B=3, H=32, Hk=8, D=128, dtype=bf, lq=[1] * 3, lk=[5000, 4200, 300], used=[4999, 4105, 300], page_size=16, splits=1)),
+        ("f16 d128 decode GQA 32/8 paged 16 one split 3-stage (v11)", dict(B=2, H=32, Hk=8, D=128, dtype=torch.float16, lq=[1, 1], lk=[4500, 4400], page_size=16, splits=1, env={"SK_DECODE_VARIANT": "11"})),
+        ("bf16 d256 decode GQA 32/8 Lq=3 causal paged 16 one split (v12)", dict(B=2, H=32, Hk=8, D=256, dtype=bf, lq=[3, 3], lk=[4400, 5000], page_size=16, causal=True, splits=1)),
         ("bf16 d128 decode GQA 32/8 paged 48 3-stage chunk 2", dict(B=4, H=32, Hk=8, D=128, dtype=bf, lq=[1] * 4, lk=[1000, 500, 48, 333], page_size=48, cpu_ref=True, env={"SK_DECODE_VARIANT": "11", "SK_DECODE_CHUNK": "2"})),
     ]
     cases += more

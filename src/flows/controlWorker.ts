@@ -94,9 +94,9 @@ export async function processIntakeJob(deps: PipelineDeps, job: Job, token?: str
     }
   }
   await deps.queues.intakeDone(push, id);
-  const { notes, queued, uncovered } = followUp;
-  if (notes.length + queued.length + uncovered.length > 0) {
-    await deps.queues.addFollowUp({ type: "follow-up", repo: push.repo, after: push.after, notes, queued, uncovered }, id);
+  const { notes, queued, uncovered, supersede } = followUp;
+  if (notes.length + queued.length + uncovered.length + supersede.length > 0) {
+    await deps.queues.addFollowUp({ type: "follow-up", repo: push.repo, after: push.after, notes, queued, uncovered, supersede }, id);
   }
   return followUp.outcome;
 }

@@ -6,14 +6,21 @@ import { repoKey, type RepoRef } from "../model/repo.js";
 import { jobId, type JobRequest } from "../model/jobs.js";
 import { shortSha } from "../model/sha.js";
 
+/** What a dispatch can leave to its caller's follow-up, so that nothing after the GPU job's queueing waits in line. */
+export interface DeferredDispatch {
+  notes: { kind: string; sha: string; suite?: string; text: string }[];
+  /** `landed` jobs queued whose older queued jobs of the same suite are to be withdrawn. */
+  supersede: JobRequest[];
+}
+
 /**
  * Sends a GPU job where the config says GPU jobs run: the queue that `sheriff worker`
  * hosts pull from, or a `workflow_dispatch` of the post-land workflow on self-hosted runners.
  * Returns false when the ledger already knew the job (nothing is sent twice).
  *
- * With `superseded`, the commits whose queued `landed` job this one replaced are collected there
- * for the caller to refresh their check runs later (intake does it after its branch's turn, so no
- * GitHub call waits inside the turn); without it they are refreshed here.
+ * With `later`, its timeline note and the withdrawal of the older queued `landed` jobs it replaces
+ * are handed to the caller (intake does them on its follow-up queue, after its branch's turn);
+ * without it they are done here.
  */
 export async function dispatchJob(
   deps: PipelineDeps,
@@ -21,7 +28,7 @@ export async function dispatchJob(
   config: SheriffConfig,
   suite: SuiteConfig,
   job: JobRequest,
-  options: { superseded?: string[] } = {},
+  options: { later?: DeferredDispatch } = {},
 ): Promise<boolean> {
   const key = repoKey(repo);
   if (!(await deps.ledger.recordJobQueued(key, job))) return false;
@@ -41,12 +48,13 @@ export async function dispatchJob(
     await deps.queues.addGpu({ repo, job, suite });
     // After the new job is queued: its GPU job waits for nothing, and the older ones were only waiting anyway.
     if (job.purpose === "landed") {
-      const superseded = await supersedeQueuedLanded(deps, repo, job);
-      if (options.superseded) options.superseded.push(...superseded);
-      else for (const sha of superseded) await refreshCheckRun(deps, repo, sha);
+      if (options.later) options.later.supersede.push(job);
+      else for (const sha of await supersedeQueuedLanded(deps, repo, job)) await refreshCheckRun(deps, repo, sha);
     }
   }
-  await deps.ledger.note(key, { kind: "job", sha: job.sha, suite: suite.name, text: `queued ${job.purpose} job ${jobId(job)}` });
+  const note = { kind: "job", sha: job.sha, suite: suite.name, text: `queued ${job.purpose} job ${jobId(job)}` };
+  if (options.later) options.later.notes.push(note);
+  else await deps.ledger.note(key, note);
   return true;
 }
 
@@ -55,11 +63,15 @@ export async function dispatchJob(
  * older `landed` jobs still queued are withdrawn, and bisection covers those commits if the
  * newest one turns out bad. A job a worker already started is left to finish.
  */
-async function supersedeQueuedLanded(deps: PipelineDeps, repo: RepoRef, newest: JobRequest): Promise<string[]> {
+export async function supersedeQueuedLanded(deps: PipelineDeps, repo: RepoRef, newest: JobRequest): Promise<string[]> {
   const key = repoKey(repo);
-  const waiting = (await deps.ledger.activeJobs(key, newest.suite)).filter(
-    (r) => r.state === "queued" && r.job.purpose === "landed" && r.job.suite === newest.suite && r.job.sha !== newest.sha,
-  );
+  const active = await deps.ledger.activeJobs(key, newest.suite);
+  // Only jobs queued before it: run late (on a follow-up queue), this may find newer pushes' jobs
+  // queued after it, which are not its to withdraw. Once it runs or ran, those before it have too.
+  const position = active.findIndex((r) => r.id === jobId(newest));
+  const waiting = active
+    .slice(0, Math.max(position, 0))
+    .filter((r) => r.state === "queued" && r.job.purpose === "landed" && r.job.suite === newest.suite && r.job.sha !== newest.sha);
   const withdrawn: string[] = [];
   for (const { job } of waiting) {
     if (!(await deps.queues.withdrawGpu(repo, job))) continue;

@@ -13,7 +13,7 @@ import { shaSchema } from "../model/sha.js";
 import { commitInfos, firstParents, git, landedCommits } from "../adapters/git/git.js";
 import { summarizeUncovered } from "../core/summary.js";
 import type { PipelineDeps } from "./deps.js";
-import { dispatchJob } from "./dispatch.js";
+import { dispatchJob, supersedeQueuedLanded, type DeferredDispatch } from "./dispatch.js";
 import { refreshCheckRun } from "./checkRun.js";
 import { repoKey, type RepoRef } from "../model/repo.js";
 
@@ -232,7 +232,13 @@ export async function recordPush(deps: PipelineDeps, job: IntakeJob, prepared: R
   const aligned = await againstLedger(deps, job, prepared);
   if (aligned.kind === "stale") {
     deps.log.info({ repo: key, sha: job.after }, "push already taken in before later ones: nothing to do");
-    return { notes, queued: [], uncovered: [], outcome: { kind: "ignored", reason: "already taken in, and the branch moved on since" } };
+    return {
+      notes,
+      queued: [],
+      uncovered: [],
+      supersede: [],
+      outcome: { kind: "ignored", reason: "already taken in, and the branch moved on since" },
+    };
   }
   const { config, commits, infos } = aligned.push;
   if (aligned.missed > 0) {
@@ -257,19 +263,19 @@ export async function recordPush(deps: PipelineDeps, job: IntakeJob, prepared: R
   const jobs = firstSight
     ? config.suites.map((s) => ({ sha: job.after, suite: s.name, purpose: "landed" as const, attempt: 0 }))
     : planLandedJobs(commits);
-  const superseded: string[] = [];
+  for (const c of commits) notes.push({ kind: "landed", sha: c.sha, text: `${c.title} (suites: ${c.suites.join(", ") || "none"})` });
+  const later: DeferredDispatch = { notes, supersede: [] };
   for (const request of jobs) {
     const suite = config.suites.find((s) => s.name === request.suite)!;
-    await dispatchJob(deps, repo, config, suite, request, { superseded });
+    await dispatchJob(deps, repo, config, suite, request, { later });
   }
 
   const queued = [...new Set(jobs.map((j) => j.sha))];
-  const refreshed = [...new Set([...queued, ...superseded])];
-  for (const c of commits) notes.push({ kind: "landed", sha: c.sha, text: `${c.title} (suites: ${c.suites.join(", ") || "none"})` });
   deps.log.info({ repo: key, sha: job.after, commits: commits.length, newCommits, jobs: jobs.length }, "push planned");
   return {
     notes,
-    queued: refreshed,
+    queued,
+    supersede: later.supersede,
     uncovered: commits.flatMap((c, i) =>
       c.suites.length === 0 && !queued.includes(c.sha) ? [{ sha: c.sha, files: infos[i]!.files.length }] : [],
     ),
@@ -277,11 +283,16 @@ export async function recordPush(deps: PipelineDeps, job: IntakeJob, prepared: R
   };
 }
 
-/** After the turn, on the follow-up queue: the check runs of the push's commits and its timeline notes. */
+/**
+ * After the turn, on the follow-up queue: the withdrawal of older queued jobs the push's jobs
+ * replace, the check runs of its commits and of those it superseded, and its timeline notes.
+ */
 export async function followUpPush(deps: PipelineDeps, repo: RepoRef, followUp: PushFollowUp): Promise<void> {
   const { octokit } = await deps.access.forInstallation(repo.installationId);
+  const superseded: string[] = [];
+  for (const newest of followUp.supersede) superseded.push(...(await supersedeQueuedLanded(deps, repo, newest)));
   await Promise.all([
-    ...followUp.queued.map((sha) => refreshCheckRun(deps, repo, sha)),
+    ...[...new Set([...followUp.queued, ...superseded])].map((sha) => refreshCheckRun(deps, repo, sha)),
     ...followUp.uncovered.map(({ sha, files }) =>
       upsertCheckRun(octokit, deps.ledger, repo, sha, { done: true, summary: summarizeUncovered(files) }),
     ),

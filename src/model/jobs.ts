@@ -69,11 +69,13 @@ export type IntakeJob = z.infer<typeof intakeJobSchema>;
  * and its timeline notes. Every step is idempotent, so a retry redoes all of it.
  */
 export const pushFollowUpSchema = z.object({
-  notes: z.array(z.object({ kind: z.string(), sha: shaSchema, text: z.string() })),
+  notes: z.array(z.object({ kind: z.string(), sha: shaSchema, suite: z.string().optional(), text: z.string() })),
   /** Commits with jobs, and those whose jobs this push superseded: their check runs are refreshed from the ledger. */
   queued: z.array(shaSchema),
   /** Commits no suite covers, with how many files they changed. */
   uncovered: z.array(z.object({ sha: shaSchema, files: z.number().int() })),
+  /** `landed` jobs the push queued: older queued jobs of their suites are withdrawn, and their commits' check runs refreshed. */
+  supersede: z.array(jobRequestSchema),
 });
 export type PushFollowUp = z.infer<typeof pushFollowUpSchema>;
 

@@ -12,6 +12,7 @@ import { Ledger } from "../../src/adapters/store/ledger.js";
 import { decide } from "../../src/core/verdict/engine.js";
 import { startControlWorkers, type ControlWorkers } from "../../src/flows/controlWorker.js";
 import { reconcileBranches } from "../../src/flows/reconcile.js";
+import { followUpPush } from "../../src/flows/intake.js";
 import type { PipelineDeps } from "../../src/flows/deps.js";
 import type { IntakeJob } from "../../src/model/jobs.js";
 import type { RepoRef } from "../../src/model/repo.js";
@@ -377,5 +378,23 @@ describe("intake listing", () => {
     expect(recorded).toHaveLength(2_101);
     expect(recorded.at(-1)).toMatchObject({ sha: head, title: "Tune alpha 2100", suites: ["alpha"] });
     expect(recorded[1]!.title).toBe("Tune alpha 1");
+  });
+
+  it("withdraws an older queued job of the suite after the turn, and never a newer one", async () => {
+    const root = (await h.git(wc, "rev-parse", "HEAD")).trim();
+    await pushAndTakeIn(null, root);
+    const older = await commit("Tune alpha", { "alpha/a.cu": "1\n" });
+    await pushAndTakeIn(root, older);
+    const newer = await commit("Tune alpha again", { "alpha/a.cu": "2\n" });
+    await pushAndTakeIn(older, newer);
+    const state = async (sha: string) => (await deps.ledger.jobsAt(KEY, sha)).map((j) => j.state);
+    expect(await state(older)).toEqual(["superseded"]);
+    expect(await state(newer)).toEqual(["queued"]);
+
+    // The older push's follow-up, run again late, finds the newer job queued after its own: it stays.
+    const olderJob = { sha: older, suite: "alpha", purpose: "landed" as const, attempt: 0 };
+    await followUpPush(deps, ref, { notes: [], queued: [], uncovered: [], supersede: [olderJob] });
+    expect(await state(newer)).toEqual(["queued"]);
+    expect((await deps.queues.gpu.getJobs(["waiting", "prioritized"])).map((j) => j.data.job.sha)).toContain(newer);
   });
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +30,20 @@ describe("workflow files", () => {
     expect(problems).toContainEqual(
       expect.objectContaining({ kind: "pin", line: 7, message: expect.stringMatching(/actions\/checkout@v4/) }),
     );
+  });
+
+  it("runs Sheriff only at a commit, refusing a branch or tag before anything else", () => {
+    const wf = parse(readFileSync(join(ROOT, "workflows/post-land-gpu.yml"), "utf8")) as {
+      jobs: Record<string, { env: Record<string, string>; steps: { run?: string; with?: Record<string, string> }[] }>;
+    };
+    const job = Object.values(wf.jobs)[0]!;
+    const guard = job.steps[0]!.run!;
+    const script = (ref: string) => spawnSync("bash", ["-c", guard], { env: { ...process.env, SHERIFF_REF: ref } }).status;
+    expect(script("main")).toBe(1);
+    expect(script("v1.2.0")).toBe(1);
+    expect(script(job.env.SHERIFF_REF!)).toBe(1);
+    expect(script("0123456789abcdef0123456789abcdef01234567")).toBe(0);
+    expect(job.steps.find((s) => s.with?.path === "sheriff")!.with!.ref).toBe("${{ env.SHERIFF_REF }}");
   });
 
   it("names every action of another repository by a full commit sha", () => {

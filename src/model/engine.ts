@@ -48,9 +48,10 @@ export interface EngineInput {
   /** How many jobs may run at once for this suite (free GPUs); bisection may probe in parallel. */
   parallelism: number;
   /**
-   * The hosts that may run this suite's jobs now (quarantined ones left out). With two or more, a
-   * failure must be seen on two of them before a commit is blamed, and retries and boundary checks
-   * are asked for away from the hosts that failed. Absent or one: every run counts alike.
+   * The fleet's hosts, quarantined ones included (so what a blame needs does not change while one
+   * is out). With two or more, a failure must be seen on two of them before a commit is blamed, and
+   * retries and boundary checks are asked for away from the hosts that failed. Absent or one:
+   * every run counts alike.
    */
   hosts?: string[];
   /** Hosts whose results are discounted over a span of time (quarantined), from `hostHealth`. */

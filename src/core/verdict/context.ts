@@ -33,7 +33,7 @@ export interface SuiteContext {
   known: Set<string>;
   declared: Set<string>;
   parallelism: number;
-  /** The admitted hosts of the fleet (`EngineInput.hosts`): where a confirming run may go. */
+  /** The fleet's hosts (`EngineInput.hosts`): how many a blame needs, where a confirming run may go. */
   fleet: string[];
   rebaselines: EngineInput["rebaselines"];
   /** Set to record every `maskWindows` scan, for a caller that must know which declarations a walk read. */

@@ -209,7 +209,7 @@ function investigate(
   // Confirming runs go to other hosts than the ones that failed, so a broken machine cannot confirm itself.
   const failedOn = failingHosts(checkpointRuns, newFails);
   const avoid = hostsToAvoid(ctx.fleet, failedOn);
-  const moreHosts = open.length > 0 && failedOn.length < hostsNeeded(ctx.fleet);
+  const moreHosts = open.length > 0 && hostsNeeded(ctx.fleet) > 1 && failedOn.length < hostsNeeded(ctx.fleet);
   // `retries` runs at once, then one at a time while `more` holds (capped): true once settled.
   const settle = (sha: string, have: number, more: boolean): boolean => {
     const target = Math.min(MAX_RUNS_PER_COMMIT, Math.max(retries + 1, more ? have + 1 : 0));

@@ -96,7 +96,8 @@ export function performanceTrack(
     const index = ctx.indexOf.get(checkpoint.sha)!;
     if (index <= start.afterIndex) continue;
     const settled = () => observe?.(index, { anchors, effects }, out);
-    const level = levelOfRuns(runsOf(ctx, checkpoint.sha));
+    const checkpointRuns = runsOf(ctx, checkpoint.sha);
+    const level = levelOfRuns(checkpointRuns);
     if (!level.size) {
       settled();
       continue;
@@ -137,9 +138,14 @@ export function performanceTrack(
     // landed still shows against the levels before it at the next checkpoint. A dismissed alarm
     // against one level does not excuse the others.
     let shifted = false;
+    let screened = false;
     for (const anchor of [...anchors].reverse()) {
       const from = anchor.index;
-      const expected = scaleLevel(levelOfRuns(runsOf(ctx, anchor.sha)), factorsBetween(from, index));
+      // GPU models differ in speed by more than a slowdown: a level is only held to levels of its own model.
+      const anchorRuns = sameGpuModel(runsOf(ctx, anchor.sha), checkpointRuns);
+      if (!anchorRuns.length) continue;
+      screened = true;
+      const expected = scaleLevel(levelOfRuns(anchorRuns), factorsBetween(from, index));
       const suspicious = slowdowns(compareLevels(level, expected, 1 + SCREEN_FRACTION * thresholds.slowdown), thresholds, SCREEN_FRACTION);
       if (!suspicious.length) continue;
       const outcome = investigate(ctx, requests, {
@@ -157,10 +163,18 @@ export function performanceTrack(
     }
     // Confirmed, dismissed or clean, this level is what later commits are held to; a revert brings
     // it back down. Past a confirmed shift (blamed or not) the older levels would only find it again.
-    anchors = shifted ? [{ index, sha: checkpoint.sha }] : [...anchors, { index, sha: checkpoint.sha }].slice(-RECENT_LEVELS);
+    // A level no accepted one of its model could screen is not accepted either: a step hidden there must still show.
+    if (shifted) anchors = [{ index, sha: checkpoint.sha }];
+    else if (screened) anchors = [...anchors, { index, sha: checkpoint.sha }].slice(-RECENT_LEVELS);
     settled();
   }
   return out;
+}
+
+/** The runs of `runs` on a GPU model that `like` ran on (all of them where results name no model). */
+function sameGpuModel(runs: RunRecord[], like: RunRecord[]): RunRecord[] {
+  const models = new Set(like.map((r) => r.result.environment.gpu));
+  return models.has(undefined) ? runs : runs.filter((r) => models.has(r.result.environment.gpu));
 }
 
 /** A rebaselined commit with no level yet gets a `baseline` run, up to `AB_ATTEMPTS` of them. */

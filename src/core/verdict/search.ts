@@ -135,7 +135,7 @@ export function searchCulprits(ctx: SuiteContext, requests: Requests, input: Sea
     // the suspect itself runs there once more).
     const failures = badCounts.slice(step.hi).reduce((a, b) => a + b, 0);
     const hosts = failingHosts(badRuns, tests);
-    const fewHosts = hosts.length < hostsNeeded(ctx.fleet);
+    const fewHosts = hostsNeeded(ctx.fleet) > 1 && hosts.length < hostsNeeded(ctx.fleet);
     const goodIndex = step.lo >= 0 ? input.suspects[start + step.lo]! : lastGoodIndex;
     const broken = tests.filter((test) => failingIn(badRuns).has(test));
     if (badRuns.length < Math.max(2, needed) || failures < needed + 1 || fewHosts) {

@@ -100,8 +100,8 @@ export function classifyNewFailures(tests: string[], suspectRuns: RunRecord[], g
   for (const t of tests) {
     const atSuspect = countOutcomes(suspectRuns, t);
     const atGood = countOutcomes(goodRuns, t);
-    const seenOn = failingHosts(suspectRuns, [t]).length;
-    if (atSuspect.passes === 0 && atSuspect.fails >= 2 && seenOn >= hosts && atGood.passes > atGood.fails) deterministic.push(t);
+    const onHosts = hosts <= 1 || failingHosts(suspectRuns, [t]).length >= hosts;
+    if (atSuspect.passes === 0 && atSuspect.fails >= 2 && onHosts && atGood.passes > atGood.fails) deterministic.push(t);
     else flaky.push(t);
   }
   return { deterministic, flaky };

@@ -79,6 +79,7 @@ export function simulate(
   const reports = new Map<string, SimTrace["reports"][number]>();
   const quarantines: HostQuarantine[] = [];
   let canaries = 0;
+  const openQuarantine = (host: string) => quarantines.some((q) => q.host === host && q.to === undefined);
   let shaCounter = 0;
   let now = 0;
 
@@ -148,10 +149,13 @@ export function simulate(
       // A job that checks failures stays off the hosts that produced them, as the app's queue routes it.
       // A quarantined host runs only its canaries; a canary runs only there.
       const host = hostOf(g, o);
-      const quarantined = quarantines.some((q) => q.host === host && q.to === undefined);
+      const quarantined = openQuarantine(host);
       const allowed = (id: string) => {
         const q = jobs.get(id)!;
-        return q.onlyHost ? q.onlyHost === host : !quarantined && !q.avoidHosts?.includes(host);
+        if (q.onlyHost) return q.onlyHost === host;
+        // Away from the hosts that failed, where an admitted host outside them is left.
+        const elsewhere = fleetHosts(o).some((h) => !q.avoidHosts?.includes(h) && !openQuarantine(h));
+        return !quarantined && (!elsewhere || !q.avoidHosts?.includes(host));
       };
       const investigation = queue.findIndex((id) => jobs.get(id)!.job.purpose !== "landed" && allowed(id));
       const pick = investigation >= 0 ? investigation : queue.findIndex(allowed);
@@ -184,13 +188,12 @@ export function simulate(
     checkHosts();
     // A GPU that a queued job is about to take is not free for an extra probe.
     const free = Math.max(1, gpus.filter((g) => g === undefined).length - queue.length);
-    const admitted = fleetHosts(o).filter((h) => !quarantines.some((q) => q.host === h && q.to === undefined));
     const base = {
       suite,
       rebaselines: [],
       parallelism: free,
       capabilities: { cherryPick: o.cherryPick },
-      hosts: admitted,
+      hosts: fleetHosts(o),
       ...(quarantines.length ? { quarantines: quarantines.map((q) => ({ ...q })) } : {}),
     };
     const input = history.windowed(base);

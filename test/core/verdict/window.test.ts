@@ -13,8 +13,8 @@ import { SUITE, history, result, revertOf, sha, type Spec } from "./harness.js";
 /**
  * The windowed engine against the whole-history one, at every call of many simulated streams: the
  * simulator drives the engine over its window and carry, and each call is replayed over the full
- * history. The only difference allowed is that flaky reports of commits before the correctness
- * walk's resume point (returned by earlier calls) are not repeated.
+ * history. The only difference allowed is that flaky reports and reports of commits before the
+ * correctness walk's resume point (returned by earlier calls) are not repeated.
  *
  * WINDOW_STREAMS=N runs N seeds per option set instead of the quick default; WINDOW_COMMITS=N
  * scales every stream to N commits.
@@ -42,6 +42,17 @@ const OPTION_SETS: { options: Partial<SimOptions>; window?: number }[] = [
   // A renamed test's last pass holds the window until it is forgotten, some 50 checkpoints later.
   { options: { commits: 700, renameEvery: 250 }, window: 320 },
   { options: { commits: 400, culpritRate: 0.05, flakeRate: 0.15, breakFlakyTests: true, renameEvery: 3 } },
+  // Hosts as evidence: a GPU failing a test from hour 5 on is quarantined, its results discounted, canaries re-run.
+  { options: { commits: 300, gpus: 4, gpusPerHost: 1, faults: [{ gpus: [1], from: 300, test: "test_03" }] } },
+  {
+    options: {
+      commits: 250,
+      gpus: 4,
+      gpusPerHost: 2,
+      testFlakeRates: { test_19: 0.3 },
+      faults: [{ gpus: [2, 3], from: 200, to: 900, test: "test_05", driver: "d2" }],
+    },
+  },
 ];
 
 /** What the whole-history call decides, less the flaky reports the window's carry has already passed. */
@@ -52,7 +63,9 @@ function expectedFromFull(call: EngineCall): Decision[] {
   if (resumeAt === undefined) return decisions;
   const index = new Map(full.commits.map((c, i) => [c.sha, i] as const));
   const resumeIndex = index.get(resumeAt)!;
-  return decisions.filter((d) => d.type !== "flaky" || index.get(d.sha)! >= resumeIndex);
+  // Reports, like flaky reports, are about the checkpoint whose investigation made them (`range.to`).
+  const about = (d: Decision) => (d.type === "report" ? (d.range?.to ?? d.sha) : d.type === "flaky" ? d.sha : undefined);
+  return decisions.filter((d) => about(d) === undefined || index.get(about(d)!)! >= resumeIndex);
 }
 
 function firstDifference(a: Decision[], b: Decision[]): string | undefined {

@@ -80,4 +80,15 @@ describe("simulated fleet", () => {
     const fault = STREAM_CLASSES.find((c) => c.name === "gpu-fails-test-1of4")!;
     expect(fault.options(1)).not.toEqual(fault.options(2));
   });
+
+  it("quarantines a GPU that fails a test on its own, re-admits nothing while it still does, and reverts nothing for it", () => {
+    const o = { commits: 300, gpus: 4, gpusPerHost: 1, faults: [{ gpus: [1], from: 300, test: "test_03" }] };
+    const trace = simulate(o);
+    expect(trace.quarantines.map((q) => [q.host, q.to])).toEqual([["sim-host-1", undefined]]);
+    // After the quarantine the host runs only canaries, whose results the engine discounts.
+    const from = trace.quarantines[0]!.from;
+    const later = trace.runs.filter((r) => r.result.environment.host === "sim-host-1" && r.result.startedAt > from);
+    expect(later.every((r) => r.job.attempt > 10_000)).toBe(true);
+    expect(runSimulation(o).fleet.innocentReverts).toBe(0);
+  });
 });

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +18,7 @@ import type { RepoRef } from "../../src/model/repo.js";
 import { harness, type Harness } from "../dev/sandbox/helpers.js";
 import { testDatabase } from "../helpers/database.js";
 import { testRedis } from "../helpers/redis.js";
+import { fastImportCommits } from "../helpers/gitRepo.js";
 
 const KEY = "acme/kernels";
 const CONFIG = `suites:
@@ -355,22 +355,7 @@ describe("intake listing", () => {
   it("records every commit of a push of 2,100", async () => {
     const root = (await h.git(wc, "rev-parse", "HEAD")).trim();
     await pushAndTakeIn(null, root);
-    const stream: string[] = [];
-    for (let i = 1; i <= 2_100; i++) {
-      const message = `Tune alpha ${i}`;
-      stream.push(
-        "commit refs/heads/main",
-        `mark :${i}`,
-        `committer Alice <alice@example.com> ${1_700_000_000 + i} +0000`,
-        `data ${message.length}`,
-        message,
-        i === 1 ? `from ${root}` : `from :${i - 1}`,
-        "M 100644 inline alpha/a.cu",
-        `data ${String(i).length + 1}`,
-        `${i}`,
-      );
-    }
-    execFileSync("git", ["fast-import", "--quiet"], { cwd: wc, input: `${stream.join("\n")}\n` });
+    fastImportCommits(wc, "main", root, 2_100, (i) => ({ message: `Tune alpha ${i}`, path: "alpha/a.cu", content: `${i}\n` }));
     await h.git(wc, "reset", "-q", "--hard", "main");
     const head = (await h.git(wc, "rev-parse", "HEAD")).trim();
     expect(await pushAndTakeIn(root, head)).toMatchObject({ kind: "planned", commits: 2_100, newCommits: 2_100, jobs: 1 });

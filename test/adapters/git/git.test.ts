@@ -1,11 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GitError, RepoCache, commitInfo, commitInfos, git, hasCommit, isAncestor, landedCommits } from "../../../src/adapters/git/git.js";
-import { TestRepo } from "../../helpers/gitRepo.js";
+import { fastImportCommits, TestRepo } from "../../helpers/gitRepo.js";
 
 let repo: TestRepo;
 let workDir: string;
@@ -42,36 +41,13 @@ function mergeHistory() {
   return { a, b, b2, f1, f2, m, c };
 }
 
-/** `n` commits on main after its head, one file each, written by one `git fast-import`. */
+/** `n` commits on main after its head, one file each. */
 function linearCommits(n: number): string[] {
-  const head = repo.head();
-  const stream = [];
-  for (let i = 1; i <= n; i++) {
-    const message = `change ${i}`;
-    const content = `${i}\n`;
-    stream.push(
-      "commit refs/heads/main",
-      `mark :${i}`,
-      `committer Alice <alice@example.com> ${1_700_000_000 + i} +0000`,
-      `data ${message.length}`,
-      message,
-      i === 1 ? `from ${head}` : `from :${i - 1}`,
-      `M 100644 inline k/${i % 7}.cu`,
-      `data ${content.length}`,
-      content,
-    );
-  }
-  execFileSync("git", ["fast-import", "--quiet", `--export-marks=${join(repo.root, "marks")}`], {
-    cwd: repo.work,
-    input: stream.join("\n") + "\n",
-  });
-  const marks = new Map(
-    readFileSync(join(repo.root, "marks"), "utf8")
-      .trim()
-      .split("\n")
-      .map((line) => line.split(" ") as [string, string]),
-  );
-  return Array.from({ length: n }, (_, i) => marks.get(`:${i + 1}`)!);
+  return fastImportCommits(repo.work, "main", repo.head(), n, (i) => ({
+    message: `change ${i}`,
+    path: `k/${i % 7}.cu`,
+    content: `${i}\n`,
+  }));
 }
 
 describe("git", () => {

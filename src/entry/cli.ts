@@ -2,7 +2,7 @@
 import { run } from "probot";
 import { createSheriffProbot, probotEnv } from "./probot.js";
 import { sheriffApp } from "./app.js";
-import { probotAccess } from "../adapters/github/access.js";
+import { repositoryReadTokens } from "../adapters/github/access.js";
 import { runConfiguredCommand } from "../runner/execute.js";
 import { discoverGpus } from "../runner/gpus.js";
 import { createBuiltinRunner } from "../runner/harness.js";
@@ -10,7 +10,7 @@ import { startGpuWorker } from "../runner/worker.js";
 import { createRuntime, defaultLogger, pipelineDeps, type Runtime } from "./runtime.js";
 import { startAppServices } from "./services.js";
 import { DEFAULT_WEBHOOK_PATH, guardedWebhooks, listenForWebhooks, serverUrl } from "./webhookServer.js";
-import { apiBaseUrl, controlConcurrency, loadSettings } from "./settings.js";
+import { controlConcurrency, loadSettings } from "./settings.js";
 import { runCommandLine, usageAnswer } from "./command.js";
 import { importRedisLedger } from "../adapters/store/legacyImport.js";
 import { reduceOldSamples } from "../flows/retention.js";
@@ -106,7 +106,7 @@ async function worker(): Promise<void> {
   const settings = loadSettings();
   const log = defaultLogger();
   const runtime = await createRuntime(settings, log);
-  const access = process.env.APP_ID ? probotAccess(createSheriffProbot(), apiBaseUrl(settings)) : undefined;
+  const readToken = process.env.APP_ID ? repositoryReadTokens(createSheriffProbot()) : undefined;
   const gpus = await discoverGpus();
   const gpuWorker = startGpuWorker({
     queues: runtime.queues,
@@ -116,7 +116,7 @@ async function worker(): Promise<void> {
     log,
     gpus,
     slots: 1,
-    ...(access ? { access } : {}),
+    ...(readToken ? { readToken } : {}),
   });
   log.info(
     { prefix: settings.SHERIFF_PREFIX, gpus: gpus.map((g) => g.index) },

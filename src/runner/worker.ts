@@ -1,6 +1,6 @@
 import { Worker, type Job } from "bullmq";
 import type { Logger } from "pino";
-import type { GitHubAccess } from "../adapters/github/access.js";
+import type { ReadToken } from "../adapters/github/access.js";
 import { acceptResult } from "../flows/results.js";
 import { gpuJobSchema } from "../model/jobs.js";
 import { GPU_QUEUE, type Queues } from "../adapters/queue/queues.js";
@@ -26,8 +26,8 @@ export interface GpuWorkerOptions {
   gpus?: GpuSlot[];
   /** Jobs at once when `gpus` is empty or absent (a CPU-only worker); default 1. */
   slots?: number;
-  /** Without it, only clone URLs that need no token (local paths) can be fetched. */
-  access?: GitHubAccess;
+  /** Read-only tokens for the repository of each job; without it, only clone URLs that need no token (local paths) can be fetched. */
+  readToken?: ReadToken;
 }
 
 /**
@@ -56,7 +56,7 @@ export function startGpuWorker(options: GpuWorkerOptions): Worker {
       const job = parsed.data;
       const key = repoKey(job.repo);
       await ledger.setJobState(key, job.job, "running");
-      const token = options.access ? (await options.access.forInstallation(job.repo.installationId)).token : undefined;
+      const token = options.readToken ? await options.readToken(job.repo) : undefined;
       // Hold one GPU for the whole job (both sides of an A/B job run on the same GPU).
       const { run, gpu } = await pool.run(async (slot) => {
         const record = await executeGpuJob(job, { cache: options.cache, runners: options.runners, ...(token ? { auth: { token } } : {}) });

@@ -1,6 +1,7 @@
 import type { Octokit } from "@octokit/rest";
 import type { Probot } from "probot";
 import { fetchAppSlug } from "./slug.js";
+import type { RepoRef } from "../../model/repo.js";
 
 export interface InstallationAccess {
   octokit: Octokit;
@@ -91,5 +92,31 @@ export function probotAccess(probot: Probot, baseUrl: string | undefined, hooks:
       });
       return slug;
     },
+  };
+}
+
+/** A token for one repository that can do nothing but read its contents. */
+export type ReadToken = (repo: Pick<RepoRef, "owner" | "repo" | "installationId">) => Promise<string>;
+
+/**
+ * Tokens for GPU hosts: a host fetches the commit it tests and needs nothing more, so it never gets
+ * the installation's full token (every repository, every permission the app has). One per
+ * repository, reused for 50 minutes.
+ */
+export function repositoryReadTokens(probot: Probot, requestTimeoutMs = REQUEST_TIMEOUT_MS): ReadToken {
+  const cache = new Map<string, { token: string; until: number }>();
+  return async (repo) => {
+    const key = `${repo.installationId}:${repo.owner}/${repo.repo}`;
+    const hit = cache.get(key);
+    if (hit && hit.until > Date.now()) return hit.token;
+    const appOctokit = await probot.auth();
+    const { data } = await appOctokit.rest.apps.createInstallationAccessToken({
+      installation_id: repo.installationId,
+      repositories: [repo.repo],
+      permissions: { contents: "read" },
+      request: { signal: AbortSignal.timeout(requestTimeoutMs) },
+    });
+    cache.set(key, { token: data.token, until: Date.now() + TOKEN_REUSE_MS });
+    return data.token;
   };
 }

@@ -12,6 +12,7 @@ import type { SuiteConfig } from "../../model/config.js";
 import type { PipelineDeps } from "../../flows/deps.js";
 import type { SuiteRunner } from "../../runner/execute.js";
 import { startGpuWorker } from "../../runner/worker.js";
+import { repositoryReadTokens } from "../../adapters/github/access.js";
 import { createRuntime, pipelineDeps, type Runtime } from "../../entry/runtime.js";
 import { startSandbox, type Sandbox } from "../sandbox/server.js";
 import { startAppServices, type AppServices } from "../../entry/services.js";
@@ -121,7 +122,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     runners,
     log: options.log,
     slots: 1,
-    access: deps.access,
+    readToken: repositoryReadTokens(probot),
   });
 
   // A worker's connection error (its Redis closing under it as the world shuts down) is logged, never a crash.

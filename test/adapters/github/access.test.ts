@@ -3,7 +3,7 @@ import nock from "nock";
 import { pino } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { probotAccess } from "../../../src/adapters/github/access.js";
+import { probotAccess, repositoryReadTokens } from "../../../src/adapters/github/access.js";
 import { API, blockNetwork, takeUncalledMocks } from "../support.js";
 
 const INSTALLATION = 2311213;
@@ -107,5 +107,19 @@ describe("probotAccess", () => {
     nock(API).post(`/app/installations/${INSTALLATION}/access_tokens`).delay(5_000).reply(201, { token: "ghs_late" });
     const access = probotAccess(probot(), undefined, { requestTimeoutMs: 200 });
     await expect(access.forInstallation(INSTALLATION)).rejects.toThrow(/abort|timeout/i);
+  });
+
+  it("gives GPU hosts a token that can only read the one repository, one per repository", async () => {
+    const scoped = nock(API, { reqheaders: { authorization: /^bearer /i } })
+      .post(`/app/installations/${INSTALLATION}/access_tokens`, {
+        repositories: ["flash-kernels"],
+        permissions: { contents: "read" },
+      })
+      .reply(201, { token: "ghs_read_only", expires_at: new Date(Date.now() + 3600_000).toISOString() });
+    const readToken = repositoryReadTokens(probot());
+    const repo = { owner: "gpu-team", repo: "flash-kernels", installationId: INSTALLATION };
+    expect(await readToken(repo)).toBe("ghs_read_only");
+    expect(await readToken(repo)).toBe("ghs_read_only");
+    expect(scoped.isDone()).toBe(true);
   });
 });

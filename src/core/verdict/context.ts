@@ -1,5 +1,5 @@
 import type { SuiteConfig } from "../../model/config.js";
-import { type Decision, type EngineInput, type LandedCommit, type RunRecord } from "../../model/engine.js";
+import { type Decision, type EngineInput, type HostQuarantine, type LandedCommit, type RunRecord } from "../../model/engine.js";
 import { jobId, nextAttempt, type JobPurpose, type JobRequest } from "../../model/jobs.js";
 import { revertedTitle } from "../../model/revertCommit.js";
 import { discounted } from "./hosts.js";
@@ -35,6 +35,8 @@ export interface SuiteContext {
   parallelism: number;
   /** The fleet's hosts (`EngineInput.hosts`): how many a blame needs, where a confirming run may go. */
   fleet: string[];
+  /** `EngineInput.quarantines`: which hosts were out when, so a requirement reads the fleet of its own time. */
+  quarantines: HostQuarantine[];
   rebaselines: EngineInput["rebaselines"];
   /** Set to record every `maskWindows` scan, for a caller that must know which declarations a walk read. */
   maskScans?: MaskScan[];
@@ -106,6 +108,7 @@ export function buildContext(input: EngineInput): SuiteContext {
     declared: new Set(input.declared),
     parallelism: input.parallelism,
     fleet: input.hosts ?? [],
+    quarantines,
     rebaselines: input.rebaselines.filter((r) => r.suite === name && indexOf.has(r.sha)),
   };
 }

@@ -209,7 +209,8 @@ function investigate(
   // Confirming runs go to other hosts than the ones that failed, so a broken machine cannot confirm itself.
   const failedOn = failingHosts(checkpointRuns, newFails);
   const avoid = hostsToAvoid(ctx.fleet, failedOn);
-  const moreHosts = open.length > 0 && hostsNeeded(ctx.fleet) > 1 && failedOn.length < hostsNeeded(ctx.fleet);
+  const hosts = hostsNeeded(ctx.fleet, ctx.quarantines, regularRuns(checkpointRuns));
+  const moreHosts = open.length > 0 && hosts > 1 && failedOn.length < hosts;
   // `retries` runs at once, then one at a time while `more` holds (capped): true once settled.
   const settle = (sha: string, have: number, more: boolean): boolean => {
     const target = Math.min(MAX_RUNS_PER_COMMIT, Math.max(retries + 1, more ? have + 1 : 0));
@@ -228,7 +229,7 @@ function investigate(
   const waiting: Investigation = { waiting: true, decisions: [], deterministic: [] };
   if (!checkpointSettled || !anchorSettled || hasPending(ctx, checkpoint.sha) || hasPending(ctx, anchor.sha)) return waiting;
 
-  const verdict = classifyNewFailures(newFails, checkpointRuns, anchorRuns, hostsNeeded(ctx.fleet));
+  const verdict = classifyNewFailures(newFails, checkpointRuns, anchorRuns, hosts);
   const decisions: Decision[] = [];
   if (verdict.flaky.length) {
     decisions.push({
@@ -262,6 +263,7 @@ function investigate(
     tests: verdict.deterministic,
     needed,
     history,
+    hosts,
   });
   decisions.push(...search.decisions);
   if (search.waiting) return { ...waiting, decisions };

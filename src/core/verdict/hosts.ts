@@ -12,9 +12,14 @@ export function hostOfRun(run: RunRecord): string | undefined {
   return run.result.environment.host;
 }
 
-/** How many hosts a failure must be seen on before it is blamed on a commit: two where the fleet has two. */
-export function hostsNeeded(fleet: readonly string[]): number {
-  return Math.min(2, fleet.length);
+/**
+ * How many hosts a failure must be seen on before it is blamed on a commit: two where the fleet
+ * had two admitted (not quarantined) when `runs`, the runs that raised it, finished.
+ */
+export function hostsNeeded(fleet: readonly string[], quarantines: HostQuarantine[], runs: RunRecord[]): number {
+  const at = runs.reduce((latest, r) => (r.result.finishedAt > latest ? r.result.finishedAt : latest), "");
+  const admitted = fleet.filter((host) => !quarantines.some((q) => q.host === host && q.from <= at && (q.to === undefined || at < q.to)));
+  return Math.min(2, admitted.length);
 }
 
 /** The hosts to keep a confirming run away from, or undefined where no admitted host is left outside them. */

@@ -13,7 +13,7 @@ import {
   type SuiteContext,
 } from "./context.js";
 import { streakNeeded, type FlakeHistory } from "./flakes.js";
-import { hostsNeeded, hostsToAvoid } from "./hosts.js";
+import { hostsToAvoid } from "./hosts.js";
 import { fixedForwardReport, gaveUpReport, outsideGlobsReport, tooFlakyReport, type ReportRange } from "./reports.js";
 import {
   countOutcomes,
@@ -67,6 +67,8 @@ export interface SearchInput {
   /** Failing runs the suspect `checkpoint` needed before the search; the culprit is blamed on one more. */
   needed: number;
   history: FlakeHistory;
+  /** Hosts the failures must be seen on (`hostsNeeded` when the investigation opened). */
+  hosts: number;
 }
 
 export interface SearchResult {
@@ -135,7 +137,7 @@ export function searchCulprits(ctx: SuiteContext, requests: Requests, input: Sea
     // the suspect itself runs there once more).
     const failures = badCounts.slice(step.hi).reduce((a, b) => a + b, 0);
     const hosts = failingHosts(badRuns, tests);
-    const fewHosts = hostsNeeded(ctx.fleet) > 1 && hosts.length < hostsNeeded(ctx.fleet);
+    const fewHosts = hosts.length < input.hosts;
     const goodIndex = step.lo >= 0 ? input.suspects[start + step.lo]! : lastGoodIndex;
     const broken = tests.filter((test) => failingIn(badRuns).has(test));
     if (badRuns.length < Math.max(2, needed) || failures < needed + 1 || fewHosts) {

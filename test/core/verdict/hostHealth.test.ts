@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CANARY_RUNS, hostHealth } from "../../../src/core/verdict/hostHealth.js";
-import { discounted } from "../../../src/core/verdict/hosts.js";
+import { discounted, hostsNeeded } from "../../../src/core/verdict/hosts.js";
 import { Rng } from "../../../src/dev/sim/prng.js";
 import type { RunRecord } from "../../../src/model/engine.js";
 import { SUITE, result, sha } from "./harness.js";
@@ -40,5 +40,14 @@ describe("host health", () => {
     // Its results while quarantined are discounted, the ones before and after are not.
     expect(discounted(canaries[0]!, [{ ...quarantines[0]!, to: "2026-11-25T02:30:00.000Z" }])).toBe(true);
     expect(discounted(run(0, "bad"), quarantines)).toBe(false);
+  });
+
+  it("needs two hosts for a blame only where two were admitted when the failing runs finished", () => {
+    const fleet = ["h1", "h2"];
+    const quarantines = [{ host: "h2", from: "2026-11-25T02:00:00.000Z", to: "2026-11-25T04:00:00.000Z" }];
+    expect(hostsNeeded(fleet, quarantines, [run(0, "h1", ["t_a"], "2026-11-25T01:00:00.000Z")])).toBe(2);
+    expect(hostsNeeded(fleet, quarantines, [run(0, "h1", ["t_a"], "2026-11-25T03:00:00.000Z")])).toBe(1);
+    expect(hostsNeeded(fleet, quarantines, [run(0, "h1", ["t_a"], "2026-11-25T04:00:00.000Z")])).toBe(2);
+    expect(hostsNeeded(["h1"], [], [])).toBe(1);
   });
 });

@@ -1,3 +1,4 @@
+import type { LandedCommit } from "./engine.js";
 import type { JobPurpose } from "./jobs.js";
 import type { JobState, RevertOutcome } from "./ledger.js";
 import type { RunStatus } from "./result.js";
@@ -5,14 +6,8 @@ import type { RunStatus } from "./result.js";
 /** What the dashboard reads of the history: small projections of the ledger's rows, never whole results of a page. */
 
 /** A landed commit with its position on the branch's chain. */
-export interface ChainCommit {
+export interface ChainCommit extends LandedCommit {
   seq: number;
-  sha: string;
-  parent: string;
-  title: string;
-  author: string;
-  suites: string[];
-  isRevert: boolean;
   landedAt: string;
 }
 

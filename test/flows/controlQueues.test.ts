@@ -216,6 +216,8 @@ describe("control queues", () => {
       }
     });
     const { repo, github, processes, ref } = setup(1, octokit);
+    // Cleanups run last first: the held writes are answered before the workers are closed, which waits for them.
+    cleanups.push(() => answer());
     const { deps } = processes[0]!;
     const key = `${OWNER}/${NAME}`;
     const shas = [repo.commit("Initial kernels", { ".github/sheriff.yml": CONFIG_TEXT, "alpha/a.cu": "0\n" })];
@@ -229,20 +231,24 @@ describe("control queues", () => {
       repo.push();
       await deps.queues.addControl(push(ref, shas[i - 1]!, shas[i]!));
     }
-    await until("every push taken in", async () => (await deps.ledger.head(key, "main")) === shas.at(-1));
+    await until("every push taken in", async () => (await deps.ledger.head(key, "main")) === shas.at(-1), 60_000);
     const gpuJobs = await deps.queues.gpu.getJobs(["waiting", "prioritized"]);
     expect(gpuJobs.map((j) => j.data.job.sha)).toContain(shas.at(-1));
     expect(github.checkRuns.size).toBe(0);
 
     answer();
-    await until("the follow-ups done", async () => {
-      const counts = await deps.queues.followUp.getJobCounts("waiting", "active", "delayed");
-      return (
-        Object.values(counts).every((n) => n === 0) && (await deps.queues.followUp.getJobCounts("completed")).completed === shas.length
-      );
-    });
+    await until(
+      "the follow-ups done",
+      async () => {
+        const counts = await deps.queues.followUp.getJobCounts("waiting", "active", "delayed");
+        return (
+          Object.values(counts).every((n) => n === 0) && (await deps.queues.followUp.getJobCounts("completed")).completed === shas.length
+        );
+      },
+      60_000,
+    );
     expect([...github.checkRuns.values()].map((c) => c.head_sha).sort()).toEqual([...shas].sort());
-  });
+  }, 150_000);
 
   it("runs analyses of different suites at the same time", async () => {
     const { configs, processes, ref } = setup();

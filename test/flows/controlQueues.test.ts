@@ -232,8 +232,9 @@ describe("control queues", () => {
       await deps.queues.addControl(push(ref, shas[i - 1]!, shas[i]!));
     }
     await until("every push taken in", async () => (await deps.ledger.head(key, "main")) === shas.at(-1), 60_000);
-    const gpuJobs = await deps.queues.gpu.getJobs(["waiting", "prioritized"]);
-    expect(gpuJobs.map((j) => j.data.job.sha)).toContain(shas.at(-1));
+    // The head is recorded just before the push's GPU jobs are queued.
+    const queuedShas = async () => (await deps.queues.gpu.getJobs(["waiting", "prioritized"])).map((j) => j.data.job.sha);
+    await until("the last push's GPU job queued", async () => (await queuedShas()).includes(shas.at(-1)!));
     expect(github.checkRuns.size).toBe(0);
 
     answer();

@@ -10,7 +10,7 @@ import type { CommitInfo } from "../model/commit.js";
 import type { LandedCommit } from "../model/engine.js";
 import { pushFollowUpSchema, type IntakeJob, type PushFollowUp } from "../model/jobs.js";
 import { shaSchema } from "../model/sha.js";
-import { commitInfos, firstParents, git, landedCommits } from "../adapters/git/git.js";
+import { commitInfos, firstParents, git, hasCommit, isAncestor, landedCommits } from "../adapters/git/git.js";
 import { summarizeUncovered } from "../core/summary.js";
 import type { PipelineDeps } from "./deps.js";
 import { dispatchJob, supersedeQueuedLanded, type DeferredDispatch } from "./dispatch.js";
@@ -192,6 +192,8 @@ async function againstLedger(deps: PipelineDeps, job: IntakeJob, prepared: Ready
   const { token } = await deps.access.forInstallation(repo.installationId);
   const mirror = await deps.cache.syncBranch(repo.owner, repo.repo, repo.cloneUrl, repo.branch, { token }, job.after);
   const base = await latestRecordedAncestor(deps, job, mirror);
+  // A push retried after later ones went ahead, older than the chain's first commit: not a rewrite.
+  if (base === null && (await hasCommit(mirror, tip)) && (await isAncestor(mirror, job.after, tip))) return { kind: "stale" };
   const infos = await commitInfos(mirror, await landedCommits(mirror, base, job.after));
   const pushed = new Set(prepared.infos.map((i) => i.sha));
   return {

@@ -302,6 +302,20 @@ describe("intake listing", () => {
     expect(failNext).toEqual([]);
   });
 
+  it("ignores a branch's first push retried after a later one went ahead, rather than taking it for a rewrite", async () => {
+    const root = (await h.git(wc, "rev-parse", "HEAD")).trim();
+    const first = await commit("First", { "alpha/a.cu": "1\n" });
+    await h.git(wc, "push", "-q", "origin", "HEAD:main");
+    failNext.push({ method: "GET", url: /\/contents\//, ref: root, status: 422 });
+    await deps.queues.addControl(intake(null, root));
+    await deps.queues.addControl(intake(root, first));
+    expect(await completed(intake(root, first))).toMatchObject({ kind: "planned", commits: 1 });
+    expect(await completed(intake(null, root))).toMatchObject({ kind: "ignored" });
+    expect(await chain()).toEqual([[first, ["alpha"]]]);
+    expect(await deps.ledger.head(KEY, "main")).toBe(first);
+    expect(failNext).toEqual([]);
+  });
+
   it("takes in a push whose webhook never came at the next reconciliation round", async () => {
     const root = (await h.git(wc, "rev-parse", "HEAD")).trim();
     await pushAndTakeIn(null, root);

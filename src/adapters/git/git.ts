@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { mkdir, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { lock } from "proper-lockfile";
 import type { CommitInfo } from "../../model/commit.js";
 
 const execFileAsync = promisify(execFile);
@@ -92,7 +93,10 @@ export function branchRefspec(branch: string): string {
  * are worktrees of it, so a commit's objects are downloaded once per host.
  */
 export class RepoCache {
-  /** Git operations on one mirror run one at a time: jobs on several GPUs of a host share it. */
+  /**
+   * Git operations on one mirror run one at a time: jobs on several GPUs of a host share it, and so
+   * do several Sheriff processes given one work dir (a lock file beside the mirror orders those).
+   */
   private readonly serials = new Map<string, Promise<unknown>>();
   private worktrees = 0;
 
@@ -103,7 +107,8 @@ export class RepoCache {
   }
 
   private serial<T>(mirror: string, fn: () => Promise<T>): Promise<T> {
-    const next = (this.serials.get(mirror) ?? Promise.resolve()).then(fn, fn);
+    const locked = () => withMirrorLock(mirror, fn);
+    const next = (this.serials.get(mirror) ?? Promise.resolve()).then(locked, locked);
     this.serials.set(
       mirror,
       next.catch(() => undefined),
@@ -172,6 +177,27 @@ export class RepoCache {
   }
 }
 
+/**
+ * Holds `<mirror>.lock` while `fn` runs. The lock is refreshed while held and taken over once a
+ * crashed holder left it unrefreshed for `stale`, so a killed process cannot block the mirror.
+ */
+async function withMirrorLock<T>(mirror: string, fn: () => Promise<T>): Promise<T> {
+  await mkdir(dirname(mirror), { recursive: true });
+  const release = await lock(mirror, {
+    realpath: false,
+    lockfilePath: `${mirror}.lock`,
+    stale: 30_000,
+    retries: { retries: 100_000, minTimeout: 20, maxTimeout: 250, factor: 1.5 },
+    // A lock lost to a long stall only loses the ordering; git's own ref locks still refuse a clash.
+    onCompromised: () => undefined,
+  });
+  try {
+    return await fn();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
 export async function hasCommit(dir: string, sha: string): Promise<boolean> {
   return git(["cat-file", "-e", `${sha}^{commit}`], { cwd: dir }).then(
     () => true,
@@ -179,7 +205,6 @@ export async function hasCommit(dir: string, sha: string): Promise<boolean> {
   );
 }
 
-/** First-parent commits in (before, after], oldest first: the units that landed on the branch. */
 /**
  * The first-parent commits of `before..after`, oldest first: every one of them, however many
  * (a push or a reconciliation can bring thousands). Without `before` only `after` itself.

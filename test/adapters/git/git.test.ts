@@ -211,6 +211,16 @@ describe("RepoCache", () => {
     );
   });
 
+  it("lets several processes sharing a work dir create and fetch one mirror at once", async () => {
+    const { c } = mergeHistory();
+    // Separate caches stand for separate processes: nothing in memory orders them.
+    const caches = Array.from({ length: 6 }, () => new RepoCache(workDir));
+    const mirrors = await Promise.all(caches.map((other) => other.syncBranch("gpu-team", "flash-kernels", repo.bare, "main")));
+    expect(new Set(mirrors).size).toBe(1);
+    expect((await git(["rev-parse", "refs/remotes/origin/main"], { cwd: mirrors[0]! })).trim()).toBe(c);
+    expect(existsSync(`${mirrors[0]!}.lock`)).toBe(false);
+  });
+
   it("fetches new commits, prunes deleted branches and follows a changed clone URL", async () => {
     repo.commit("A", { "a.txt": "a\n" });
     repo.push();

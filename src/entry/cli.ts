@@ -10,7 +10,11 @@ import { startGpuWorker } from "../runner/worker.js";
 import { createRuntime, defaultLogger, pipelineDeps, type Runtime } from "./runtime.js";
 import { startAppServices } from "./services.js";
 import { DEFAULT_WEBHOOK_PATH, guardedWebhooks, listenForWebhooks, serverUrl } from "./webhookServer.js";
-import { controlConcurrency, loadSettings } from "./settings.js";
+import { controlConcurrency, loadRunnerSettings, loadSettings } from "./settings.js";
+import { RepoCache } from "../adapters/git/git.js";
+import { GpuLeases } from "../adapters/queue/gpuLeases.js";
+import { startRemoteRunner } from "../runner/remote.js";
+import { parseRunnerTokens, runnerApi } from "./runnerApi.js";
 import { runCommandLine, usageAnswer } from "./command.js";
 import { importRedisLedger } from "../adapters/store/legacyImport.js";
 import { reduceOldSamples } from "../flows/retention.js";
@@ -20,7 +24,9 @@ const USAGE = `usage: sheriff <command>
 
   start      the GitHub App: webhooks, the control flow (needs APP_ID, PRIVATE_KEY, WEBHOOK_SECRET;
              without APP_ID it serves the page that registers the app from app.yml)
-  worker     a GPU host: pulls GPU jobs from the queue, one per GPU
+  runner     a GPU host that holds nothing of Sheriff's but its runner token: leases GPU jobs from
+             the app's runner API (needs SHERIFF_URL, SHERIFF_RUNNER_TOKEN), one per GPU
+  worker     a GPU host inside the app's trust boundary: pulls GPU jobs from Redis directly
   run-suite  run one built-in kernel suite in a checkout (used by workflows/post-land-gpu.yml)
   migrate    bring the history database (DATABASE_URL) up to date; start and worker also do this
   import-redis-ledger
@@ -75,12 +81,25 @@ async function start(): Promise<void> {
     log: probot.log,
     sessionSecret: secret,
   });
-  const server = await listenForWebhooks(combineHandlers(pages, countingWebhooks(handler, runtime.metrics, webhookPath)), { port, host });
+  const leases = settings.SHERIFF_RUNNER_TOKENS ? new GpuLeases(runtime.queues) : null;
+  const runners = leases
+    ? runnerApi(
+        { leases, ledger: runtime.ledger, queues: runtime.queues, readToken: repositoryReadTokens(probot) },
+        parseRunnerTokens(settings.SHERIFF_RUNNER_TOKENS!),
+        probot.log,
+      )
+    : async () => false;
+  await leases?.watchLapsed();
+  const server = await listenForWebhooks(combineHandlers(runners, pages, countingWebhooks(handler, runtime.metrics, webhookPath)), {
+    port,
+    host,
+  });
   probot.log.info(`Listening on ${serverUrl(server)}`);
   const retention = keepSamplesBounded(runtime, settings.SHERIFF_SAMPLE_RETENTION_DAYS);
   onShutdown(async () => {
     clearInterval(retention);
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await leases?.close();
     await services.close();
     await runtime.close();
   });
@@ -128,6 +147,24 @@ async function worker(): Promise<void> {
   });
 }
 
+/** A GPU host outside the app's trust boundary: it reaches the app over HTTP only. */
+async function remoteRunner(): Promise<void> {
+  const settings = loadRunnerSettings();
+  const log = defaultLogger();
+  const cache = new RepoCache(settings.SHERIFF_WORK_DIR);
+  const gpus = await discoverGpus();
+  const runner = startRemoteRunner({
+    url: settings.SHERIFF_URL,
+    token: settings.SHERIFF_RUNNER_TOKEN,
+    cache,
+    runners: { command: runConfiguredCommand, builtin: createBuiltinRunner({ workDir: cache.workDir }) },
+    log,
+    gpus,
+  });
+  log.info({ app: settings.SHERIFF_URL, gpus: gpus.map((g) => g.index) }, "GPU runner asking the app for jobs");
+  onShutdown(() => runner.close());
+}
+
 /** One-off maintenance on the history database; prints what it did as JSON. */
 async function maintain(command: "migrate" | "import-redis-ledger" | "reduce-samples"): Promise<number> {
   const settings = loadSettings();
@@ -154,6 +191,9 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     case "worker":
       await worker();
+      return -1;
+    case "runner":
+      await remoteRunner();
       return -1;
     case "migrate":
     case "import-redis-ledger":

@@ -32,6 +32,8 @@ const settingsSchema = z.object({
   SHERIFF_RECONCILE_MINUTES: z.coerce.number().min(1).default(10),
   SHERIFF_FOLLOW_UP_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_CONCURRENCY.followUp),
   SHERIFF_GPUS: z.string().optional(),
+  /** GPU hosts allowed on the runner API, as `name=secret` pairs (see runnerApi.ts); unset, the API is off. */
+  SHERIFF_RUNNER_TOKENS: z.string().optional(),
   /** Where people reach this app (e.g. https://sheriff.example.com): the dashboard's address in links Sheriff posts and for the sign-in redirect. */
   SHERIFF_PUBLIC_URL: z.string().url().optional(),
   /** The GitHub App's OAuth client (its settings page), for signing into private repositories' dashboard pages. */
@@ -46,7 +48,20 @@ const settingsSchema = z.object({
 export type Settings = z.infer<typeof settingsSchema>;
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const parsed = settingsSchema.safeParse(env);
+  return parseEnvironment(settingsSchema, env);
+}
+
+/** What `sheriff runner` reads: the app's address and this host's token, nothing else of Sheriff's. */
+const runnerSettingsSchema = z.object({
+  SHERIFF_URL: z.string().url(),
+  SHERIFF_RUNNER_TOKEN: z.string().min(32),
+  SHERIFF_WORK_DIR: z.string().min(1).default(".sheriff"),
+});
+
+export type RunnerSettings = z.infer<typeof runnerSettingsSchema>;
+
+function parseEnvironment<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, env: NodeJS.ProcessEnv): T {
+  const parsed = schema.safeParse(env);
   if (!parsed.success)
     throw new Error(
       `invalid environment:\n${formatZodIssues(parsed.error)
@@ -54,6 +69,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
         .join("\n")}`,
     );
   return parsed.data;
+}
+
+export function loadRunnerSettings(env: NodeJS.ProcessEnv = process.env): RunnerSettings {
+  return parseEnvironment(runnerSettingsSchema, env);
 }
 
 /** The REST base URL: github.com, or a GitHub Enterprise host (or the sandbox) when GHE_HOST is set. */

@@ -34,7 +34,7 @@ export function signatureMatches(secret: string, body: Buffer, header: string): 
 }
 
 /** The body, or null once it grows past `maxBytes` (then reading stops). */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null> {
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -54,7 +54,7 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null
 }
 
 /** Answers and closes the connection, so the rest of an unwanted body is never read. */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string): true {
+export function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string): true {
   res.writeHead(status, { "content-type": "application/json", connection: "close" });
   res.end(JSON.stringify({ error }), () => req.destroy());
   return true;

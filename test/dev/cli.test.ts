@@ -21,9 +21,13 @@ beforeAll(() => {
 }, 120_000);
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
-function runCli(cli: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+function runCli(
+  cli: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { status: number | null; stdout: string; stderr: string } {
   try {
-    const stdout = execFileSync("node", [join(project, "dist", cli), ...args], { encoding: "utf8", stdio: "pipe", timeout: 20_000 });
+    const stdout = execFileSync("node", [join(project, "dist", cli), ...args], { encoding: "utf8", stdio: "pipe", timeout: 20_000, env });
     return { status: 0, stdout, stderr: "" };
   } catch (err) {
     const e = err as { status: number | null; stdout: string; stderr: string };
@@ -41,6 +45,14 @@ describe("help", () => {
     const unknown = runCli("entry/cli.js", ["stat"]);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/^unknown command "stat"/);
+  });
+
+  it("sheriff runner without its app address and a long enough token names both, and never echoes the token", () => {
+    const run = runCli("entry/cli.js", ["runner"], { PATH: process.env.PATH, SHERIFF_RUNNER_TOKEN: "short-secret-value" });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("SHERIFF_URL");
+    expect(run.stderr).toContain("SHERIFF_RUNNER_TOKEN");
+    expect(run.stderr).not.toContain("short-secret-value");
   });
 
   it("demo --help and -h print the demo's usage and exit 0, without starting it", () => {

@@ -421,26 +421,26 @@ export async function buildHistory(api, db, options) {
 
 /** A Database whose pool and pooled clients count every query (BEGIN and COMMIT included): one round trip each. */
 export function countingDatabase(db) {
-  const counter = { queries: 0 };
+  const counter = { queries: 0, ms: 0 };
+  const timed = (target, args) => {
+    counter.queries++;
+    const t = performance.now();
+    const done = () => (counter.ms += performance.now() - t);
+    const answer = target.query(...args);
+    answer?.then?.(done, done);
+    return answer;
+  };
   const wrapClient = (client) =>
     new Proxy(client, {
       get(target, prop) {
-        if (prop === "query")
-          return (...args) => {
-            counter.queries++;
-            return target.query(...args);
-          };
+        if (prop === "query") return (...args) => timed(target, args);
         const value = Reflect.get(target, prop);
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
   const pool = new Proxy(db.pool, {
     get(target, prop) {
-      if (prop === "query")
-        return (...args) => {
-          counter.queries++;
-          return target.query(...args);
-        };
+      if (prop === "query") return (...args) => timed(target, args);
       if (prop === "connect") return async () => wrapClient(await target.connect());
       const value = Reflect.get(target, prop);
       return typeof value === "function" ? value.bind(target) : value;

@@ -1,9 +1,9 @@
 // Push webhook -> GPU job queued, with one app process wired as in production (Probot verifying
 // signatures, BullMQ on Redis, the control worker, git fetches and API calls over HTTP to the GitHub
-// stand-in of src/dev/sandbox), its ledger on a pre-built history schema: the pushes land on the
+// stand-in of src/dev/sandbox, which runs in a process of its own as GitHub would), its ledger on a pre-built history schema: the pushes land on the
 // same repository and branch as the history, so intake appends to a long chain.
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFileSync, fork } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +11,6 @@ import { performance } from "node:perf_hooks";
 import { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import { Probot, ProbotOctokit } from "probot";
-import { startSandbox } from "../../dist/dev/sandbox/server.js";
 import { sheriffApp } from "../../dist/entry/app.js";
 import { startAppServices } from "../../dist/entry/services.js";
 import { probotAccess } from "../../dist/adapters/github/access.js";
@@ -68,6 +67,24 @@ function makeCommits(dir, from, count, seed) {
   return Array.from({ length: count }, (_, i) => bySeq.get(i + 1));
 }
 
+/** The GitHub stand-in in a child process (standin.mjs), with the one repository the pushes land on. */
+async function startStandIn(options) {
+  const child = fork(new URL("./standin.mjs", import.meta.url), { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const ready = await new Promise((resolve, reject) => {
+    child.once("message", resolve);
+    child.once("exit", (code) => reject(new Error(`the GitHub stand-in exited (${code}) before it was ready`)));
+    child.send(options);
+  });
+  return {
+    ...ready,
+    async close() {
+      child.send("close");
+      await exited;
+    },
+  };
+}
+
 function summary(latencies) {
   return {
     n: latencies.length,
@@ -91,13 +108,14 @@ export async function measureWebhook({ ctx, redisUrl, steady, burst, log }) {
     privateKeyEncoding: { type: "pkcs8", format: "pem" },
     publicKeyEncoding: { type: "spki", format: "pem" },
   });
-  const sandbox = await startSandbox({
-    dataDir: join(dataDir, "github"),
-    app: { id: APP_ID, slug: "sheriff", name: "Sheriff", publicKey },
-  });
   const files = { ".github/sheriff.yml": sheriffYaml() };
   for (const s of SUITES) files[`kernels/${s.name}/kernel.cu`] = `// ${s.name}\n`;
-  const repo = await sandbox.createRepo(REPO.owner, REPO.repo, { installationId: REPO.installationId, files });
+  const sandbox = await startStandIn({
+    dataDir: join(dataDir, "github"),
+    app: { id: APP_ID, slug: "sheriff", name: "Sheriff", publicKey },
+    repo: { owner: REPO.owner, name: REPO.repo, options: { installationId: REPO.installationId, files } },
+  });
+  const { repo } = sandbox;
   // One warm-up push first (the app's first fetch clones its mirror), then the measured ones.
   const shas = makeCommits(repo.dir, repo.headSha, 1 + steady + burst, 5);
 
@@ -137,6 +155,32 @@ export async function measureWebhook({ ctx, redisUrl, steady, burst, log }) {
       }
     };
   }
+  // And requests to GitHub (Octokit calls the global fetch at request time).
+  const github = { ms: 0, calls: 0, spans: [] };
+  const fetchFromGitHub = globalThis.fetch;
+  globalThis.fetch = async (...args) => {
+    const t = performance.now();
+    try {
+      return await fetchFromGitHub(...args);
+    } finally {
+      const end = performance.now();
+      github.ms += end - t;
+      github.calls++;
+      github.spans.push([t, end]);
+    }
+  };
+  /** How much of [from, to] the app spent waiting on GitHub (union of the request spans inside it). */
+  const waitedOnGitHub = (from, to) => {
+    let total = 0;
+    let reach = from;
+    for (const [a, b] of github.spans.filter(([, b]) => b > from).sort((x, y) => x[0] - y[0])) {
+      const start = Math.max(a, reach);
+      const end = Math.min(b, to);
+      if (end > start) total += end - start;
+      reach = Math.max(reach, Math.min(b, to));
+    }
+    return total;
+  };
   const deps = {
     access: probotAccess(probot, sandbox.apiUrl),
     configs: new ConfigCache(),
@@ -207,6 +251,8 @@ export async function measureWebhook({ ctx, redisUrl, steady, burst, log }) {
     // Steady: one push per second; the branch moves just before each delivery, as on GitHub.
     const steadyLatency = [];
     const steadyInProcess = [];
+    // The latency less the time spent waiting on GitHub's answers: what the app itself takes.
+    const steadyOwn = [];
     let before = repo.headSha;
     moveBranch(shas[0]);
     await deliver(before, shas[0]);
@@ -216,7 +262,10 @@ export async function measureWebhook({ ctx, redisUrl, steady, burst, log }) {
     const steadyShas = shas.slice(1, 1 + steady);
     fetch.ms = 0;
     fetch.calls = 0;
+    github.ms = 0;
+    github.calls = 0;
     counter.queries = 0;
+    counter.ms = 0;
     let tick = performance.now();
     for (const sha of steadyShas) {
       moveBranch(sha);
@@ -226,13 +275,22 @@ export async function measureWebhook({ ctx, redisUrl, steady, burst, log }) {
       // The in-process mark is set once the add's reply is back, which can come after the event.
       while (!enqueued.has(shaTag(sha))) await sleep(1);
       steadyLatency.push(added.get(shaTag(sha)) - t0);
+      steadyOwn.push(added.get(shaTag(sha)) - t0 - waitedOnGitHub(t0, added.get(shaTag(sha))));
+      github.spans = [];
       steadyInProcess.push(enqueued.get(shaTag(sha)) - t0);
       before = sha;
       tick += 1000;
       await sleep(Math.max(0, tick - performance.now()));
     }
     await controlIdle();
-    const steadyCost = { gitFetchMsPerPush: r1(fetch.ms / steady), roundTripsPerPush: r1(counter.queries / steady) };
+    // Summed over everything the app did meanwhile (follow-ups and analyses too), so an upper bound on a push's share.
+    const steadyCost = {
+      gitFetchMsPerPush: r1(fetch.ms / steady),
+      roundTripsPerPush: r1(counter.queries / steady),
+      databaseMsPerPush: r1(counter.ms / steady),
+      githubRequestsPerPush: r1(github.calls / steady),
+      githubMsPerPush: r1(github.ms / steady),
+    };
 
     // Burst: every push arrives at once (the branch already at the last one); drained when each has its GPU job.
     const burstShas = shas.slice(1 + steady);
@@ -254,7 +312,7 @@ export async function measureWebhook({ ctx, redisUrl, steady, burst, log }) {
         beforePushes: chainBefore === null ? null : chainBefore + 1,
         afterPushes: chainAfter === null ? null : chainAfter + 1,
       },
-      steady: { pushes: steady, ratePerSecond: 1, ...summary(steadyLatency), inProcess: summary(steadyInProcess), ...steadyCost },
+      steady: { pushes: steady, ratePerSecond: 1, ...summary(steadyLatency), inProcess: summary(steadyInProcess), withoutGitHubWaits: summary(steadyOwn), ...steadyCost },
       burst: {
         pushes: burst,
         deliveredInMs: r1(deliveredMs),
@@ -264,6 +322,7 @@ export async function measureWebhook({ ctx, redisUrl, steady, burst, log }) {
       },
     };
   } finally {
+    globalThis.fetch = fetchFromGitHub;
     await events.close();
     await eventsConnection.quit();
     await services.close();

@@ -87,7 +87,11 @@ export async function revParse(dir: string, rev: string, type = "commit"): Promi
 
 /** Resolves a branch name, tag, full ref or (abbreviated) sha to a commit sha. */
 export async function resolveCommit(dir: string, ref: string): Promise<string | null> {
-  for (const candidate of [`refs/heads/${ref}`, `refs/tags/${ref}`, ref]) {
+  // A full sha is by far the commonest ref the app sends; trying it first saves two git processes.
+  const candidates = /^[0-9a-f]{40}$/i.test(ref)
+    ? [ref, `refs/heads/${ref}`, `refs/tags/${ref}`]
+    : [`refs/heads/${ref}`, `refs/tags/${ref}`, ref];
+  for (const candidate of candidates) {
     const sha = await revParse(dir, candidate);
     if (sha) return sha;
   }

@@ -136,6 +136,7 @@ async function worker(): Promise<void> {
     gpus,
     slots: 1,
     ...(readToken ? { readToken } : {}),
+    ...(settings.SHERIFF_HOST ? { host: settings.SHERIFF_HOST } : {}),
   });
   log.info(
     { prefix: settings.SHERIFF_PREFIX, gpus: gpus.map((g) => g.index) },

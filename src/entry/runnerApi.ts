@@ -81,7 +81,7 @@ export function runnerApi(deps: LeaseDeps, tokens: Map<string, string>, log: Pic
     try {
       switch (path.slice(RUNNER_API_PATH.length + 1)) {
         case "lease": {
-          const assignment = await assignGpuJob(deps);
+          const assignment = await assignGpuJob(deps, runner);
           if (assignment) log.info({ runner, job: assignment.lease.jobId }, "GPU job leased");
           return assignment ? answer(res, 200, assignment) : answer(res, 204);
         }
@@ -92,7 +92,7 @@ export function runnerApi(deps: LeaseDeps, tokens: Map<string, string>, log: Pic
         }
         case "report": {
           const input = parse(reportBodySchema);
-          return input ? answer(res, 200, await acceptRunnerReport(deps, input.lease, input)) : true;
+          return input ? answer(res, 200, await acceptRunnerReport(deps, input.lease, runner, input)) : true;
         }
         case "fail": {
           const input = parse(failBodySchema);

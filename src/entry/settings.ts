@@ -32,6 +32,8 @@ const settingsSchema = z.object({
   SHERIFF_RECONCILE_MINUTES: z.coerce.number().min(1).default(10),
   SHERIFF_FOLLOW_UP_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_CONCURRENCY.followUp),
   SHERIFF_GPUS: z.string().optional(),
+  /** A GPU worker's name in results, routing and host health; default the machine's hostname. */
+  SHERIFF_HOST: z.string().min(1).max(200).optional(),
   /** GPU hosts allowed on the runner API, as `name=secret` pairs (see runnerApi.ts); unset, the API is off. */
   SHERIFF_RUNNER_TOKENS: z.string().optional(),
   /** Where people reach this app (e.g. https://sheriff.example.com): the dashboard's address in links Sheriff posts and for the sign-in redirect. */

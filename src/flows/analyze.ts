@@ -1,6 +1,6 @@
 import type { SheriffConfig, SuiteConfig } from "../model/config.js";
 import { readConfig } from "../adapters/github/config.js";
-import { type AnalyzeJob } from "../model/jobs.js";
+import { isCanary, type AnalyzeJob } from "../model/jobs.js";
 import { ENGINE_CARRY_FORMAT, type Decision, type EngineCapabilities, type EngineCarry, type EngineInput } from "../model/engine.js";
 import { advanceWindow } from "../core/verdict/window.js";
 import { hostOfRun } from "../core/verdict/hosts.js";
@@ -8,6 +8,7 @@ import type { EngineWindowRecord } from "../adapters/store/ledger.js";
 import type { PipelineDeps } from "./deps.js";
 import { refreshCheckRun } from "./checkRun.js";
 import { dispatchJob } from "./dispatch.js";
+import { checkHostHealth } from "./hostHealth.js";
 import { repoKey, type RepoRef } from "../model/repo.js";
 
 export async function loadConfigAt(deps: PipelineDeps, repo: RepoRef, sha: string): Promise<SheriffConfig> {
@@ -60,10 +61,28 @@ export async function engineInput(deps: PipelineDeps, repo: RepoRef, config: She
     deps.ledger.rebaselines(key, suiteName),
     deps.ledger.declaredCulprits(key, suiteName),
   ]);
-  const pending = active.map((j) => j.job);
+  // A canary is the fleet's job, not the suite's: the engine neither asked for it nor waits for it.
+  const pending = active.filter((j) => !isCanary(j.job)).map((j) => j.job);
   // The fleet as the window's results name it: with two hosts, a failure must be seen on both before blame.
   const hosts = [...new Set(runs.flatMap((r) => hostOfRun(r) ?? []))].sort();
-  const input = { suite, commits, runs, pending, rebaselines, declared, parallelism: deps.parallelism, capabilities, hosts };
+  const oldest = runs.reduce((min, r) => (r.result.finishedAt < min ? r.result.finishedAt : min), new Date().toISOString());
+  const quarantines = (await deps.ledger.hostQuarantines(key, new Date(oldest))).map(({ host, from, to }) => ({
+    host,
+    from,
+    ...(to ? { to } : {}),
+  }));
+  const input = {
+    suite,
+    commits,
+    runs,
+    pending,
+    rebaselines,
+    declared,
+    parallelism: deps.parallelism,
+    capabilities,
+    hosts,
+    ...(quarantines.length ? { quarantines } : {}),
+  };
   return { input: carry ? { ...input, carry } : input, window, settings };
 }
 
@@ -97,11 +116,13 @@ export async function analyzeSuite(deps: PipelineDeps, job: AnalyzeJob): Promise
     log.warn("suite no longer configured; nothing to analyze");
     return [];
   }
+  await checkHostHealth(deps, repo, config);
   const read = await engineInput(deps, repo, config, job.suite);
   const decisions = deps.engine(read.input);
   for (const decision of decisions) {
     if (decision.type === "run") {
-      if (await dispatchJob(deps, repo, config, suite, decision.job))
+      const placement = decision.avoidHosts ? { avoidHosts: decision.avoidHosts } : undefined;
+      if (await dispatchJob(deps, repo, config, suite, decision.job, placement ? { placement } : {}))
         log.info({ job: decision.job, reason: decision.reason }, "engine queued a job");
       continue;
     }

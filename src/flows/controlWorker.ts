@@ -94,9 +94,12 @@ export async function processIntakeJob(deps: PipelineDeps, job: Job, token?: str
     }
   }
   await deps.queues.intakeDone(push, id);
-  const { notes, queued, uncovered, supersede } = followUp;
-  if (notes.length + queued.length + uncovered.length + supersede.length > 0) {
-    await deps.queues.addFollowUp({ type: "follow-up", repo: push.repo, after: push.after, notes, queued, uncovered, supersede }, id);
+  const { notes, queued, uncovered, supersede, landed } = followUp;
+  if (notes.length + queued.length + uncovered.length + supersede.length + (landed?.length ?? 0) > 0) {
+    await deps.queues.addFollowUp(
+      { type: "follow-up", repo: push.repo, after: push.after, notes, queued, uncovered, supersede, ...(landed ? { landed } : {}) },
+      id,
+    );
   }
   return followUp.outcome;
 }

@@ -3,7 +3,7 @@ import { DISPATCH_NOTE, dispatchNoteText, newDispatch } from "./actionsRun.js";
 import { refreshCheckRun } from "./checkRun.js";
 import type { PipelineDeps } from "./deps.js";
 import { repoKey, type RepoRef } from "../model/repo.js";
-import { jobId, type JobRequest } from "../model/jobs.js";
+import { jobId, type JobRequest, type Placement } from "../model/jobs.js";
 import { shortSha } from "../model/sha.js";
 
 /** What a dispatch can leave to its caller's follow-up, so that nothing after the GPU job's queueing waits in line. */
@@ -16,7 +16,8 @@ export interface DeferredDispatch {
 /**
  * Sends a GPU job where the config says GPU jobs run: the queue that `sheriff worker`
  * hosts pull from, or a `workflow_dispatch` of the post-land workflow on self-hosted runners.
- * Returns false when the ledger already knew the job (nothing is sent twice).
+ * Returns false when the ledger already knew the job (nothing is sent twice). Queued jobs carry
+ * their placement (hosts to avoid, a canary's host); Actions runners are picked by GitHub.
  *
  * With `later`, its timeline note and the withdrawal of the older queued `landed` jobs it replaces
  * are handed to the caller (intake does them on its follow-up queue, after its branch's turn);
@@ -28,7 +29,7 @@ export async function dispatchJob(
   config: SheriffConfig,
   suite: SuiteConfig,
   job: JobRequest,
-  options: { later?: DeferredDispatch } = {},
+  options: { later?: DeferredDispatch; placement?: Placement } = {},
 ): Promise<boolean> {
   const key = repoKey(repo);
   if (!(await deps.ledger.recordJobQueued(key, job))) return false;
@@ -45,7 +46,7 @@ export async function dispatchJob(
       inputs: { sha: job.sha, suite: suite.name, job: JSON.stringify(job), job_id: dispatch.jobId, nonce: dispatch.nonce },
     });
   } else {
-    await deps.queues.addGpu({ repo, job, suite });
+    await deps.queues.addGpu({ repo, job, suite, ...options.placement });
     // After the new job is queued: its GPU job waits for nothing, and the older ones were only waiting anyway.
     if (job.purpose === "landed") {
       if (options.later) options.later.supersede.push(job);

@@ -8,6 +8,8 @@ import { repoKey } from "../model/repo.js";
 import { jobResultMismatch, parseSuiteResult } from "../model/result.js";
 import { formatZodIssues } from "../model/zod.js";
 import { acceptResult } from "./results.js";
+import { routeTakenJob } from "./routing.js";
+import { withHost } from "../model/result.js";
 
 export interface LeaseDeps {
   leases: GpuLeases;
@@ -27,9 +29,15 @@ export interface RunnerAssignment {
 /** What a runner sends back: only the results; which job they are for is the app's record, not the runner's word. */
 export const runnerReportSchema = z.object({ result: z.unknown(), baselineResult: z.unknown().optional() });
 
-/** The next GPU job for a runner, or null when none waits. Malformed jobs are dropped on the way. */
-export async function assignGpuJob(deps: LeaseDeps): Promise<RunnerAssignment | null> {
-  for (;;) {
+/** Jobs one lease call looks at before answering that none waits for this runner. */
+const LOOK_AT = 20;
+
+/**
+ * The next GPU job for the runner named `host`, or null when none waits for it. Malformed jobs are
+ * dropped on the way, and jobs meant for other hosts handed back (see core/routing.ts).
+ */
+export async function assignGpuJob(deps: LeaseDeps, host: string): Promise<RunnerAssignment | null> {
+  for (let looked = 0; looked < LOOK_AT; looked++) {
     const taken = await deps.leases.take();
     if (!taken) return null;
     const parsed = gpuJobSchema.safeParse(taken.data);
@@ -38,10 +46,21 @@ export async function assignGpuJob(deps: LeaseDeps): Promise<RunnerAssignment | 
       continue;
     }
     const job = parsed.data;
+    const routing = await routeTakenJob(deps.ledger, job, host);
+    if (routing.kind === "drop") {
+      await deps.ledger.setJobState(repoKey(job.repo), job.job, "failed", routing.reason);
+      await deps.leases.complete(taken.lease, { dropped: true, reason: routing.reason });
+      continue;
+    }
+    if (routing.kind === "pass") {
+      await deps.leases.handBack(taken.lease, { ...job, passedOver: routing.passedOver }, routing.delayMs);
+      continue;
+    }
     await deps.ledger.setJobState(repoKey(job.repo), job.job, "running");
     const token = deps.readToken ? await deps.readToken(job.repo) : undefined;
     return { lease: taken.lease, job, ...(token ? { token } : {}) };
   }
+  return null;
 }
 
 export class RejectedReportError extends Error {
@@ -53,7 +72,7 @@ export class RejectedReportError extends Error {
  * A/B baseline) before they enter the ledger; a report that does not match is refused, and the
  * job stays leased so the runner can still report a failure.
  */
-export async function acceptRunnerReport(deps: LeaseDeps, lease: GpuLease, report: unknown): Promise<{ status: string }> {
+export async function acceptRunnerReport(deps: LeaseDeps, lease: GpuLease, host: string, report: unknown): Promise<{ status: string }> {
   const job = (await deps.leases.held(lease)).data;
   const parsed = runnerReportSchema.safeParse(report);
   if (!parsed.success) throw new RejectedReportError(formatZodIssues(parsed.error).join("; "));
@@ -68,6 +87,9 @@ export async function acceptRunnerReport(deps: LeaseDeps, lease: GpuLease, repor
   }
   const mismatch = jobResultMismatch(job.job, result, baselineResult);
   if (mismatch) throw new RejectedReportError(`${source}: ${mismatch}`);
+  // The host is the runner the token belongs to, not what its report says: routing and host health rely on it.
+  result = withHost(result, host);
+  baselineResult = baselineResult && withHost(baselineResult, host);
   await acceptResult(deps.ledger, deps.queues, job.repo, { job: job.job, result, ...(baselineResult ? { baselineResult } : {}) });
   await deps.leases.complete(lease, { status: result.status });
   return { status: result.status };

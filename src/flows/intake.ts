@@ -15,6 +15,7 @@ import { summarizeUncovered } from "../core/summary.js";
 import type { PipelineDeps } from "./deps.js";
 import { dispatchJob, supersedeQueuedLanded, type DeferredDispatch } from "./dispatch.js";
 import { refreshCheckRun } from "./checkRun.js";
+import { noticeRelands } from "./reland.js";
 import { repoKey, type RepoRef } from "../model/repo.js";
 
 const intakeOutcomeSchema = z.discriminatedUnion("kind", [
@@ -277,6 +278,7 @@ export async function recordPush(deps: PipelineDeps, job: IntakeJob, prepared: R
   return {
     notes,
     queued,
+    landed: commits.map((c) => ({ sha: c.sha, title: c.title })),
     supersede: later.supersede,
     uncovered: commits.flatMap((c, i) =>
       c.suites.length === 0 && !queued.includes(c.sha) ? [{ sha: c.sha, files: infos[i]!.files.length }] : [],
@@ -300,4 +302,5 @@ export async function followUpPush(deps: PipelineDeps, repo: RepoRef, followUp: 
     ),
   ]);
   await deps.ledger.noteAll(repoKey(repo), followUp.notes);
+  if (followUp.landed?.length) await noticeRelands(deps, repo, followUp.landed);
 }

@@ -45,11 +45,32 @@ export function jobId(job: JobRequest): string {
   return job.baselineSha ? `${base}.vs.${shaTag(job.baselineSha)}${picks(job.baselineCherryPicks)}` : base;
 }
 
-export const gpuJobSchema = z.object({
-  repo: repoRefSchema,
-  job: jobRequestSchema,
-  suite: suiteConfigSchema,
+/** Attempts of canary jobs start here: a canary is the fleet's job, not the suite's, so its id never meets a suite's retry. */
+export const CANARY_ATTEMPT_BASE = 10_000;
+
+/** Whether a job is a quarantined host's canary (the engine neither waits for it nor asked for it). */
+export function isCanary(job: JobRequest): boolean {
+  return job.attempt >= CANARY_ATTEMPT_BASE;
+}
+
+/** Where a GPU job may run: where the hosts are known to the app, it routes jobs by them. */
+export const placementSchema = z.object({
+  /** Hosts that produced the failures this job checks: it runs elsewhere while another host can take it. */
+  avoidHosts: z.array(z.string().min(1)).max(64).optional(),
+  /** A canary: it runs on this (quarantined) host and nowhere else. */
+  onlyHost: z.string().min(1).optional(),
+  /** When a host first handed it back, and how often hosts have: it stops waiting for the right host after a while. */
+  passedOver: z.object({ since: z.string(), times: z.number().int().nonnegative() }).optional(),
 });
+export type Placement = z.infer<typeof placementSchema>;
+
+export const gpuJobSchema = z
+  .object({
+    repo: repoRefSchema,
+    job: jobRequestSchema,
+    suite: suiteConfigSchema,
+  })
+  .merge(placementSchema);
 export type GpuJob = z.infer<typeof gpuJobSchema>;
 
 export const intakeJobSchema = z.object({
@@ -76,6 +97,8 @@ export const pushFollowUpSchema = z.object({
   uncovered: z.array(z.object({ sha: shaSchema, files: z.number().int() })),
   /** `landed` jobs the push queued: older queued jobs of their suites are withdrawn, and their commits' check runs refreshed. */
   supersede: z.array(jobRequestSchema),
+  /** The commits the push recorded, newest last: one may land a reverted culprit again. */
+  landed: z.array(z.object({ sha: shaSchema, title: z.string() })).optional(),
 });
 export type PushFollowUp = z.infer<typeof pushFollowUpSchema>;
 

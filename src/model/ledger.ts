@@ -22,6 +22,15 @@ export interface JobRecord {
   error?: string;
 }
 
+/** A host's quarantine as recorded: why it was taken out, and when it came back (absent: still out). */
+export interface HostQuarantineRecord {
+  host: string;
+  from: string;
+  to?: string;
+  summary: string;
+  evidence: string[];
+}
+
 export interface VerdictRecord {
   decision: RegressionDecision | FlakyDecision;
   at: string;
@@ -42,6 +51,8 @@ export interface RevertRecord {
   originalPr?: number;
   revertPr?: number;
   revertBranch?: string;
+  /** A later landed commit that made the culprit's change again, unchanged: evidence the revert was wrong. */
+  relandedAs?: string;
 }
 
 export interface TimelineEntry {

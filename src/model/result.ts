@@ -201,3 +201,8 @@ export function jobResultMismatch(
   const baseline = resultMismatch({ suite: job.suite, sha: job.baselineSha }, baselineResult);
   return baseline ? `baseline: ${baseline}` : null;
 }
+
+/** The result as from `host`: the name jobs are routed by and host health judges, whatever the suite reported. */
+export function withHost(result: SuiteResult, host: string): SuiteResult {
+  return { ...result, environment: { ...result.environment, host } };
+}

@@ -1,4 +1,5 @@
-import { Worker, type Job } from "bullmq";
+import { hostname } from "node:os";
+import { DelayedError, Worker, type Job } from "bullmq";
 import type { Logger } from "pino";
 import type { ReadToken } from "../adapters/github/access.js";
 import { acceptResult } from "../flows/results.js";
@@ -10,6 +11,8 @@ import { killLeftovers } from "./contain.js";
 import { executeGpuJob, type SuiteRunner } from "./execute.js";
 import type { SuiteConfig } from "../model/config.js";
 import { GpuSlots, withGpuIndex, type GpuSlot } from "./gpus.js";
+import { withHost } from "../model/result.js";
+import { routeTakenJob } from "../flows/routing.js";
 import { repoKey } from "../model/repo.js";
 import { formatZodIssues } from "../model/zod.js";
 
@@ -28,6 +31,8 @@ export interface GpuWorkerOptions {
   slots?: number;
   /** Read-only tokens for the repository of each job; without it, only clone URLs that need no token (local paths) can be fetched. */
   readToken?: ReadToken;
+  /** This host's name in results and routing (SHERIFF_HOST); default the machine's hostname. */
+  host?: string;
 }
 
 /**
@@ -37,6 +42,7 @@ export interface GpuWorkerOptions {
 export function startGpuWorker(options: GpuWorkerOptions): Worker {
   const { queues, ledger, log } = options;
   const pool = new GpuSlots(options.gpus ?? [], options.slots ?? 1);
+  const host = options.host ?? hostname();
   // A worker killed mid-job (kill -9, OOM) left its suites running: end them before taking jobs.
   const swept = killLeftovers().then(
     (killed) => {
@@ -46,7 +52,7 @@ export function startGpuWorker(options: GpuWorkerOptions): Worker {
   );
   const worker = new Worker(
     GPU_QUEUE,
-    async (bullJob: Job) => {
+    async (bullJob: Job, lockToken?: string) => {
       await swept;
       const parsed = gpuJobSchema.safeParse(bullJob.data);
       if (!parsed.success) {
@@ -55,6 +61,17 @@ export function startGpuWorker(options: GpuWorkerOptions): Worker {
       }
       const job = parsed.data;
       const key = repoKey(job.repo);
+      const routing = await routeTakenJob(ledger, job, host);
+      if (routing.kind === "drop") {
+        log.warn({ job: bullJob.id, reason: routing.reason }, "dropping GPU job");
+        await ledger.setJobState(key, job.job, "failed", routing.reason);
+        return { dropped: true, reason: routing.reason };
+      }
+      if (routing.kind === "pass") {
+        await bullJob.updateData({ ...job, passedOver: routing.passedOver });
+        await bullJob.moveToDelayed(Date.now() + routing.delayMs, lockToken);
+        throw new DelayedError(routing.reason);
+      }
       await ledger.setJobState(key, job.job, "running");
       const token = options.readToken ? await options.readToken(job.repo) : undefined;
       // Hold one GPU for the whole job (both sides of an A/B job run on the same GPU).
@@ -64,8 +81,8 @@ export function startGpuWorker(options: GpuWorkerOptions): Worker {
           gpu: slot?.index,
           run: {
             ...record,
-            result: withGpuIndex(record.result, slot),
-            ...(record.baselineResult ? { baselineResult: withGpuIndex(record.baselineResult, slot) } : {}),
+            result: withHost(withGpuIndex(record.result, slot), host),
+            ...(record.baselineResult ? { baselineResult: withHost(withGpuIndex(record.baselineResult, slot), host) } : {}),
           },
         };
       });

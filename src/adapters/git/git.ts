@@ -206,6 +206,18 @@ export async function hasCommit(dir: string, sha: string): Promise<boolean> {
 }
 
 /**
+ * The commit's change as `git patch-id --stable` sees it (against its first parent; whitespace,
+ * line numbers and file order do not matter): two commits with one id make the same change.
+ * Null for a commit that changes nothing.
+ */
+export async function patchId(dir: string, sha: string): Promise<string | null> {
+  const diff = await git(["diff-tree", "-p", "--no-color", "--first-parent", "-m", "--root", sha], { cwd: dir });
+  if (!diff.trim()) return null;
+  const out = await git(["patch-id", "--stable"], { cwd: dir, input: diff });
+  return out.split(" ")[0] || null;
+}
+
+/**
  * The first-parent commits of `before..after`, oldest first: every one of them, however many
  * (a push or a reconciliation can bring thousands). Without `before` only `after` itself.
  */

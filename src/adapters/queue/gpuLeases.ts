@@ -80,6 +80,13 @@ export class GpuLeases {
     await job.moveToCompleted(value, lease.token, false);
   }
 
+  /** Puts the job back for another host to take after `delayMs`, with `data` (its routing state); not an attempt. */
+  async handBack(lease: GpuLease, data: GpuJob, delayMs: number): Promise<void> {
+    const job = await this.held(lease);
+    await job.updateData(data);
+    await job.moveToDelayed(Date.now() + delayMs, lease.token);
+  }
+
   /** Fails this attempt; true when no attempt is left (the job failed for good). */
   async fail(lease: GpuLease, reason: string): Promise<boolean> {
     const job = await this.held(lease);

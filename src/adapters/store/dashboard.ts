@@ -216,12 +216,53 @@ export class DashboardStore {
   }
 
   /** The repository's newest reverts records (what was done about each culprit), at most `limit`. */
-  async recentReverts(repo: string, limit = 100): Promise<(RevertFact & { reason: string; summary: string; at: string })[]> {
-    const rows = await this.q.query<RevertRow & { record: { reason: string; summary: string }; at: Date }>(
+  async recentReverts(
+    repo: string,
+    limit = 100,
+  ): Promise<(RevertFact & { reason: string; summary: string; at: string; relandedAs?: string })[]> {
+    const rows = await this.q.query<RevertRow & { record: { reason: string; summary: string; relandedAs?: string }; at: Date }>(
       "SELECT culprit, suite, outcome, revert_pr, original_pr, record, at FROM reverts WHERE repo = $1 ORDER BY at DESC LIMIT $2",
       [repo, limit],
     );
-    return rows.rows.map((r) => ({ ...toRevertFact(r), reason: r.record.reason, summary: r.record.summary, at: r.at.toISOString() }));
+    return rows.rows.map((r) => ({
+      ...toRevertFact(r),
+      reason: r.record.reason,
+      summary: r.record.summary,
+      at: r.at.toISOString(),
+      ...(r.record.relandedAs ? { relandedAs: r.record.relandedAs } : {}),
+    }));
+  }
+
+  /** Host quarantines open now or ended since `since`, newest first, at most `limit`. */
+  async hostQuarantines(repo: string, since: Date, limit = 50): Promise<{ host: string; from: string; to?: string; summary: string }[]> {
+    const rows = await this.q.query<{ host: string; from_at: Date; to_at: Date | null; summary: string }>(
+      `SELECT host, from_at, to_at, summary FROM host_quarantines WHERE repo = $1 AND (to_at IS NULL OR to_at >= $2)
+       ORDER BY from_at DESC LIMIT $3`,
+      [repo, since, limit],
+    );
+    return rows.rows.map((r) => ({
+      host: r.host,
+      from: r.from_at.toISOString(),
+      ...(r.to_at ? { to: r.to_at.toISOString() } : {}),
+      summary: r.summary,
+    }));
+  }
+
+  /** The repository's GPU jobs recorded since `since`, per host and GPU: how many, and their seconds on the GPU. */
+  async gpuTime(repo: string, since: Date): Promise<{ host: string; gpu: number | null; runs: number; seconds: number }[]> {
+    // Through the recent-runs index (its rows keep their samples until retention reduces them, long after a day).
+    const rows = await this.q.query<{ host: string | null; gpu: string | null; runs: string; seconds: string | null }>(
+      `SELECT result->'environment'->>'host' AS host, result->'environment'->>'gpuIndex' AS gpu, count(*) AS runs,
+              sum(GREATEST(0, extract(epoch FROM (result->>'finishedAt')::timestamptz - (result->>'startedAt')::timestamptz))) AS seconds
+       FROM runs WHERE recorded_at >= $2 AND NOT samples_reduced AND repo = $1 GROUP BY 1, 2`,
+      [repo, since],
+    );
+    return rows.rows.map((r) => ({
+      host: r.host ?? "unknown",
+      gpu: r.gpu === null ? null : Number(r.gpu),
+      runs: Number(r.runs),
+      seconds: Number(r.seconds ?? 0),
+    }));
   }
 
   /** The repository's newest flaky verdicts, at most `limit`. */

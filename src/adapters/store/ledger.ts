@@ -4,6 +4,7 @@ import {
   branchSourceSchema,
   type BranchSource,
   type CommandRecord,
+  type HostQuarantineRecord,
   type JobRecord,
   type JobState,
   type RevertRecord,
@@ -13,7 +14,7 @@ import {
   type WatchedBranch,
 } from "../../model/ledger.js";
 import type { SuiteResult } from "../../model/result.js";
-import { type JobRequest, jobId } from "../../model/jobs.js";
+import { CANARY_ATTEMPT_BASE, type JobRequest, jobId } from "../../model/jobs.js";
 import { transaction, type Database } from "./database.js";
 
 type Queryable = Pick<pg.Pool, "query">;
@@ -396,6 +397,30 @@ export class Ledger {
     });
   }
 
+  /** Culprits reverted since `since` and not yet seen relanded, with their titles: what a landed commit may land again. */
+  async relandCandidates(repo: string, since: Date, limit = 200): Promise<{ culprit: string; title: string }[]> {
+    const rows = await this.q.query<{ culprit: string; title: string }>(
+      `SELECT r.culprit, c.title FROM reverts r JOIN LATERAL (SELECT title FROM commits WHERE repo = r.repo AND sha = r.culprit LIMIT 1) c ON true
+       WHERE r.repo = $1 AND r.at >= $2 AND NOT (r.record ? 'relandedAs') ORDER BY r.at DESC LIMIT $3`,
+      [repo, since, limit],
+    );
+    return rows.rows;
+  }
+
+  /** Records that `sha` landed the culprit's change again, once, with its timeline note. */
+  async recordReland(repo: string, culprit: string, sha: string, note: Omit<TimelineEntry, "at">): Promise<boolean> {
+    return transaction(this.db, async (client) => {
+      const updated = await client.query(
+        `UPDATE reverts SET record = record || jsonb_build_object('relandedAs', $3::text)
+         WHERE repo = $1 AND culprit = $2 AND NOT (record ? 'relandedAs')`,
+        [repo, culprit, sha],
+      );
+      if ((updated.rowCount ?? 0) === 0) return false;
+      await insertNote(client, repo, { ...note, at: this.now().toISOString() });
+      return true;
+    });
+  }
+
   /** Every revert record, oldest first: for tools and migrations, not for per-event work. */
   async reverts(repo: string): Promise<RevertRecord[]> {
     const rows = await this.q.query<{ record: RevertRecord }>("SELECT record FROM reverts WHERE repo = $1 ORDER BY at, culprit", [repo]);
@@ -509,6 +534,67 @@ export class Ledger {
     );
     const row = rows.rows[0];
     return row ? { paused: row.paused, reason: row.reason, by: row.by_login, at: row.at.toISOString() } : null;
+  }
+
+  /** Takes `host` out of the repository's fleet from now; false when it already was (one open quarantine a host). */
+  async quarantineHost(repo: string, host: string, why: { summary: string; evidence: string[] }): Promise<boolean> {
+    const rows = await this.q.query(
+      `INSERT INTO host_quarantines (repo, host, from_at, summary, evidence) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (repo, host) WHERE to_at IS NULL DO NOTHING`,
+      [repo, host, this.now(), why.summary, JSON.stringify(why.evidence)],
+    );
+    return (rows.rowCount ?? 0) > 0;
+  }
+
+  /** Ends `host`'s open quarantine; false when it had none. */
+  async readmitHost(repo: string, host: string): Promise<boolean> {
+    const rows = await this.q.query("UPDATE host_quarantines SET to_at = $3 WHERE repo = $1 AND host = $2 AND to_at IS NULL", [
+      repo,
+      host,
+      this.now(),
+    ]);
+    return (rows.rowCount ?? 0) > 0;
+  }
+
+  /** Quarantines open now or ended since `since`, oldest first, at most `limit` (the newest of them). */
+  async hostQuarantines(repo: string, since: Date, limit = 200): Promise<HostQuarantineRecord[]> {
+    const rows = await this.q.query<{ host: string; from_at: Date; to_at: Date | null; summary: string; evidence: string[] }>(
+      `SELECT host, from_at, to_at, summary, evidence FROM (
+         SELECT * FROM host_quarantines WHERE repo = $1 AND (to_at IS NULL OR to_at >= $2) ORDER BY from_at DESC LIMIT $3
+       ) q ORDER BY from_at`,
+      [repo, since, limit],
+    );
+    return rows.rows.map((r) => ({
+      host: r.host,
+      from: r.from_at.toISOString(),
+      ...(r.to_at ? { to: r.to_at.toISOString() } : {}),
+      summary: r.summary,
+      evidence: r.evidence,
+    }));
+  }
+
+  /** Canary jobs of the repository queued or running. */
+  async activeCanaries(repo: string): Promise<number> {
+    const rows = await this.q.query<{ n: string }>(
+      "SELECT count(*) AS n FROM jobs WHERE repo = $1 AND state IN ('queued', 'running') AND (job->>'attempt')::int >= $2",
+      [repo, CANARY_ATTEMPT_BASE],
+    );
+    return Number(rows.rows[0]!.n);
+  }
+
+  /** Whether `host` is quarantined for the repository now. */
+  async isQuarantined(repo: string, host: string): Promise<boolean> {
+    const rows = await this.q.query("SELECT 1 FROM host_quarantines WHERE repo = $1 AND host = $2 AND to_at IS NULL", [repo, host]);
+    return rows.rows.length > 0;
+  }
+
+  /** The repository's newest `limit` runs across suites, oldest first: what host health reads. */
+  async recentRuns(repo: string, limit: number): Promise<RunRecord[]> {
+    const rows = await this.q.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM (SELECT ${RUN_COLUMNS}, ord FROM runs WHERE repo = $1 ORDER BY ord DESC LIMIT $2) r ORDER BY ord`,
+      [repo, limit],
+    );
+    return rows.rows.map(toRun);
   }
 
   private today(): string {
@@ -822,7 +908,9 @@ async function upsertRevert(client: Queryable, repo: string, record: RevertRecor
   await client.query(
     `INSERT INTO reverts (repo, culprit, suite, outcome, original_pr, revert_pr, record, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (repo, culprit) DO UPDATE SET suite = EXCLUDED.suite, outcome = EXCLUDED.outcome, original_pr = EXCLUDED.original_pr,
-       revert_pr = EXCLUDED.revert_pr, record = EXCLUDED.record, at = EXCLUDED.at`,
+       revert_pr = EXCLUDED.revert_pr, at = EXCLUDED.at,
+       record = EXCLUDED.record || CASE WHEN reverts.record ? 'relandedAs'
+         THEN jsonb_build_object('relandedAs', reverts.record->'relandedAs') ELSE '{}'::jsonb END`,
     [repo, record.culprit, record.suite, record.outcome, record.originalPr ?? null, record.revertPr ?? null, record, record.at],
   );
 }

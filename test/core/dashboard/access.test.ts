@@ -58,6 +58,53 @@ describe("commitSelection", () => {
 });
 
 describe("ledgerView", () => {
+  it("puts open quarantines first, marks quarantined hosts' GPUs, and ranks GPUs by the share of the window they were busy", () => {
+    const view = ledgerView({
+      reverts: [],
+      flakes: [],
+      revertPulls: [],
+      quarantines: [
+        { host: "h1", from: "2026-12-01T00:00:00.000Z", to: "2026-12-02T00:00:00.000Z", summary: "old" },
+        { host: "h2", from: "2026-12-03T00:00:00.000Z", summary: "bad GPU" },
+      ],
+      gpuTime: [
+        { host: "h1", gpu: 0, runs: 10, seconds: 3600 },
+        { host: "h2", gpu: 1, runs: 2, seconds: 200_000 },
+      ],
+      gpuWindowHours: 24,
+    });
+    expect(view.quarantines.map((q) => [q.host, q.open])).toEqual([
+      ["h2", true],
+      ["h1", false],
+    ]);
+    expect(view.gpus.map((g) => [g.host, g.gpu, +g.utilisation.toFixed(4), g.quarantined])).toEqual([
+      ["h2", 1, 1, true],
+      ["h1", 0, 0.0417, false],
+    ]);
+  });
+
+  it("counts a merged revert PR whose culprit was relanded unchanged against Sheriff", () => {
+    const revert = (culprit: string, revertPr: number, relandedAs?: string) => ({
+      culprit,
+      suite: "s",
+      outcome: "pr-opened" as const,
+      reason: "",
+      at: "2026-12-03T00:00:00.000Z",
+      revertPr,
+      ...(relandedAs ? { relandedAs } : {}),
+    });
+    const view = ledgerView({
+      reverts: [revert("a", 1, "a2"), revert("b", 2), revert("c", 3, "c2")],
+      flakes: [],
+      revertPulls: [
+        { number: 1, state: "merged" },
+        { number: 2, state: "merged" },
+        { number: 3, state: "closed" },
+      ],
+    });
+    expect(view.precision).toEqual({ merged: 2, relanded: 1, closedUnmerged: 1, open: 0, ratio: 1 / 3 });
+  });
+
   it("has no precision before any revert PR was decided", () => {
     expect(ledgerView({ reverts: [], flakes: [], revertPulls: [{ number: 1, state: "open" }] }).precision.ratio).toBeNull();
   });
@@ -83,7 +130,7 @@ describe("ledgerView", () => {
         { number: 5, state: "open" },
       ],
     });
-    expect(view.precision).toEqual({ merged: 3, closedUnmerged: 1, open: 1, ratio: 0.75 });
+    expect(view.precision).toEqual({ merged: 3, relanded: 0, closedUnmerged: 1, open: 1, ratio: 0.75 });
     expect(view.outcomes).toEqual([
       { outcome: "pr-opened", count: 2 },
       { outcome: "commented", count: 1 },

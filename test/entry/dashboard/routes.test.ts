@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DashboardStore } from "../../../src/adapters/store/dashboard.js";
 import { Ledger } from "../../../src/adapters/store/ledger.js";
+const REPO_KEY = "gpu-team/flash-kernels";
 import type { DashboardGitHub } from "../../../src/entry/dashboard/github.js";
 import { dashboardHandler } from "../../../src/entry/dashboard/routes.js";
 import { SESSION_COOKIE, SessionCodec } from "../../../src/entry/dashboard/session.js";
@@ -64,6 +65,10 @@ beforeAll(async () => {
   db = await testDatabase("dashboard_routes");
   const ledger = new Ledger(db);
   await recordStory(ledger);
+  await ledger.quarantineHost(REPO_KEY, "gpu-host-9", {
+    summary: "gpu-host-9 failed convert/f32->fp16 where other hosts passed it",
+    evidence: [],
+  });
   const handler = dashboardHandler({
     store: new DashboardStore(db),
     ledger,
@@ -160,12 +165,24 @@ describe("the ledger page", () => {
     const { status, text } = await get("/sheriff/gpu-team/flash-kernels/ledger");
     expect(status).toBe(200);
     expect(text).toContain('<span class="tag">pr-opened: 1</span>');
-    expect(text).toContain("Precision 67%: of Sheriff's last 3 revert PRs, 2 merged, 1 closed unmerged (counted against it), 0 open.");
+    expect(text).toContain(
+      "Precision 67%: of Sheriff's last 3 revert PRs, 2 merged (0 of them relanded unchanged, counted against it), 1 closed unmerged (counted against it), 0 open.",
+    );
     expect(text).toMatch(
       /<tr data-outcome="pr-opened"><td><a class="sha"[^>]*>[0-9a-f]{7}<\/a><\/td><td>half<\/td><td>pr-opened<\/td><td>#5<\/td><td>#7 merged<\/td><td>autoRevert is on<\/td>/,
     );
     expect(text).toContain("<td>smoke</td><td><code>smoke</code></td><td>1</td>");
     expect(text).toContain("<tr><td>gpu</td><td>3</td><td>1</td><td>0</td><td>0</td></tr>");
+  });
+
+  it("shows quarantined hosts and each GPU's jobs and utilisation over the last day", async () => {
+    const { text } = await get("/sheriff/gpu-team/flash-kernels/ledger");
+    expect(text).toContain('<tr data-open="true"><td><code>gpu-host-9</code></td><td>quarantined: canaries only</td>');
+    expect(text).toContain("gpu-host-9 failed convert/f32-&gt;fp16 where other hosts passed it");
+    // The story's 7 runs, 5 minutes each, on gpu-host-1 (no GPU index): 35 minutes of 24 hours.
+    expect(text).toContain(
+      '<tr data-quarantined="false"><td><code>gpu-host-1</code></td><td>–</td><td>7</td><td>0.58</td><td>2.4%</td></tr>',
+    );
   });
 });
 

@@ -584,6 +584,11 @@ export async function measurePerResult(api, ctx, { repetitions, warmup = SUITES.
  */
 async function carryOut(ctx, suite, decisions, rng) {
   for (const d of decisions) {
+    if (d.type === "report") {
+      // What analyzeSuite does with a report: a timeline note, kept once per commit, kind and text.
+      await ctx.ledger.noteAll(REPO_KEY, [{ kind: `report:${d.kind}`, sha: d.sha, suite: d.suite, text: d.summary }]);
+      continue;
+    }
     if (d.type !== "run") {
       // What analyzeSuite records for a verdict (a regression is then declared and not decided again).
       await ctx.ledger.recordVerdict(REPO_KEY, d);

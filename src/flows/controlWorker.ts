@@ -7,6 +7,7 @@ import { analyzeSuite } from "./analyze.js";
 import { refreshCheckRun } from "./checkRun.js";
 import type { PipelineDeps } from "./deps.js";
 import { followUpPush, preparePush, recordPush, storedFollowUp } from "./intake.js";
+import { tellHostQuarantine } from "./hostHealth.js";
 import { collectActionsRun } from "./actionsRun.js";
 import { reconcileBranches } from "./reconcile.js";
 import { rerunSuites } from "./rerun.js";
@@ -63,6 +64,8 @@ export async function processControlJob(deps: PipelineDeps, data: unknown): Prom
       return rerunSuites(deps, job.repo, job.sha, job.suites);
     case "reconcile":
       return reconcileBranches(deps);
+    case "host-issue":
+      return tellHostQuarantine(deps, job);
   }
 }
 

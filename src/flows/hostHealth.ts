@@ -1,6 +1,7 @@
 import { hostHealth, type HostDecision } from "../core/verdict/hostHealth.js";
 import type { SheriffConfig } from "../model/config.js";
-import { CANARY_ATTEMPT_BASE, type JobRequest } from "../model/jobs.js";
+import { hostIssue, hostIssueMarker, hostReadmittedComment, HOST_ISSUE_LABEL } from "../core/hostNotice.js";
+import { CANARY_ATTEMPT_BASE, type HostIssueJob, type JobRequest } from "../model/jobs.js";
 import { repoKey, type RepoRef } from "../model/repo.js";
 import type { PipelineDeps } from "./deps.js";
 import { dispatchJob } from "./dispatch.js";
@@ -28,9 +29,13 @@ export async function checkHostHealth(deps: PipelineDeps, repo: RepoRef, config:
     if (decision.type === "quarantine") {
       if (!(await deps.ledger.quarantineHost(key, decision.host, decision))) continue;
       deps.log.warn({ repo: key, host: decision.host, evidence: decision.evidence }, decision.summary);
+      const [recorded] = (await deps.ledger.hostQuarantines(key, now)).filter((q) => q.host === decision.host && !q.to);
+      if (recorded) await deps.queues.addControl({ type: "host-issue", repo, host: decision.host, from: recorded.from, action: "open" });
     } else if (decision.type === "readmit") {
+      const open = quarantines.find((q) => q.host === decision.host && !q.to);
       if (!(await deps.ledger.readmitHost(key, decision.host))) continue;
       deps.log.info({ repo: key, host: decision.host }, decision.summary);
+      if (open) await deps.queues.addControl({ type: "host-issue", repo, host: decision.host, from: open.from, action: "close" });
     } else {
       // One canary at a time per repository: each is asked for again until enough came back clean.
       if (canaryPending || done.some((d) => d.type === "canary")) continue;
@@ -49,4 +54,40 @@ export async function checkHostHealth(deps: PipelineDeps, repo: RepoRef, config:
     done.push(decision);
   }
   return done;
+}
+
+/**
+ * Opens the issue that tells people about a quarantine, or comments on it and closes it when the
+ * host is re-admitted. Found again by its hidden marker, so a retry never opens a second one.
+ */
+export async function tellHostQuarantine(deps: PipelineDeps, job: HostIssueJob): Promise<{ issue: number | null }> {
+  const { repo } = job;
+  const { octokit } = await deps.access.forInstallation(repo.installationId);
+  const marker = hostIssueMarker(job.host, job.from);
+  const listed = await octokit.rest.issues.listForRepo({
+    owner: repo.owner,
+    repo: repo.repo,
+    labels: HOST_ISSUE_LABEL,
+    state: "all",
+    per_page: 100,
+  });
+  const existing = listed.data.find((i) => !i.pull_request && (i.body ?? "").includes(marker));
+  if (job.action === "open") {
+    if (existing) return { issue: existing.number };
+    const recorded = (await deps.ledger.hostQuarantines(repoKey(repo), new Date(job.from))).find(
+      (q) => q.host === job.host && q.from === job.from,
+    );
+    const { title, body } = hostIssue(job.host, job.from, recorded ?? { summary: "", evidence: [] });
+    const created = await octokit.rest.issues.create({ owner: repo.owner, repo: repo.repo, title, body, labels: [HOST_ISSUE_LABEL] });
+    return { issue: created.data.number };
+  }
+  if (!existing || existing.state === "closed") return { issue: existing?.number ?? null };
+  await octokit.rest.issues.createComment({
+    owner: repo.owner,
+    repo: repo.repo,
+    issue_number: existing.number,
+    body: hostReadmittedComment(job.host),
+  });
+  await octokit.rest.issues.update({ owner: repo.owner, repo: repo.repo, issue_number: existing.number, state: "closed" });
+  return { issue: existing.number };
 }

@@ -154,6 +154,17 @@ export const rerunJobSchema = z.object({
 });
 export type RerunJob = z.infer<typeof rerunJobSchema>;
 
+/** Tells people a host was quarantined (a GitHub issue naming it and the evidence), or re-admitted (the issue closed). */
+export const hostIssueJobSchema = z.object({
+  type: z.literal("host-issue"),
+  repo: repoRefSchema,
+  host: z.string().min(1),
+  /** When the quarantine began: names it among the host's quarantines. */
+  from: z.string(),
+  action: z.enum(["open", "close"]),
+});
+export type HostIssueJob = z.infer<typeof hostIssueJobSchema>;
+
 /** A round of comparing every watched branch's head on GitHub with the ledger's (scheduled, not asked for). */
 export const reconcileJobSchema = z.object({ type: z.literal("reconcile") });
 export type ReconcileJob = z.infer<typeof reconcileJobSchema>;
@@ -165,5 +176,6 @@ export const controlJobSchema = z.discriminatedUnion("type", [
   actionsRunJobSchema,
   rerunJobSchema,
   reconcileJobSchema,
+  hostIssueJobSchema,
 ]);
 export type ControlJob = z.infer<typeof controlJobSchema>;

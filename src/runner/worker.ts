@@ -16,6 +16,9 @@ import { routeTakenJob } from "../flows/routing.js";
 import { repoKey } from "../model/repo.js";
 import { formatZodIssues } from "../model/zod.js";
 
+/** How long past a handed-back job's delay its host keeps out of the queue. */
+const HAND_BACK_PAUSE_MS = 500;
+
 export interface GpuWorkerOptions {
   queues: Queues;
   ledger: Ledger;
@@ -70,6 +73,8 @@ export function startGpuWorker(options: GpuWorkerOptions): Worker {
       if (routing.kind === "pass") {
         await bullJob.updateData({ ...job, passedOver: routing.passedOver });
         await bullJob.moveToDelayed(Date.now() + routing.delayMs, lockToken);
+        // Sit out until just after it is due again, so another host takes it rather than this one again.
+        await new Promise((r) => setTimeout(r, routing.delayMs + HAND_BACK_PAUSE_MS));
         throw new DelayedError(routing.reason);
       }
       await ledger.setJobState(key, job.job, "running");

@@ -76,30 +76,38 @@ describe("GPU jobs routed by host", () => {
   it("keeps a job off the host whose failures it checks while another can take it, runs a canary only on its host, and keeps a quarantined host to canaries", async () => {
     const sha = repo.commit("Alpha", { "alpha/a.cu": "1\n" });
     repo.push();
-    const hostA = worker("gpu-a");
-    await queues.addGpu(gpuJob(sha, 1, { avoidHosts: ["gpu-a"] }));
-    // Only gpu-a is up: it hands the job back, again and again, and never runs it.
-    expect(await hostThatRan(sha, 1, 2500)).toBeUndefined();
-    const waiting = gpuJobSchema.parse((await queues.gpu.getJob(gpuJobId(repoRef(), gpuJob(sha, 1).job)))!.data);
-    expect(waiting.passedOver!.times).toBeGreaterThanOrEqual(2);
-    await hostA.close();
-    worker("gpu-b");
-    expect(await hostThatRan(sha, 1)).toBe("gpu-b");
-
-    // A canary for gpu-a is left alone by gpu-b, however often gpu-b sees it, until gpu-a is back.
-    await queues.addGpu(gpuJob(sha, CANARY_ATTEMPT_BASE, { onlyHost: "gpu-a" }));
-    expect(await hostThatRan(sha, CANARY_ATTEMPT_BASE, 2000)).toBeUndefined();
-    worker("gpu-a");
-    expect(await hostThatRan(sha, CANARY_ATTEMPT_BASE)).toBe("gpu-a");
-
-    // gpu-b quarantined: plain jobs go to gpu-a.
-    expect(await ledger.quarantineHost(KEY, "gpu-b", { summary: "test", evidence: [] })).toBe(true);
-    expect(await ledger.quarantineHost(KEY, "gpu-b", { summary: "again", evidence: [] })).toBe(false);
-    for (const attempt of [2, 3, 4]) await queues.addGpu(gpuJob(sha, attempt));
-    expect(await Promise.all([2, 3, 4].map((a) => hostThatRan(sha, a)))).toEqual(["gpu-a", "gpu-a", "gpu-a"]);
-    for (const w of workers.splice(0)) await w.close();
+    try {
+      await routes(sha);
+    } finally {
+      for (const w of workers.splice(0)) await w.close();
+    }
   }, 200_000);
 });
+
+/** The routing story on one commit, with the workers it starts left to the caller to close. */
+async function routes(sha: string): Promise<void> {
+  const hostA = worker("gpu-a");
+  await queues.addGpu(gpuJob(sha, 1, { avoidHosts: ["gpu-a"] }));
+  // Only gpu-a is up: it hands the job back, again and again, and never runs it.
+  expect(await hostThatRan(sha, 1, 2500)).toBeUndefined();
+  const waiting = gpuJobSchema.parse((await queues.gpu.getJob(gpuJobId(repoRef(), gpuJob(sha, 1).job)))!.data);
+  expect(waiting.passedOver!.times).toBeGreaterThanOrEqual(2);
+  await hostA.close();
+  worker("gpu-b");
+  expect(await hostThatRan(sha, 1)).toBe("gpu-b");
+
+  // A canary for gpu-a is left alone by gpu-b, however often gpu-b sees it, until gpu-a is back.
+  await queues.addGpu(gpuJob(sha, CANARY_ATTEMPT_BASE, { onlyHost: "gpu-a" }));
+  expect(await hostThatRan(sha, CANARY_ATTEMPT_BASE, 2000)).toBeUndefined();
+  worker("gpu-a");
+  expect(await hostThatRan(sha, CANARY_ATTEMPT_BASE)).toBe("gpu-a");
+
+  // gpu-b quarantined: plain jobs go to gpu-a.
+  expect(await ledger.quarantineHost(KEY, "gpu-b", { summary: "test", evidence: [] })).toBe(true);
+  expect(await ledger.quarantineHost(KEY, "gpu-b", { summary: "again", evidence: [] })).toBe(false);
+  for (const attempt of [2, 3, 4]) await queues.addGpu(gpuJob(sha, attempt));
+  expect(await Promise.all([2, 3, 4].map((a) => hostThatRan(sha, a)))).toEqual(["gpu-a", "gpu-a", "gpu-a"]);
+}
 
 describe("host health in the app", () => {
   const result = (sha: string, host: string, failing: boolean, minute: number): SuiteResult => ({

@@ -53,6 +53,8 @@ export function controlJobId(job: ControlJob): string {
       return safeId(`actions-run.${repo}.${job.runId}.${job.runAttempt ?? 1}`);
     case "rerun":
       return safeId(`rerun.${repo}.${job.sha}.${job.requestId}`);
+    case "host-issue":
+      return safeId(`host-issue.${repo}.${job.host}.${job.from}.${job.action}`);
     case "analyze":
       // Analyses repeat by design (after every result); each is keyed by a fresh nonce by the caller.
       return safeId(`analyze.${repo}.${job.suite}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}`);

@@ -115,7 +115,9 @@ describe("the dashboard in a browser, after the demo day", () => {
     // The ledger reads the revert PRs' states from GitHub: the day's three are still open.
     await page.goto(`${world.dashboardUrl}/${OWNER}/${REPO}/ledger`);
     const precision = (await page.locator("p.precision").textContent())?.replace(/\s+/g, " ");
-    expect(precision).toContain("of Sheriff's last 3 revert PRs, 0 merged, 0 closed unmerged (counted against it), 3 open");
+    expect(precision).toContain(
+      "of Sheriff's last 3 revert PRs, 0 merged (0 of them relanded unchanged, counted against it), 0 closed unmerged (counted against it), 3 open",
+    );
     await expect(page.locator('tr[data-outcome="pr-opened"]').count()).resolves.toBe(3);
     await context.close();
   }, 120_000);

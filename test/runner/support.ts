@@ -1,6 +1,17 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,6 +59,37 @@ export function compiledEntry(): string {
     }
   }
   return entry;
+}
+
+/**
+ * Sheriff built as `npm run build` builds it, for tests that run its CLI as separate processes:
+ * a copy of the project (symlinks to everything but dist/) whose dist/ is compiled once per
+ * content of src/, under node_modules/.cache. Returns the project's root.
+ */
+export function compiledProject(): string {
+  const h = createHash("sha256");
+  hashDir(h, join(ROOT, "src"));
+  h.update(readFileSync(join(ROOT, "tsconfig.json")));
+  const project = join(ROOT, "node_modules/.cache", `sheriff-project-${h.digest("hex").slice(0, 16)}`);
+  if (existsSync(join(project, "dist", "entry", "cli.js"))) return project;
+  const tmp = `${project}.tmp-${process.pid}`;
+  mkdirSync(tmp, { recursive: true });
+  for (const entry of readdirSync(ROOT)) if (entry !== "dist" && entry !== "node_modules") symlinkSync(join(ROOT, entry), join(tmp, entry));
+  symlinkSync(join(ROOT, "node_modules"), join(tmp, "node_modules"));
+  execFileSync(
+    process.execPath,
+    [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.json"), "--outDir", join(tmp, "dist")],
+    {
+      cwd: ROOT,
+      stdio: "pipe",
+    },
+  );
+  try {
+    renameSync(tmp, project);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true }); // another test file built it first
+  }
+  return project;
 }
 
 /** Builds the native addon if it is not built yet (npm install builds it; a fresh clone in CI too). */

@@ -17,7 +17,8 @@ import { compiledProject } from "../runner/support.js";
  * Sheriff deployed as the README deploys it: `sheriff start` and `sheriff worker` as separate
  * processes on one Redis (a private redis-server here, so it can be killed) and PostgreSQL,
  * against the GitHub stand-in. Processes are killed with SIGKILL at chosen steps of a revert's
- * flow and started again; every effect on GitHub must still happen exactly once.
+ * flow and started again, and the app's event loop is stalled; every effect on GitHub must still
+ * happen exactly once, and the app must still answer people afterwards.
  */
 
 const OWNER = "gpu-team";
@@ -239,6 +240,11 @@ describe("Sheriff's processes killed mid-flow", () => {
     await redis.kill();
     await redis.start();
 
+    // The app's event loop stalled (SIGSTOP) for longer than a throttler's heartbeat, then going on.
+    processes.get("start")!.kill("SIGSTOP");
+    await sleep(12_000);
+    processes.get("start")!.kill("SIGCONT");
+
     const bad = await land("BROKEN", "yes\n", "Break the unit suite");
     // The worker killed while the bad commit's job runs: a new worker kills what the dead one left and the job runs again.
     await until("the bad commit's job to run", async () => (await jobState(bad)) === "running", 90_000);
@@ -288,6 +294,16 @@ describe("Sheriff's processes killed mid-flow", () => {
       ).toBe(true);
       expect(new Set(runs.map((c) => c.name)).size, `${sha}: one check run per name`).toBe(runs.length);
     }
+    // After the stall and the restarts the app still gets installation tokens and answers people.
+    await github.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: revertPr.number, body: "@sheriff help" });
+    await until(
+      "Sheriff's answer to a comment",
+      async () =>
+        (await github.rest.issues.listComments({ owner: OWNER, repo: REPO, issue_number: revertPr.number })).data.some(
+          (c) => c.user?.type === "Bot" && (c.body ?? "").includes("@sheriff"),
+        ),
+      60_000,
+    );
     const recorded = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.reverts WHERE culprit = $1`, [bad]);
     expect(Number(recorded.rows[0]!.n)).toBe(1);
   }, 600_000);

@@ -2,6 +2,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer, request as httpRequest, type ServerResponse } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,8 +18,9 @@ import { compiledProject } from "../runner/support.js";
  * Sheriff deployed as the README deploys it: `sheriff start` and `sheriff worker` as separate
  * processes on one Redis (a private redis-server here, so it can be killed) and PostgreSQL,
  * against the GitHub stand-in. Processes are killed with SIGKILL at chosen steps of a revert's
- * flow and started again, and the app's event loop is stalled; every effect on GitHub must still
- * happen exactly once, and the app must still answer people afterwards.
+ * flow and started again, the app's event loop is stalled and GitHub's API goes down (502s, then
+ * requests left unanswered); every effect on GitHub must still happen exactly once, and the app
+ * must still answer people afterwards.
  */
 
 const OWNER = "gpu-team";
@@ -105,9 +107,54 @@ class PrivateRedis {
   }
 }
 
+/** Between the app and the stand-in's API, as the network to GitHub is: it can answer 502 or hold requests unanswered. */
+class GitHubLink {
+  mode: "up" | "502" | "hang" = "up";
+  private readonly held = new Set<ServerResponse>();
+  private readonly server = createHttpServer((req, res) => {
+    if (this.mode === "502") {
+      res.writeHead(502, { "content-type": "text/plain" }).end("bad gateway");
+      return;
+    }
+    if (this.mode === "hang") {
+      this.held.add(res);
+      return;
+    }
+    const upstream = httpRequest(
+      { host: "127.0.0.1", port: this.target, path: req.url, method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  constructor(private readonly target: number) {}
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Back up: held requests are cut, as a dropped connection would be. */
+  up(): void {
+    this.mode = "up";
+    for (const res of this.held) res.socket?.destroy();
+    this.held.clear();
+  }
+
+  async close(): Promise<void> {
+    this.up();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
 describe("Sheriff's processes killed mid-flow", () => {
   let sandbox: Sandbox;
   let redis: PrivateRedis;
+  let link: GitHubLink;
   let dir: string;
   let db: pg.Client;
   const schema = `t_faults_${randomBytes(4).toString("hex")}`;
@@ -131,6 +178,8 @@ describe("Sheriff's processes killed mid-flow", () => {
       app: { id: APP_ID, slug: "sheriff", name: "Sheriff", publicKey },
       webhook: { url: `http://127.0.0.1:${appPort}/api/github/webhooks`, secret },
     });
+    link = new GitHubLink(Number(new URL(sandbox.url).port));
+    const linkPort = await link.listen();
     redis = new PrivateRedis(await freePort(), dir);
     await redis.start();
     db = new pg.Client({ connectionString: DATABASE_URL });
@@ -141,7 +190,7 @@ describe("Sheriff's processes killed mid-flow", () => {
       APP_ID: String(APP_ID),
       PRIVATE_KEY: privateKey,
       WEBHOOK_SECRET: secret,
-      GHE_HOST: sandbox.url.replace(/^http:\/\//, ""),
+      GHE_HOST: `127.0.0.1:${linkPort}`,
       GHE_PROTOCOL: "http",
       REDIS_URL: `redis://127.0.0.1:${redis.port}`,
       DATABASE_URL,
@@ -160,6 +209,7 @@ describe("Sheriff's processes killed mid-flow", () => {
   afterAll(async () => {
     for (const proc of processes.values()) proc.kill("SIGKILL");
     await redis?.kill();
+    await link?.close();
     await sandbox?.close();
     await db?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await db?.end();
@@ -246,8 +296,14 @@ describe("Sheriff's processes killed mid-flow", () => {
     processes.get("start")!.kill("SIGCONT");
 
     const bad = await land("BROKEN", "yes\n", "Break the unit suite");
+    // GitHub down as the culprit lands: 502s for 20 s, then 15 s of requests left unanswered.
+    link.mode = "502";
+    await sleep(20_000);
+    link.mode = "hang";
+    await sleep(15_000);
+    link.up();
     // The worker killed while the bad commit's job runs: a new worker kills what the dead one left and the job runs again.
-    await until("the bad commit's job to run", async () => (await jobState(bad)) === "running", 90_000);
+    await until("the bad commit's job to run", async () => (await jobState(bad)) === "running", 240_000);
     await kill("worker");
     await start("worker");
 

@@ -12,6 +12,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../../src/dev/sandbox/server.js";
 import { DATABASE_URL } from "../helpers/database.js";
+import { ALICE } from "../helpers/gitRepo.js";
 import { compiledProject } from "../runner/support.js";
 
 /**
@@ -252,13 +253,7 @@ describe("Sheriff's processes killed mid-flow", () => {
         await promisify(execFile)("git", args, {
           cwd: work,
           encoding: "utf8",
-          env: {
-            ...process.env,
-            GIT_AUTHOR_NAME: "Alice",
-            GIT_AUTHOR_EMAIL: "alice@example.com",
-            GIT_COMMITTER_NAME: "Alice",
-            GIT_COMMITTER_EMAIL: "alice@example.com",
-          },
+          env: { ...process.env, ...ALICE },
         })
       ).stdout.trim();
     await promisify(execFile)("git", ["clone", "--quiet", sandbox.cloneUrl(OWNER, REPO, sandbox.userToken("alice"), "alice"), work]);

@@ -42,6 +42,14 @@ export function fastImportCommits(
   return Array.from({ length: count }, (_, i) => shas.get(`:${i + 1}`)!);
 }
 
+/** Who the tests' commits are by. */
+export const ALICE = {
+  GIT_AUTHOR_NAME: "Alice",
+  GIT_AUTHOR_EMAIL: "alice@example.com",
+  GIT_COMMITTER_NAME: "Alice",
+  GIT_COMMITTER_EMAIL: "alice@example.com",
+};
+
 /** A real bare repository standing in for the GitHub remote, plus a working clone to commit from. */
 export class TestRepo {
   readonly root = mkdtempSync(join(tmpdir(), "sheriff-repo-"));
@@ -58,13 +66,7 @@ export class TestRepo {
     return execFileSync("git", args, {
       cwd,
       encoding: "utf8",
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: "Alice",
-        GIT_AUTHOR_EMAIL: "alice@example.com",
-        GIT_COMMITTER_NAME: "Alice",
-        GIT_COMMITTER_EMAIL: "alice@example.com",
-      },
+      env: { ...process.env, ...ALICE },
     }).trim();
   }
 

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { BenchmarkPoint, ChainCommit, PageFacts, RevertFact } from "../../model/dashboard.js";
-import type { RevertOutcome } from "../../model/ledger.js";
+import type { HostQuarantineRecord, RevertOutcome } from "../../model/ledger.js";
+import { readHostQuarantines } from "./ledger.js";
 import type { Database } from "./database.js";
 
 /** The most commits one grid page shows. */
@@ -233,19 +234,9 @@ export class DashboardStore {
     }));
   }
 
-  /** Host quarantines open now or ended since `since`, newest first, at most `limit`. */
-  async hostQuarantines(repo: string, since: Date, limit = 50): Promise<{ host: string; from: string; to?: string; summary: string }[]> {
-    const rows = await this.q.query<{ host: string; from_at: Date; to_at: Date | null; summary: string }>(
-      `SELECT host, from_at, to_at, summary FROM host_quarantines WHERE repo = $1 AND (to_at IS NULL OR to_at >= $2)
-       ORDER BY from_at DESC LIMIT $3`,
-      [repo, since, limit],
-    );
-    return rows.rows.map((r) => ({
-      host: r.host,
-      from: r.from_at.toISOString(),
-      ...(r.to_at ? { to: r.to_at.toISOString() } : {}),
-      summary: r.summary,
-    }));
+  /** Host quarantines open now or ended since `since`, at most `limit` of the newest. */
+  async hostQuarantines(repo: string, since: Date, limit = 50): Promise<HostQuarantineRecord[]> {
+    return readHostQuarantines(this.q, repo, since, limit);
   }
 
   /** The repository's GPU jobs recorded since `since`, per host and GPU: how many, and their seconds on the GPU. */

@@ -558,19 +558,7 @@ export class Ledger {
 
   /** Quarantines open now or ended since `since`, oldest first, at most `limit` (the newest of them). */
   async hostQuarantines(repo: string, since: Date, limit = 200): Promise<HostQuarantineRecord[]> {
-    const rows = await this.q.query<{ host: string; from_at: Date; to_at: Date | null; summary: string; evidence: string[] }>(
-      `SELECT host, from_at, to_at, summary, evidence FROM (
-         SELECT * FROM host_quarantines WHERE repo = $1 AND (to_at IS NULL OR to_at >= $2) ORDER BY from_at DESC LIMIT $3
-       ) q ORDER BY from_at`,
-      [repo, since, limit],
-    );
-    return rows.rows.map((r) => ({
-      host: r.host,
-      from: r.from_at.toISOString(),
-      ...(r.to_at ? { to: r.to_at.toISOString() } : {}),
-      summary: r.summary,
-      evidence: r.evidence,
-    }));
+    return readHostQuarantines(this.q, repo, since, limit);
   }
 
   /** Canary jobs of the repository queued or running. */
@@ -924,4 +912,21 @@ async function insertNote(client: Queryable, repo: string, entry: TimelineEntry)
     entry.sha ?? null,
     entry.suite ?? null,
   ]);
+}
+
+/** Host quarantines open now or ended since `since`, oldest first, at most `limit` (the newest of them). */
+export async function readHostQuarantines(q: Queryable, repo: string, since: Date, limit: number): Promise<HostQuarantineRecord[]> {
+  const rows = await q.query<{ host: string; from_at: Date; to_at: Date | null; summary: string; evidence: string[] }>(
+    `SELECT host, from_at, to_at, summary, evidence FROM (
+       SELECT * FROM host_quarantines WHERE repo = $1 AND (to_at IS NULL OR to_at >= $2) ORDER BY from_at DESC LIMIT $3
+     ) q ORDER BY from_at`,
+    [repo, since, limit],
+  );
+  return rows.rows.map((r) => ({
+    host: r.host,
+    from: r.from_at.toISOString(),
+    ...(r.to_at ? { to: r.to_at.toISOString() } : {}),
+    summary: r.summary,
+    evidence: r.evidence,
+  }));
 }

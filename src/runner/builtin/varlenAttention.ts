@@ -5,8 +5,9 @@ import type { BuiltinSuiteEnv, SuiteRecorder } from "./suite.js";
 /**
  * varlen-attention: the forward (inference) kernel on variable-length batches: plain, causal,
  * GQA, seqused_k, paged KV (page table), sliding window, split-KV, the "returns a new output"
- * variant, with log-sum-exp; fp16 and bf16; head_dim 64/128/256. CUDA kernel vs the CPU
- * reference. The kernels ABI has no host execution of the attention implementation, so on a
+ * variant, with log-sum-exp; fp16 and bf16; head_dim 64/128/256; paged decode over more pages
+ * than the kernel's page window holds (one split, and the automatic split), and long d256 causal
+ * prefill. CUDA kernel vs the CPU reference. The kernels ABI has no host execution of the attention implementation, so on a
  * host without a GPU the kernel comparisons are skipped (saying so) and the suite checks the
  * entry point's parameter validation (implementation code, run on the host) and the reference
  * against an oracle written here.
@@ -250,6 +251,19 @@ export function attentionCases(quick: boolean): AttnCase[] {
         { ...base, label: "empty_sequences", causal: true, seqlensQ: [0, 6, 3], seqlensK: [0, 0, 3] },
       ];
       cases.push(...(quick ? variants.filter((v) => ["basic", "paged/causal/gqa", "seqused_k"].includes(v.label)) : variants));
+    }
+  }
+  if (!quick) {
+    for (const dtype of [DTYPE.f16, DTYPE.bf16] as DtypeCode[]) {
+      const decode = { dtype, headDim: 128, numHeads: 8, numHeadsKv: 2, pageSize: 16, seqlensQ: [1, 1], seqlensK: [4200, 300] };
+      cases.push(
+        // One split over more pages (263) than the kernel's shared-memory page window holds: it is refilled mid-sequence.
+        { ...decode, label: "paged/decode/one_split", numSplits: 1 },
+        // The automatic split-KV over the same pages: chunks that start inside a page window.
+        { ...decode, label: "paged/decode/auto_split" },
+        // Long causal prefill at head_dim 256, over many key tiles of the d256 kernels.
+        { dtype, headDim: 256, numHeads: 2, numHeadsKv: 2, causal: true, seqlensQ: [520, 70], seqlensK: [520, 90], label: "causal/long" },
+      );
     }
   }
   return cases;

@@ -3,7 +3,7 @@ import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "native/build/", "kernels/", "bench/", "workflows/"] },
+  { ignores: ["dist/", ".carry/", "node_modules/", "native/build/", "kernels/", "bench/", "workflows/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

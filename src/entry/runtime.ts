@@ -30,6 +30,8 @@ export interface Runtime {
 export async function createRuntime(settings: Settings, log: Logger = defaultLogger()): Promise<Runtime> {
   const db = connectDatabase(settings.DATABASE_URL, {
     schema: settings.SHERIFF_DB_SCHEMA,
+    // Which deployment a session belongs to, in pg_stat_activity: several can share one server.
+    applicationName: `sheriff:${settings.SHERIFF_DB_SCHEMA}`,
     onIdleError: (err) => log.warn({ err: err.message }, "database connection lost; queries reconnect"),
   });
   try {

@@ -19,8 +19,8 @@ import { compiledProject } from "../runner/support.js";
  * Sheriff deployed as the README deploys it: `sheriff start` and `sheriff worker` as separate
  * processes on one Redis (a private redis-server here, so it can be killed) and PostgreSQL,
  * against the GitHub stand-in. Processes are killed with SIGKILL at chosen steps of a revert's
- * flow and started again, the app's event loop is stalled and GitHub's API goes down (502s, then
- * requests left unanswered); every effect on GitHub must still happen exactly once, and the app
+ * flow and started again, the app's event loop is stalled, GitHub's API goes down (502s, then
+ * requests left unanswered) and PostgreSQL ends the processes' sessions; every effect on GitHub must still happen exactly once, and the app
  * must still answer people afterwards.
  */
 
@@ -299,6 +299,11 @@ describe("Sheriff's processes killed mid-flow", () => {
     link.up();
     // The worker killed while the bad commit's job runs: a new worker kills what the dead one left and the job runs again.
     await until("the bad commit's job to run", async () => (await jobState(bad)) === "running", 240_000);
+    // PostgreSQL ending every session of this deployment's processes, as a restart or failover would, while the job runs.
+    const ended = await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [
+      `sheriff:${schema}`,
+    ]);
+    expect(ended.rowCount).toBeGreaterThan(0);
     await kill("worker");
     await start("worker");
 

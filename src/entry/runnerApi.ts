@@ -3,7 +3,14 @@ import type { ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { LeaseLostError } from "../adapters/queue/gpuLeases.js";
-import { acceptRunnerReport, assignGpuJob, failRunnerJob, RejectedReportError, type LeaseDeps } from "../flows/gpuLease.js";
+import {
+  acceptRunnerReport,
+  assignGpuJob,
+  failRunnerJob,
+  RejectedReportError,
+  runnerReportSchema,
+  type LeaseDeps,
+} from "../flows/gpuLease.js";
 import { RESULT_LIMITS } from "../model/result.js";
 import { formatZodIssues } from "../model/zod.js";
 import { readBody, refuse, type NodeHandler } from "./webhookServer.js";
@@ -17,7 +24,7 @@ const MAX_BODY_BYTES = 2 * RESULT_LIMITS.jsonLength + 64 * 1024;
 const leaseSchema = z.object({ jobId: z.string().min(1).max(512), token: z.string().uuid() });
 const leaseBodySchema = z.object({ lease: leaseSchema });
 const failBodySchema = leaseBodySchema.extend({ reason: z.string().max(RESULT_LIMITS.messageLength) });
-const reportBodySchema = leaseBodySchema.extend({ result: z.unknown(), baselineResult: z.unknown().optional() });
+const reportBodySchema = leaseBodySchema.merge(runnerReportSchema);
 
 /**
  * `SHERIFF_RUNNER_TOKENS`: `name=secret` pairs, comma-separated, one per GPU host. A host holds its

@@ -28,6 +28,7 @@ export interface RunnerAssignment {
 
 /** What a runner sends back: only the results; which job they are for is the app's record, not the runner's word. */
 export const runnerReportSchema = z.object({ result: z.unknown(), baselineResult: z.unknown().optional() });
+export type RunnerReport = z.infer<typeof runnerReportSchema>;
 
 /** Jobs one lease call looks at before answering that none waits for this runner. */
 const LOOK_AT = 20;
@@ -72,16 +73,18 @@ export class RejectedReportError extends Error {
  * A/B baseline) before they enter the ledger; a report that does not match is refused, and the
  * job stays leased so the runner can still report a failure.
  */
-export async function acceptRunnerReport(deps: LeaseDeps, lease: GpuLease, host: string, report: unknown): Promise<{ status: string }> {
+export async function acceptRunnerReport(
+  deps: LeaseDeps,
+  lease: GpuLease,
+  host: string,
+  report: RunnerReport,
+): Promise<{ status: string }> {
   const job = (await deps.leases.held(lease)).data;
-  const parsed = runnerReportSchema.safeParse(report);
-  if (!parsed.success) throw new RejectedReportError(formatZodIssues(parsed.error).join("; "));
   const source = `runner report for ${lease.jobId}`;
   let result, baselineResult;
   try {
-    result = parseSuiteResult(parsed.data.result, source);
-    baselineResult =
-      parsed.data.baselineResult === undefined ? undefined : parseSuiteResult(parsed.data.baselineResult, `${source} (baseline)`);
+    result = parseSuiteResult(report.result, source);
+    baselineResult = report.baselineResult === undefined ? undefined : parseSuiteResult(report.baselineResult, `${source} (baseline)`);
   } catch (err) {
     throw new RejectedReportError((err as Error).message);
   }

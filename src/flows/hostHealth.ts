@@ -1,7 +1,7 @@
 import { hostHealth, type HostDecision } from "../core/verdict/hostHealth.js";
 import type { SheriffConfig } from "../model/config.js";
 import { hostIssue, hostIssueMarker, hostReadmittedComment, HOST_ISSUE_LABEL } from "../core/hostNotice.js";
-import { CANARY_ATTEMPT_BASE, type HostIssueJob, type JobRequest } from "../model/jobs.js";
+import { CANARY_ATTEMPT_BASE, isCanary, nextAttempt, type HostIssueJob, type JobRequest } from "../model/jobs.js";
 import { repoKey, type RepoRef } from "../model/repo.js";
 import type { PipelineDeps } from "./deps.js";
 import { dispatchJob } from "./dispatch.js";
@@ -27,10 +27,10 @@ export async function checkHostHealth(deps: PipelineDeps, repo: RepoRef, config:
   const done: HostDecision[] = [];
   for (const decision of decisions) {
     if (decision.type === "quarantine") {
-      if (!(await deps.ledger.quarantineHost(key, decision.host, decision))) continue;
+      const from = await deps.ledger.quarantineHost(key, decision.host, decision);
+      if (from === null) continue;
       deps.log.warn({ repo: key, host: decision.host, evidence: decision.evidence }, decision.summary);
-      const [recorded] = (await deps.ledger.hostQuarantines(key, now)).filter((q) => q.host === decision.host && !q.to);
-      if (recorded) await deps.queues.addControl({ type: "host-issue", repo, host: decision.host, from: recorded.from, action: "open" });
+      await deps.queues.addControl({ type: "host-issue", repo, host: decision.host, from, action: "open" });
     } else if (decision.type === "readmit") {
       const open = quarantines.find((q) => q.host === decision.host && !q.to);
       if (!(await deps.ledger.readmitHost(key, decision.host))) continue;
@@ -41,12 +41,17 @@ export async function checkHostHealth(deps: PipelineDeps, repo: RepoRef, config:
       if (canaryPending || done.some((d) => d.type === "canary")) continue;
       const suite = config.suites.find((s) => s.name === decision.run.job.suite);
       if (!suite) continue;
-      const sinceQuarantine = runs.filter((r) => r.result.environment.host === decision.host).length;
+      const sha = decision.run.job.sha;
+      // The next canary attempt at that commit: a canary id is never used twice.
+      const used = (await deps.ledger.jobsAt(key, sha))
+        .map((j) => j.job)
+        .filter((j) => j.suite === suite.name && j.purpose === "retry" && isCanary(j))
+        .map((j) => j.attempt);
       const job: JobRequest = {
-        sha: decision.run.job.sha,
+        sha,
         suite: suite.name,
         purpose: "retry",
-        attempt: CANARY_ATTEMPT_BASE + sinceQuarantine,
+        attempt: Math.max(CANARY_ATTEMPT_BASE, nextAttempt(used)),
         ...(decision.run.job.cherryPicks ? { cherryPicks: decision.run.job.cherryPicks } : {}),
       };
       if (!(await dispatchJob(deps, repo, config, suite, job, { placement: { onlyHost: decision.host } }))) continue;

@@ -1,25 +1,20 @@
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_URL } from "../helpers/database.js";
 import { REDIS_URL } from "../helpers/redis.js";
+import { compiledProject } from "../runner/support.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-/** The built CLIs, as `npm run build` makes them, in a copy of the project whose dist/ is this test's own. */
+/** The built CLIs, as `npm run build` makes them, in a copy of the project whose dist/ is the tests' own. */
 let project: string;
 
 beforeAll(() => {
-  project = mkdtempSync(join(tmpdir(), "sheriff-cli-"));
-  for (const entry of readdirSync(ROOT)) if (entry !== "dist") symlinkSync(join(ROOT, entry), join(project, entry));
-  execFileSync(join(ROOT, "node_modules/.bin/tsc"), ["-p", join(ROOT, "tsconfig.json"), "--outDir", join(project, "dist")]);
-}, 120_000);
-afterAll(() => rmSync(project, { recursive: true, force: true }));
+  project = compiledProject();
+}, 180_000);
 
 function runCli(
   cli: string,

@@ -51,8 +51,9 @@ describe("a quarantined host told to people", () => {
   it("opens one issue naming the host and the evidence however often it is asked, and closes it with a comment on re-admission", async () => {
     const evidence = ["alpha.index_reduce at alpha@1111111", "alpha.index_reduce at alpha@2222222"];
     const summary = "gpu-7 failed alpha.index_reduce where other hosts passed it at 8 states (the most on any other host: 0)";
-    expect(await deps.ledger.quarantineHost(KEY, "gpu-7", { summary, evidence })).toBe(true);
+    const from = await deps.ledger.quarantineHost(KEY, "gpu-7", { summary, evidence });
     const [quarantine] = await deps.ledger.hostQuarantines(KEY, new Date(0));
+    expect(quarantine!.from).toBe(from);
     const job = { type: "host-issue" as const, repo: ref, host: "gpu-7", from: quarantine!.from, action: "open" as const };
     const first = await tellHostQuarantine(deps, job);
     expect(await tellHostQuarantine(deps, job)).toEqual(first);

@@ -103,8 +103,8 @@ async function routes(sha: string): Promise<void> {
   expect(await hostThatRan(sha, CANARY_ATTEMPT_BASE)).toBe("gpu-a");
 
   // gpu-b quarantined: plain jobs go to gpu-a.
-  expect(await ledger.quarantineHost(KEY, "gpu-b", { summary: "test", evidence: [] })).toBe(true);
-  expect(await ledger.quarantineHost(KEY, "gpu-b", { summary: "again", evidence: [] })).toBe(false);
+  expect(await ledger.quarantineHost(KEY, "gpu-b", { summary: "test", evidence: [] })).toMatch(/^\d{4}-\d\d-\d\dT/);
+  expect(await ledger.quarantineHost(KEY, "gpu-b", { summary: "again", evidence: [] })).toBeNull();
   for (const attempt of [2, 3, 4]) await queues.addGpu(gpuJob(sha, attempt));
   expect(await Promise.all([2, 3, 4].map((a) => hostThatRan(sha, a)))).toEqual(["gpu-a", "gpu-a", "gpu-a"]);
 }

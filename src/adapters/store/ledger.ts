@@ -536,14 +536,14 @@ export class Ledger {
     return row ? { paused: row.paused, reason: row.reason, by: row.by_login, at: row.at.toISOString() } : null;
   }
 
-  /** Takes `host` out of the repository's fleet from now; false when it already was (one open quarantine a host). */
-  async quarantineHost(repo: string, host: string, why: { summary: string; evidence: string[] }): Promise<boolean> {
-    const rows = await this.q.query(
+  /** Takes `host` out of the repository's fleet from now, returning when; null when it already was (one open quarantine a host). */
+  async quarantineHost(repo: string, host: string, why: { summary: string; evidence: string[] }): Promise<string | null> {
+    const rows = await this.q.query<{ from_at: Date }>(
       `INSERT INTO host_quarantines (repo, host, from_at, summary, evidence) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (repo, host) WHERE to_at IS NULL DO NOTHING`,
+       ON CONFLICT (repo, host) WHERE to_at IS NULL DO NOTHING RETURNING from_at`,
       [repo, host, this.now(), why.summary, JSON.stringify(why.evidence)],
     );
-    return (rows.rowCount ?? 0) > 0;
+    return rows.rows[0]?.from_at.toISOString() ?? null;
   }
 
   /** Ends `host`'s open quarantine; false when it had none. */
